@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((s) => (s === undefined || s === '' ? undefined : s));
+
+const boolFlag = z
+  .enum(['', '0', '1', 'true', 'false', 'yes', 'no'])
+  .optional()
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+const wsUrl = z.url({ protocol: /^wss?$/ });
+
+/** The environment, as the service reads it. One schema; parsed once at start-up. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: httpUrl.optional(),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATA_DIR: z.string().min(1).default('./data'),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
+  OPENAI_REALTIME_URL: wsUrl.default('wss://api.openai.com/v1/realtime'),
+  OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
+  OPENAI_REALTIME_VOICE: z.string().min(1).default('marin'),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  TWILIO_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  NPA_API_URL: httpUrl.optional(),
+  NPA_API_USERNAME: optionalString,
+  NPA_API_PASSWORD: optionalString,
+  NPA_TIMEOUT_MS: ms(10_000),
+  NPA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INSPECT: boolFlag,
+  INSPECT_URL: wsUrl.default('ws://127.0.0.1:8090'),
+  MAX_CALLS: z.coerce.number().int().positive().default(200),
+  MODEL_CONNECT_TIMEOUT_MS: ms(5_000),
+  MAX_CALL_MS: ms(15 * 60_000),
+  TRANSCRIPT_WAIT_MS: ms(3_000),
+  EXTRACTION_TIMEOUT_MS: ms(20_000),
+  SUBMISSION_TIMEOUT_MS: ms(60_000),
+  PREWARM_TTL_MS: ms(15_000),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** A configuration error: names the variable and what is wrong, in one line. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Parse an environment (normally `process.env`) into a frozen config; throws ConfigError naming the variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    throw new ConfigError(`Invalid configuration: ${name}: ${issue?.message ?? 'invalid value'}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** A config for tests and tools: defaults plus overrides, no environment read. */
+export function configWith(overrides: Record<string, string | undefined> = {}): Config {
+  return parseConfig(overrides);
+}
