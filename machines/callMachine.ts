@@ -1,0 +1,366 @@
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import type { Turn } from '../src/leads/lead.js';
+import {
+  DEFAULT_CALL_TIMEOUTS,
+  type CallExtraction,
+  type CallInput,
+  type CallOutput,
+  type CallTimeouts,
+  type EndReason,
+  type RecordFailureInput,
+  type SubmitInput,
+  type SubmitOutput,
+} from './callTypes.js';
+
+export interface CallContext {
+  callSid: string;
+  leadId: string;
+  callerPhone: string | null;
+  timeouts: CallTimeouts;
+  modelReady: boolean;
+  streamStarted: boolean;
+  transcript: Turn[];
+  endReason: EndReason | null;
+  failureReason: string | null;
+  extraction: CallExtraction | null;
+  result: SubmitOutput | null;
+  lostReason: string | null;
+}
+
+export type CallEvent =
+  /** Twilio's `start` arrived on the media stream. */
+  | { type: 'STREAM_STARTED'; streamSid: string }
+  /** Twilio `stop`, or the media socket closed. */
+  | { type: 'CALLER_HUNG_UP' }
+  /** The transcript as assembled so far, in conversation order. */
+  | { type: 'TRANSCRIPT_UPDATED'; turns: Turn[] }
+  /** The agent ended the conversation (its `end_call` tool, or a goodbye phrase as the fallback). */
+  | { type: 'GOODBYE'; via: 'tool' | 'phrase' }
+  /** The goodbye's audio has played to the caller (its mark came back). */
+  | { type: 'GOODBYE_PLAYED' }
+  /** The model's socket dropped or errored after it was open. */
+  | { type: 'MODEL_FAILED'; reason: string };
+
+/** Placeholder implementations: the real ones arrive through `.provide()`; these fail loudly if forgotten. */
+const notProvided = (name: string) => () => Promise.reject(new Error(`actor ${name} not provided`));
+
+/**
+ * The life of one phone call, from the Twilio webhook to a saved lead. Audio never passes through it: the relay
+ * moves frames, and this machine decides when the conversation starts and ends and what happens to the lead.
+ */
+export const callMachine = setup({
+  types: {
+    context: {} as CallContext,
+    events: {} as CallEvent,
+    input: {} as CallInput,
+    output: {} as CallOutput,
+  },
+  actors: {
+    /** Opens (or adopts the pre-warmed) OpenAI Realtime session and configures it. */
+    connectModel: fromPromise<void, { callSid: string }>(notProvided('connectModel')),
+    /** Wires the live conversation: greeting, transcript updates, goodbye and model failures come back as events. */
+    relay: fromCallback<CallEvent, { callSid: string }>(() => () => undefined),
+    /** Resolves with the final transcript once no transcription is pending. */
+    awaitTranscript: fromPromise<Turn[], { callSid: string }>(notProvided('awaitTranscript')),
+    extractLead: fromPromise<CallExtraction, { callSid: string; callerPhone: string | null; transcript: Turn[] }>(
+      notProvided('extractLead'),
+    ),
+    /** Submits a complete lead to the NPA API, or records it as failed; writes exactly one lead row. */
+    submitLead: fromPromise<SubmitOutput, SubmitInput>(notProvided('submitLead')),
+    /** Last resort after submission itself failed: records a failed lead with the reason. */
+    recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(notProvided('recordFailure')),
+  },
+  actions: {
+    /** Writes the session row (created on the first call, then updated) with the machine's state. */
+    persistSession: (_, _params: { phase: string }) => undefined,
+    /** Ends the Twilio leg: closes the media stream (so `<Hangup/>` or the apology runs), and via REST if configured. */
+    hangUp: (_, _params: { apology: boolean }) => undefined,
+    /** Closes the model's socket once nothing more is expected from it. */
+    closeModel: () => undefined,
+    /** Structured milestone for the logs (no personal data). */
+    logMilestone: (_, _params: { event: string }) => undefined,
+  },
+  guards: {
+    streamStarted: ({ context }) => context.streamStarted,
+    modelReady: ({ context }) => context.modelReady,
+    modelNotReady: ({ context }) => !context.modelReady,
+    streamNotStarted: ({ context }) => !context.streamStarted,
+    succeeded: (_, params: { output: SubmitOutput }) => params.output.outcome === 'succeeded',
+  },
+  delays: {
+    MODEL_CONNECT_TIMEOUT: ({ context }) => context.timeouts.modelConnectMs,
+    STREAM_START_TIMEOUT: ({ context }) => context.timeouts.streamStartMs,
+    MAX_CALL: ({ context }) => context.timeouts.maxCallMs,
+    GOODBYE_PLAYBACK_TIMEOUT: ({ context }) => context.timeouts.goodbyePlaybackMs,
+    TRANSCRIPT_WAIT: ({ context }) => context.timeouts.transcriptWaitMs,
+    EXTRACTION_TIMEOUT: ({ context }) => context.timeouts.extractionMs,
+    SUBMISSION_TIMEOUT: ({ context }) => context.timeouts.submissionMs,
+  },
+}).createMachine({
+  id: 'call',
+  context: ({ input }) => ({
+    callSid: input.callSid,
+    leadId: input.leadId,
+    callerPhone: input.callerPhone,
+    timeouts: { ...DEFAULT_CALL_TIMEOUTS, ...input.timeouts },
+    modelReady: false,
+    streamStarted: false,
+    transcript: [],
+    endReason: null,
+    failureReason: null,
+    extraction: null,
+    result: null,
+    lostReason: null,
+  }),
+  on: {
+    TRANSCRIPT_UPDATED: { actions: assign({ transcript: ({ event }) => event.turns }) },
+  },
+  initial: 'connecting',
+  states: {
+    connecting: {
+      entry: { type: 'persistSession', params: { phase: 'connecting' } },
+      invoke: {
+        id: 'connectModel',
+        src: 'connectModel',
+        input: ({ context }) => ({ callSid: context.callSid }),
+        onDone: [
+          { guard: 'streamStarted', target: 'streaming', actions: assign({ modelReady: true }) },
+          { actions: assign({ modelReady: true }) },
+        ],
+        onError: {
+          target: 'awaiting-transcript',
+          actions: [
+            assign({
+              endReason: 'model-failure',
+              failureReason: ({ event }) => `model connection failed: ${errorMessage(event.error)}`,
+            }),
+            { type: 'hangUp', params: { apology: true } },
+          ],
+        },
+      },
+      on: {
+        STREAM_STARTED: [
+          { guard: 'modelReady', target: 'streaming', actions: assign({ streamStarted: true }) },
+          { actions: assign({ streamStarted: true }) },
+        ],
+        CALLER_HUNG_UP: {
+          target: 'awaiting-transcript',
+          actions: assign({ endReason: 'caller-hangup' }),
+        },
+      },
+      after: {
+        MODEL_CONNECT_TIMEOUT: {
+          guard: 'modelNotReady',
+          target: 'awaiting-transcript',
+          actions: [
+            assign({
+              endReason: 'model-failure',
+              failureReason: ({ context }) =>
+                `model connection failed: timeout after ${context.timeouts.modelConnectMs} ms`,
+            }),
+            { type: 'hangUp', params: { apology: true } },
+          ],
+        },
+        STREAM_START_TIMEOUT: {
+          guard: 'streamNotStarted',
+          target: 'awaiting-transcript',
+          actions: [assign({ endReason: 'stream-never-started' }), { type: 'hangUp', params: { apology: false } }],
+        },
+      },
+    },
+    streaming: {
+      entry: { type: 'persistSession', params: { phase: 'streaming' } },
+      invoke: { id: 'relay', src: 'relay', input: ({ context }) => ({ callSid: context.callSid }) },
+      initial: 'conversing',
+      states: {
+        conversing: {
+          on: {
+            GOODBYE: {
+              target: 'closing',
+              actions: [assign({ endReason: 'goodbye' }), { type: 'logMilestone', params: { event: 'goodbye_detected' } }],
+            },
+          },
+        },
+        /** The goodbye is playing; hang up once its last mark comes back (or it takes too long). */
+        closing: {
+          on: {
+            GOODBYE_PLAYED: {
+              target: '#call.awaiting-transcript',
+              actions: { type: 'hangUp', params: { apology: false } },
+            },
+          },
+          after: {
+            GOODBYE_PLAYBACK_TIMEOUT: {
+              target: '#call.awaiting-transcript',
+              actions: { type: 'hangUp', params: { apology: false } },
+            },
+          },
+        },
+      },
+      on: {
+        CALLER_HUNG_UP: {
+          target: 'awaiting-transcript',
+          // A caller who hangs up during the goodbye still completed the call.
+          actions: assign({ endReason: ({ context }) => context.endReason ?? 'caller-hangup' }),
+        },
+        MODEL_FAILED: {
+          target: 'awaiting-transcript',
+          actions: [
+            assign({
+              endReason: ({ context }) => context.endReason ?? 'model-failure',
+              failureReason: ({ context, event }) =>
+                context.endReason === 'goodbye' ? null : `model connection lost: ${event.reason}`,
+            }),
+            { type: 'hangUp', params: { apology: true } },
+          ],
+        },
+      },
+      after: {
+        MAX_CALL: {
+          target: 'awaiting-transcript',
+          actions: [
+            assign({ endReason: 'max-duration' }),
+            { type: 'hangUp', params: { apology: false } },
+          ],
+        },
+      },
+    },
+    'awaiting-transcript': {
+      entry: { type: 'persistSession', params: { phase: 'awaiting-transcript' } },
+      exit: 'closeModel',
+      invoke: {
+        id: 'awaitTranscript',
+        src: 'awaitTranscript',
+        input: ({ context }) => ({ callSid: context.callSid }),
+        onDone: { target: 'extracting', actions: assign({ transcript: ({ event }) => event.output }) },
+        // The transcript so far (kept current by TRANSCRIPT_UPDATED) is what we have; go on with it.
+        onError: { target: 'extracting' },
+      },
+      after: { TRANSCRIPT_WAIT: { target: 'extracting' } },
+    },
+    extracting: {
+      entry: [
+        { type: 'persistSession', params: { phase: 'extracting' } },
+        { type: 'logMilestone', params: { event: 'extracting_lead' } },
+      ],
+      invoke: {
+        id: 'extractLead',
+        src: 'extractLead',
+        input: ({ context }) => ({
+          callSid: context.callSid,
+          callerPhone: context.callerPhone,
+          transcript: context.transcript,
+        }),
+        onDone: {
+          target: 'submitting',
+          actions: [
+            assign({ extraction: ({ event }) => event.output }),
+            { type: 'logMilestone', params: { event: 'lead_extracted' } },
+          ],
+        },
+        onError: {
+          target: 'submitting',
+          actions: [
+            assign({ failureReason: ({ event }) => `extraction failed: ${errorMessage(event.error)}` }),
+            { type: 'logMilestone', params: { event: 'lead_extraction_error' } },
+          ],
+        },
+      },
+      after: {
+        EXTRACTION_TIMEOUT: {
+          target: 'submitting',
+          actions: [
+            assign({
+              failureReason: ({ context }) => `extraction failed: timeout after ${context.timeouts.extractionMs} ms`,
+            }),
+            { type: 'logMilestone', params: { event: 'lead_extraction_error' } },
+          ],
+        },
+      },
+    },
+    submitting: {
+      entry: { type: 'persistSession', params: { phase: 'submitting' } },
+      initial: 'sending',
+      states: {
+        sending: {
+          invoke: {
+            id: 'submitLead',
+        src: 'submitLead',
+            input: ({ context }) => submitInputOf(context),
+            onDone: [
+              {
+                guard: { type: 'succeeded', params: ({ event }) => ({ output: event.output }) },
+                target: '#call.saved-success',
+                actions: assign({ result: ({ event }) => event.output }),
+              },
+              { target: '#call.saved-failure', actions: assign({ result: ({ event }) => event.output }) },
+            ],
+            onError: {
+              target: 'recordingFailure',
+              actions: assign({ failureReason: ({ event }) => `submission failed: ${errorMessage(event.error)}` }),
+            },
+          },
+          after: {
+            SUBMISSION_TIMEOUT: {
+              target: 'recordingFailure',
+              actions: assign({
+                failureReason: ({ context }) => `submission failed: timeout after ${context.timeouts.submissionMs} ms`,
+              }),
+            },
+          },
+        },
+        recordingFailure: {
+          invoke: {
+            id: 'recordFailure',
+        src: 'recordFailure',
+            input: ({ context }) => ({ ...submitInputOf(context), failureReason: context.failureReason ?? 'submission failed' }),
+            onDone: { target: '#call.saved-failure', actions: assign({ result: ({ event }) => event.output }) },
+            onError: {
+              target: '#call.saved-failure',
+              actions: assign({ lostReason: ({ event }) => `could not record the failed lead: ${errorMessage(event.error)}` }),
+            },
+          },
+        },
+      },
+    },
+    'saved-success': {
+      type: 'final',
+      entry: [
+        { type: 'persistSession', params: { phase: 'saved-success' } },
+        { type: 'logMilestone', params: { event: 'lead_submitted' } },
+      ],
+    },
+    'saved-failure': {
+      type: 'final',
+      entry: [
+        { type: 'persistSession', params: { phase: 'saved-failure' } },
+        { type: 'logMilestone', params: { event: 'lead_submission_failed' } },
+      ],
+    },
+  },
+  output: ({ context }) => ({
+    outcome: context.lostReason ? 'lost' : (context.result?.outcome ?? 'failed'),
+    leadId: context.leadId,
+    reason: context.lostReason ?? context.result?.reason ?? context.failureReason,
+    endReason: context.endReason,
+  }),
+});
+
+function submitInputOf(context: CallContext): SubmitInput {
+  return {
+    callSid: context.callSid,
+    leadId: context.leadId,
+    callerPhone: context.callerPhone,
+    transcript: context.transcript,
+    endReason: context.endReason,
+    failureReason: context.failureReason,
+    extraction: context.extraction,
+  };
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export type CallMachine = typeof callMachine;
