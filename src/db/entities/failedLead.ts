@@ -1,0 +1,34 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { Lead } from '../../leads/lead.js';
+import { ConversationSessionSchema } from './conversationSession.js';
+
+/**
+ * A lead that could not be delivered (incomplete, or the NPA API refused or failed). Its `id` is the
+ * Idempotency-Key every retry reuses; `resolvedAt` is set when a retry succeeds.
+ */
+export const FailedLeadSchema = defineEntity({
+  name: 'FailedLead',
+  tableName: 'failed_leads',
+  properties: {
+    id: p.uuid().primary(),
+    leadData: p.json<Lead>(),
+    errorMessage: p.text(),
+    channel: p.enum(['voice', 'sms']),
+    session: p.manyToOne(ConversationSessionSchema).ref().nullable().deleteRule('set null').index(),
+    attempts: p.integer().default(0),
+    lastAttemptAt: p.datetime().nullable(),
+    resolvedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+  indexes: [
+    // `leads failed list` and retry --all read only the unresolved rows, newest first: a partial index.
+    {
+      name: 'failed_leads_unresolved_index',
+      expression:
+        'create index "failed_leads_unresolved_index" on "failed_leads" ("created_at") where "resolved_at" is null',
+    },
+    { name: 'failed_leads_created_at_index', properties: ['createdAt'] },
+  ],
+});
+
+export type FailedLead = InferEntity<typeof FailedLeadSchema>;

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261124212026 } from '../../migrations/Migration20261124212026.js';
+
+/** Every committed migration, in order. A new migration's class must be added here too. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261124212026', class: Migration20261124212026 },
+];
