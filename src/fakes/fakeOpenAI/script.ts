@@ -1,0 +1,87 @@
+import type { Turn } from '../../leads/lead.js';
+
+/** The agent speaks: one assistant response with audio and its transcript. */
+export interface AgentStep {
+  agent: string;
+  /** Audio length per word of text; defaults to the server's `msPerWord`. */
+  msPerWord?: number;
+}
+
+/**
+ * The caller speaks. The fake waits until at least `afterAudioMs` of caller audio has arrived since the agent
+ * finished (or since the barge-in), then reports speech, the committed user item and its transcription.
+ */
+export interface CallerStep {
+  caller: string;
+  afterAudioMs?: number;
+  /** Emit the transcription this much later, in the background, so it arrives after later events. */
+  transcriptDelayMs?: number;
+}
+
+/** A caller turn whose transcription fails (`conversation.item.input_audio_transcription.failed`). */
+export interface CallerTranscriptionFailsStep {
+  callerTranscriptionFails: true;
+  afterAudioMs?: number;
+}
+
+/**
+ * The caller starts speaking while the previous agent response is still streaming audio: `speech_started` is
+ * emitted after `afterAgentAudioMs` of that response's audio was sent, and the response is cancelled (no more
+ * audio). The next step is normally a caller step, which continues this speech.
+ */
+export interface BargeInStep {
+  bargeIn: true;
+  afterAgentAudioMs?: number;
+}
+
+/** The agent ends the call through the `end_call` function tool. */
+export interface EndCallStep {
+  endCall: true;
+}
+
+/** A cue for whoever plays the caller (the fake Twilio caller): hang up now. The fake sends nothing. */
+export interface CallerHangsUpStep {
+  callerHangsUp: true;
+}
+
+/** The model's socket dies: `terminate` drops TCP without a close frame, `close` sends 1011. */
+export interface DropSocketStep {
+  dropSocket: true;
+  mode?: 'terminate' | 'close';
+}
+
+export interface WaitStep {
+  wait: number;
+}
+
+export type ScriptStep =
+  | AgentStep
+  | CallerStep
+  | CallerTranscriptionFailsStep
+  | BargeInStep
+  | EndCallStep
+  | CallerHangsUpStep
+  | DropSocketStep
+  | WaitStep;
+
+export type Script = readonly ScriptStep[];
+
+/**
+ * Turn a transcript (alternating assistant and user turns, as in ../shared/transcripts) into a script. It ends with
+ * `endCall` after a final agent turn, or with `callerHangsUp` when the caller had the last word.
+ */
+export function scriptFromTranscript(
+  call: { turns: readonly Turn[] },
+  options: { afterAudioMs?: number } = {},
+): ScriptStep[] {
+  const steps: ScriptStep[] = call.turns.map((turn) =>
+    turn.role === 'assistant'
+      ? { agent: turn.text }
+      : options.afterAudioMs === undefined
+        ? { caller: turn.text }
+        : { caller: turn.text, afterAudioMs: options.afterAudioMs },
+  );
+  const last = call.turns[call.turns.length - 1];
+  steps.push(last?.role === 'user' ? { callerHangsUp: true } : { endCall: true });
+  return steps;
+}
