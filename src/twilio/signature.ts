@@ -1,0 +1,49 @@
+import twilio from 'twilio';
+
+/** Twilio request signatures and the public URLs they are computed over. */
+
+export const STREAM_PATH = '/twilio/voice/stream';
+export const WEBHOOK_PATH = '/twilio/voice-realtime-proxied';
+
+export interface SignatureCheck {
+  authToken: string;
+  /** The X-Twilio-Signature header; missing or empty fails. */
+  signature: string | undefined | null;
+  /** The full URL Twilio requested, as Twilio saw it (public scheme and host). */
+  url: string;
+  /** Form parameters of a POST webhook; `{}` for a WebSocket upgrade. */
+  params?: Record<string, string | string[]>;
+}
+
+/** Whether the signature is Twilio's for this URL and parameters. Never throws. */
+export function verifyTwilioSignature(check: SignatureCheck): boolean {
+  if (!check.signature || !check.authToken) return false;
+  try {
+    return twilio.validateRequest(check.authToken, check.signature, check.url, check.params ?? {});
+  } catch {
+    return false;
+  }
+}
+
+/** `PUBLIC_URL` without a trailing slash, with its path prefix kept (a service behind a path-routing proxy). */
+function base(publicUrl: string): URL {
+  const url = new URL(publicUrl);
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+/** The Media Streams URL for the TwiML and for checking the upgrade's signature: https -> wss (http -> ws locally). */
+export function streamUrlFor(publicUrl: string): string {
+  const url = base(publicUrl);
+  const scheme = url.protocol === 'http:' || url.protocol === 'ws:' ? 'ws:' : 'wss:';
+  return `${scheme}//${url.host}${url.pathname}${STREAM_PATH}`;
+}
+
+/** The voice webhook URL Twilio signs. */
+export function webhookUrlFor(publicUrl: string): string {
+  const url = base(publicUrl);
+  const scheme = url.protocol === 'http:' || url.protocol === 'ws:' ? 'http:' : 'https:';
+  return `${scheme}//${url.host}${url.pathname}${WEBHOOK_PATH}`;
+}
