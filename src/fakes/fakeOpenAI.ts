@@ -18,7 +18,7 @@ export { FakeRealtimeConnection } from './fakeOpenAI/realtimeConnection.js';
 export type { RealtimePacing, RecordedTruncate, OutgoingEvent } from './fakeOpenAI/realtimeConnection.js';
 export { scriptFromTranscript } from './fakeOpenAI/script.js';
 export type * from './fakeOpenAI/script.js';
-export { emptyLeadResponder } from './fakeOpenAI/chatCompletions.js';
+export { conversationFromChatRequest, emptyLeadResponder } from './fakeOpenAI/chatCompletions.js';
 export type { ChatMode, ChatResponder, ChatRequestBody, RecordedChatRequest } from './fakeOpenAI/chatCompletions.js';
 export { MULAW_BYTES_PER_MS, toneMulaw, linearToMulaw, mulawToLinear } from './fakeOpenAI/mulaw.js';
 

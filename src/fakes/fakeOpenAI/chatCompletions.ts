@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Conversation } from '../../leads/lead.js';
+import { parseConversationFromModelInput } from '../../leads/llmExtractor.js';
 
 /** How the fake answers `POST /v1/chat/completions`. */
 export type ChatMode = 'ok' | 'http-500' | 'timeout' | 'malformed-json' | 'schema-violation' | 'refusal';
@@ -34,6 +36,16 @@ export const emptyLeadResponder: ChatResponder = () => ({
   vehicle_make: null,
   vehicle_model: null,
 });
+
+/**
+ * The conversation the extractor sent, read back from the request's user message, so a responder (the demo's)
+ * can answer with the offline extractor's reading of it. Null when the request has no user message.
+ */
+export function conversationFromChatRequest(body: ChatRequestBody): Conversation | null {
+  if (!Array.isArray(body.messages)) return null;
+  const user = (body.messages as Array<{ role?: unknown; content?: unknown }>).find((m) => m.role === 'user');
+  return typeof user?.content === 'string' ? parseConversationFromModelInput(user.content) : null;
+}
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
