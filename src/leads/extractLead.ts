@@ -1,0 +1,77 @@
+import type OpenAI from 'openai';
+import type { Config } from '../config.js';
+import { ExtractionError, reasonOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { LEAD_FIELDS, type Conversation, type ExtractionResult, type Lead, type LeadField } from './lead.js';
+import { createLlmExtractor, type LlmExtractor } from './llmExtractor.js';
+import { extractOffline } from './offlineExtractor.js';
+import { createOpenAIClient } from './openaiClient.js';
+
+/** A field on which the two extractors disagree, with both values. */
+export interface Disagreement {
+  field: LeadField;
+  llm: Lead[LeadField];
+  offline: Lead[LeadField];
+}
+
+/** Both witnesses' accounts of one conversation, and which one is to be submitted. */
+export interface CombinedExtraction {
+  /** The LLM's result when it ran and succeeded, else the offline one. */
+  result: ExtractionResult;
+  source: 'llm' | 'offline';
+  offline: ExtractionResult;
+  /** Why the LLM's result is not used, when an LLM is configured and failed. */
+  llmError?: string;
+  /** Fields where the LLM and offline leads differ (empty when the LLM did not run). */
+  disagreements: Disagreement[];
+}
+
+export interface Extractor {
+  extract(conversation: Conversation, signal?: AbortSignal): Promise<CombinedExtraction>;
+}
+
+/**
+ * The extraction a finished conversation goes through: the offline extractor always, the LLM too when
+ * OPENAI_API_KEY is set (or a client is given). An LLM failure falls back to the offline result.
+ */
+export function createExtractor(
+  config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_MODEL' | 'EXTRACTION_TIMEOUT_MS'>,
+  deps: { logger: Logger; client?: OpenAI | null },
+): Extractor {
+  const log = deps.logger.child({ component: 'extractor' });
+  const client = deps.client === undefined ? createOpenAIClient(config) : deps.client;
+  const llm: LlmExtractor | null = client
+    ? createLlmExtractor({ client, model: config.OPENAI_MODEL, timeoutMs: config.EXTRACTION_TIMEOUT_MS, logger: log })
+    : null;
+
+  return {
+    async extract(conversation, signal) {
+      const offline = extractOffline(conversation);
+      if (!llm) return { result: offline, source: 'offline', offline, disagreements: [] };
+      let fromLlm: ExtractionResult;
+      try {
+        fromLlm = await llm.extract(conversation, signal);
+      } catch (error) {
+        // Whoever aborted has moved on; an offline answer would only be mistaken for a real one.
+        if (signal?.aborted) throw new ExtractionError('extraction aborted', { cause: error });
+        const llmError = reasonOf(error);
+        log.warn({ reason: llmError }, 'llm_extraction_fell_back_to_offline');
+        return { result: offline, source: 'offline', offline, llmError, disagreements: [] };
+      }
+      const disagreements = compareLeads(fromLlm.lead, offline.lead);
+      if (disagreements.length > 0) {
+        log.info({ fields: disagreements.map((d) => d.field) }, 'extractors_disagree');
+      }
+      return { result: fromLlm, source: 'llm', offline, disagreements };
+    },
+  };
+}
+
+/** The fields on which two leads differ. */
+export function compareLeads(llm: Lead, offline: Lead): Disagreement[] {
+  return LEAD_FIELDS.filter((field) => llm[field] !== offline[field]).map((field) => ({
+    field,
+    llm: llm[field],
+    offline: offline[field],
+  }));
+}

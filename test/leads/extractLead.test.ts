@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { configWith } from '../../src/config.js';
+import { ExtractionError } from '../../src/errors.js';
+import { conversationFromChatRequest, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
+import { createLogger } from '../../src/log.js';
+import { createExtractor } from '../../src/leads/extractLead.js';
+import type { Conversation, Lead } from '../../src/leads/lead.js';
+import { extractOffline } from '../../src/leads/offlineExtractor.js';
+
+const KEY = 'sk-test-combined';
+const logger = createLogger('silent');
+const call = JSON.parse(readFileSync(new URL('../../../shared/transcripts/public-01.json', import.meta.url), 'utf8')) as Conversation;
+
+let fake: FakeOpenAI;
+
+/** The lead as the model would write it (raw strings) from a normalized one. */
+const raw = (lead: Lead): Record<string, string | null> => ({
+  ...lead,
+  vehicle_year: lead.vehicle_year === null ? null : String(lead.vehicle_year),
+});
+
+function config(timeoutMs = 5000) {
+  return configWith({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: fake.httpUrl, EXTRACTION_TIMEOUT_MS: String(timeoutMs) });
+}
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI({ apiKey: KEY });
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.chatMode('ok');
+  // The fake model reads what it was sent with the offline extractor, as the demo does.
+  fake.setChatResponder((body) => {
+    const conversation = conversationFromChatRequest(body);
+    if (!conversation) throw new Error('no transcript in the request');
+    return raw(extractOffline(conversation).lead);
+  });
+});
+
+describe('createExtractor', () => {
+  it('without OPENAI_API_KEY uses only the offline extractor and calls nobody', async () => {
+    const before = fake.chatRequests.length;
+    const combined = await createExtractor(configWith({ OPENAI_BASE_URL: fake.httpUrl }), { logger }).extract(call);
+    expect(combined.source).toBe('offline');
+    expect(combined.result).toEqual(extractOffline(call));
+    expect(combined.offline).toBe(combined.result);
+    expect(combined.llmError).toBeUndefined();
+    expect(combined.disagreements).toEqual([]);
+    expect(fake.chatRequests.length).toBe(before);
+  });
+
+  it('with a key, submits the LLM result (client built from config) and finds no disagreement when both agree', async () => {
+    const before = fake.chatRequests.length;
+    const combined = await createExtractor(config(), { logger }).extract(call);
+    expect(fake.chatRequests.length).toBe(before + 1);
+    expect(combined.source).toBe('llm');
+    expect(combined.llmError).toBeUndefined();
+    expect(combined.result.lead).toEqual(extractOffline(call).lead);
+    expect(combined.disagreements).toEqual([]);
+  });
+
+  it('records the fields on which the LLM and the offline extractor disagree, and keeps the LLM result', async () => {
+    const offline = extractOffline(call).lead;
+    fake.setChatResponder(() => ({ ...raw(offline), vehicle_model: 'Road Glide', zip_code: '30094' }));
+    const combined = await createExtractor(config(), { logger }).extract(call);
+    expect(combined.source).toBe('llm');
+    expect(combined.result.lead.vehicle_model).toBe('Road Glide');
+    expect(combined.offline.lead).toEqual(offline);
+    expect(combined.disagreements).toEqual([
+      { field: 'zip_code', llm: '30094', offline: offline.zip_code },
+      { field: 'vehicle_model', llm: 'Road Glide', offline: offline.vehicle_model },
+    ]);
+  });
+
+  it.each([
+    ['http-500', 'extraction failed: OpenAI 500'],
+    ['malformed-json', 'extraction failed: malformed model output'],
+    ['timeout', 'extraction failed: timeout after 300 ms'],
+  ] as const)('falls back to offline when the LLM fails (%s)', async (mode, reason) => {
+    fake.chatMode(mode);
+    const combined = await createExtractor(config(300), { logger }).extract(call);
+    expect(combined.source).toBe('offline');
+    expect(combined.result).toEqual(extractOffline(call));
+    expect(combined.llmError).toBe(reason);
+    expect(combined.disagreements).toEqual([]);
+  });
+
+  it('falls back when no server answers at all', async () => {
+    const unreachable = configWith({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    const combined = await createExtractor(unreachable, { logger }).extract(call);
+    expect(combined).toMatchObject({ source: 'offline', llmError: 'extraction failed: OpenAI unreachable' });
+  });
+
+  it('throws when its caller aborts, rather than passing off the offline result', async () => {
+    fake.chatMode('timeout');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    await expect(createExtractor(config(), { logger }).extract(call, controller.signal)).rejects.toBeInstanceOf(
+      ExtractionError,
+    );
+  });
+
+  it('uses an injected client, and null means offline only even with a key', async () => {
+    const before = fake.chatRequests.length;
+    const combined = await createExtractor(config(), { logger, client: null }).extract(call);
+    expect(combined.source).toBe('offline');
+    expect(fake.chatRequests.length).toBe(before);
+  });
+});
