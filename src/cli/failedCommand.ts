@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import { createNpaClient, npaOptionsFrom } from '../leads/npaClient.js';
+import { retryAllFailedLeads, retryFailedLead, type RetryOutcome } from '../leads/retryFailedLeads.js';
+import { missingFields } from '../leads/submitLead.js';
+import type { FailedLeadRecord } from '../leads/leadStore.js';
+import { CliError, EXIT, type ExitCode } from './exitCodes.js';
+import type { CliContext } from './io.js';
+import { formatDate, formatTable } from './table.js';
+import { withLeadStore } from './withLeadStore.js';
+
+/** `leads failed list|show|retry`. */
+export async function failedCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'list':
+      return list(ctx, rest);
+    case 'show':
+      return show(ctx, rest);
+    case 'retry':
+      return retry(ctx, rest);
+    default:
+      throw new CliError('usage: leads failed list [--json] [--all] | show ID [--json] | retry ID|--all [--force] [--json]', EXIT.USAGE);
+  }
+}
+
+async function list(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new CliError('usage: leads failed list [--json] [--all]', EXIT.USAGE);
+  const rows = await withLeadStore(ctx, (store) => store.listFailed({ includeResolved: values.all }));
+  if (values.json) {
+    ctx.io.out(JSON.stringify(rows, null, 2));
+  } else if (rows.length === 0) {
+    ctx.io.out(values.all ? 'no failed leads' : 'no unresolved failed leads');
+  } else {
+    const headers = ['ID', 'CREATED', 'CHANNEL', 'ATTEMPTS', 'LAST ATTEMPT', ...(values.all ? ['RESOLVED'] : []), 'ERROR'];
+    const cells = rows.map((r) => [
+      r.id,
+      formatDate(r.createdAt),
+      r.channel,
+      String(r.attempts),
+      formatDate(r.lastAttemptAt),
+      ...(values.all ? [formatDate(r.resolvedAt)] : []),
+      r.errorMessage,
+    ]);
+    ctx.io.out(formatTable(headers, cells));
+  }
+  return EXIT.OK;
+}
+
+async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const [id, ...extra] = positionals;
+  if (id === undefined || extra.length > 0) throw new CliError('usage: leads failed show ID [--json]', EXIT.USAGE);
+  const row = await withLeadStore(ctx, (store) => store.getFailed(id));
+  if (!row) throw new CliError(`no failed lead with id ${id}`, EXIT.NOT_FOUND);
+  ctx.io.out(values.json ? JSON.stringify(row, null, 2) : describe(row));
+  return EXIT.OK;
+}
+
+function describe(row: FailedLeadRecord): string {
+  const missing = missingFields(row.leadData);
+  const pairs: [string, string][] = [
+    ['id', row.id],
+    ['channel', row.channel],
+    ['session', row.sessionId ?? '-'],
+    ['created', formatDate(row.createdAt)],
+    ['attempts', String(row.attempts)],
+    ['last attempt', formatDate(row.lastAttemptAt)],
+    ['resolved', formatDate(row.resolvedAt)],
+    ['error', row.errorMessage],
+    ['missing', missing.length ? missing.join(', ') : '-'],
+    ...Object.entries(row.leadData).map(([k, v]): [string, string] => [k, v === null ? '-' : String(v)]),
+  ];
+  const width = Math.max(...pairs.map(([k]) => k.length));
+  return pairs.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      all: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  const [id, ...extra] = positionals;
+  if (extra.length > 0 || (id === undefined) === !values.all) {
+    throw new CliError('usage: leads failed retry ID [--force] [--json] | leads failed retry --all [--force] [--json]', EXIT.USAGE);
+  }
+  const npa = createNpaClient(npaOptionsFrom(ctx.config, ctx.logger));
+  const outcomes = await withLeadStore(ctx, async (store, db) => {
+    const deps = { db, store, npa, logger: ctx.logger };
+    const options = { force: values.force };
+    return id === undefined ? retryAllFailedLeads(deps, options) : [await retryFailedLead(deps, id, options)];
+  });
+
+  if (values.json) ctx.io.out(JSON.stringify(outcomes, null, 2));
+  else if (outcomes.length === 0) ctx.io.out('no unresolved failed leads');
+  else for (const o of outcomes) ctx.io.out(line(o, values.all));
+
+  if (id !== undefined) {
+    const only = outcomes[0];
+    if (only?.outcome === 'not-found') {
+      if (values.json) return EXIT.NOT_FOUND;
+      throw new CliError(only.reason ?? `no failed lead with id ${id}`, EXIT.NOT_FOUND);
+    }
+    return only?.outcome === 'succeeded' || only?.outcome === 'already-resolved' ? EXIT.OK : EXIT.FAILED;
+  }
+  // --all: incomplete leads are skipped (they need --force or a fix), only submission failures fail the run.
+  return outcomes.some((o) => o.outcome === 'failed') ? EXIT.FAILED : EXIT.OK;
+}
+
+function line(o: RetryOutcome, all: boolean): string {
+  const label = o.outcome === 'refused' && all ? 'skipped' : o.outcome;
+  return o.reason ? `${o.id}  ${label}: ${o.reason}` : `${o.id}  ${label}`;
+}

@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+import { CliError, EXIT, type ExitCode } from './exitCodes.js';
+import type { CliContext } from './io.js';
+import { formatDate, formatTable } from './table.js';
+import { withLeadStore } from './withLeadStore.js';
+
+/** `leads succeeded list [--json] [--since DATE]`. */
+export async function succeededCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list') throw new CliError('usage: leads succeeded list [--json] [--since DATE]', EXIT.USAGE);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { json: { type: 'boolean', default: false }, since: { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new CliError('usage: leads succeeded list [--json] [--since DATE]', EXIT.USAGE);
+  const since = values.since === undefined ? undefined : parseDate(values.since);
+  const rows = await withLeadStore(ctx, (store) => store.listSucceeded(since ? { since } : {}));
+  if (values.json) {
+    ctx.io.out(JSON.stringify(rows, null, 2));
+  } else if (rows.length === 0) {
+    ctx.io.out('no succeeded leads');
+  } else {
+    const cells = rows.map((r) => [
+      r.id,
+      formatDate(r.createdAt),
+      r.channel,
+      [r.leadData.vehicle_year, r.leadData.vehicle_make, r.leadData.vehicle_model].filter((v) => v !== null).join(' '),
+      typeof r.npaResponse['id'] === 'string' ? r.npaResponse['id'] : '-',
+    ]);
+    ctx.io.out(formatTable(['ID', 'CREATED', 'CHANNEL', 'VEHICLE', 'NPA ID'], cells));
+  }
+  return EXIT.OK;
+}
+
+/** `YYYY-MM-DD` (UTC midnight) or a full ISO 8601 timestamp; anything else is a usage error. */
+export function parseDate(text: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (!iso.test(text) || Number.isNaN(date.getTime())) {
+    throw new CliError(`--since: not a date: ${text} (use YYYY-MM-DD or an ISO 8601 timestamp)`, EXIT.USAGE);
+  }
+  return date;
+}

@@ -1,0 +1,19 @@
+/** The `leads --help` text. */
+export const USAGE = `Usage: leads <command> [options]
+
+Commands:
+  extract [--offline] FILE           Extract a lead from a call transcript (JSON {callerPhone, turns});
+                                     prints {"lead","complete","errors","missing"} as JSON.
+                                     --offline: deterministic extractor only (default when OPENAI_API_KEY is unset)
+  failed list [--json] [--all]       Unresolved failed leads (--all: resolved ones too)
+  failed show ID [--json]            One failed lead in full
+  failed retry ID [--force] [--json] Resubmit one failed lead to NPA (same Idempotency-Key)
+  failed retry --all [--force] [--json]
+                                     Resubmit every unresolved failed lead; incomplete ones are skipped
+                                     unless --force
+  succeeded list [--json] [--since DATE]
+                                     Leads NPA accepted, newest first (DATE: YYYY-MM-DD or ISO 8601)
+  db migrate                         Apply pending database migrations
+
+Exit codes: 0 ok, 1 operation failed, 2 usage/input/configuration error, 3 id not found.
+Configuration comes from the environment (DATABASE_URL, DATA_DIR, NPA_API_URL, ...; see README).`;
