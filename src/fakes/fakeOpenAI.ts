@@ -18,7 +18,11 @@ export { FakeRealtimeConnection } from './fakeOpenAI/realtimeConnection.js';
 export type { RealtimePacing, RecordedTruncate, OutgoingEvent } from './fakeOpenAI/realtimeConnection.js';
 export { scriptFromTranscript } from './fakeOpenAI/script.js';
 export type * from './fakeOpenAI/script.js';
-export { conversationFromChatRequest, emptyLeadResponder } from './fakeOpenAI/chatCompletions.js';
+export {
+  chatResponderFromExtractor,
+  conversationFromChatRequest,
+  emptyLeadResponder,
+} from './fakeOpenAI/chatCompletions.js';
 export type { ChatMode, ChatResponder, ChatRequestBody, RecordedChatRequest } from './fakeOpenAI/chatCompletions.js';
 export { MULAW_BYTES_PER_MS, toneMulaw, linearToMulaw, mulawToLinear } from './fakeOpenAI/mulaw.js';
 
@@ -61,6 +65,8 @@ export interface FakeOpenAI {
   failNextConnections(n: number): void;
   /** Hold each upgrade this long before answering, so the client's connect timeout can fire. */
   setConnectDelay(ms: number): void;
+  /** Change pacing for connections from now on and for those already open (e.g. real time for one test). */
+  setPacing(pacing: Partial<RealtimePacing>): void;
   chatMode(mode: ChatMode): void;
   setChatResponder(responder: ChatResponder): void;
   /**
@@ -186,6 +192,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     setConnectDelay: (ms) => {
       connectDelayMs = ms;
     },
+    setPacing: (changes) => void Object.assign(pacing, changes),
     chatMode: (mode) => {
       chat.mode = mode;
     },

@@ -145,6 +145,24 @@ describe('fake OpenAI Realtime', () => {
     ]);
   });
 
+  it('streams at real-time pace when asked, fast otherwise', async () => {
+    const f = await start({ msPerWord: 50 });
+    f.enqueueScript([{ agent: 'one two three four five six seven eight' }]); // 400 ms of audio
+    f.enqueueScript([{ agent: 'one two three four five six seven eight' }]);
+    const timed = async (): Promise<number> => {
+      const client = await open(f.realtimeUrl);
+      client.send({ type: 'response.create' });
+      await client.waitFor('response.created');
+      const t0 = Date.now();
+      await client.waitFor('response.done');
+      expect(audioBytes(client)).toBe(400 * MULAW_BYTES_PER_MS);
+      return Date.now() - t0;
+    };
+    expect(await timed()).toBeLessThan(200);
+    f.setPacing({ realTime: true, chunkMs: 20 });
+    expect(await timed()).toBeGreaterThanOrEqual(350);
+  });
+
   it('produces decodable mu-law (round trip within quantization)', () => {
     for (const sample of [0, 100, -100, 1000, -5000, 20000, -32000]) {
       const back = mulawToLinear(linearToMulaw(sample));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configWith } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
-import { conversationFromChatRequest, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
+import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { createLogger } from '../../src/log.js';
 import { createExtractor } from '../../src/leads/extractLead.js';
 import type { Conversation, Lead } from '../../src/leads/lead.js';
@@ -33,11 +33,7 @@ afterAll(async () => {
 beforeEach(() => {
   fake.chatMode('ok');
   // The fake model reads what it was sent with the offline extractor, as the demo does.
-  fake.setChatResponder((body) => {
-    const conversation = conversationFromChatRequest(body);
-    if (!conversation) throw new Error('no transcript in the request');
-    return raw(extractOffline(conversation).lead);
-  });
+  fake.setChatResponder(chatResponderFromExtractor(extractOffline));
 });
 
 describe('createExtractor', () => {

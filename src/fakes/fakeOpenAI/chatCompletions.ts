@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Conversation } from '../../leads/lead.js';
+import type { Conversation, ExtractionResult } from '../../leads/lead.js';
 import { parseConversationFromModelInput } from '../../leads/llmExtractor.js';
 
 /** How the fake answers `POST /v1/chat/completions`. */
@@ -45,6 +45,19 @@ export function conversationFromChatRequest(body: ChatRequestBody): Conversation
   if (!Array.isArray(body.messages)) return null;
   const user = (body.messages as Array<{ role?: unknown; content?: unknown }>).find((m) => m.role === 'user');
   return typeof user?.content === 'string' ? parseConversationFromModelInput(user.content) : null;
+}
+
+/**
+ * A responder that reads the request's transcript with the given extractor (the demo passes the offline one) and
+ * answers its lead the way the model writes it: raw strings, the year included.
+ */
+export function chatResponderFromExtractor(extract: (conversation: Conversation) => ExtractionResult): ChatResponder {
+  return (body) => {
+    const conversation = conversationFromChatRequest(body);
+    if (!conversation) throw new Error('no transcript in the request');
+    const { lead } = extract(conversation);
+    return { ...lead, vehicle_year: lead.vehicle_year === null ? null : String(lead.vehicle_year) };
+  };
 }
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
