@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createNpaClient, npaOptionsFrom } from '../leads/npaClient.js';
 import { retryAllFailedLeads, retryFailedLead, type RetryOutcome } from '../leads/retryFailedLeads.js';
-import { missingFields } from '../leads/submitLead.js';
-import type { FailedLeadRecord } from '../leads/leadStore.js';
+import { leadProblems } from '../leads/submitLead.js';
+import { isUuid, type FailedLeadRecord } from '../leads/leadStore.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
@@ -55,14 +55,14 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
   const [id, ...extra] = positionals;
   if (id === undefined || extra.length > 0) throw new CliError('usage: leads failed show ID [--json]', EXIT.USAGE);
-  const row = await withLeadStore(ctx, (store) => store.getFailed(id));
+  // A malformed id cannot exist: answer without opening the database.
+  const row = isUuid(id) ? await withLeadStore(ctx, (store) => store.getFailed(id)) : null;
   if (!row) throw new CliError(`no failed lead with id ${id}`, EXIT.NOT_FOUND);
   ctx.io.out(values.json ? JSON.stringify(row, null, 2) : describe(row));
   return EXIT.OK;
 }
 
 function describe(row: FailedLeadRecord): string {
-  const missing = missingFields(row.leadData);
   const pairs: [string, string][] = [
     ['id', row.id],
     ['channel', row.channel],
@@ -72,7 +72,7 @@ function describe(row: FailedLeadRecord): string {
     ['last attempt', formatDate(row.lastAttemptAt)],
     ['resolved', formatDate(row.resolvedAt)],
     ['error', row.errorMessage],
-    ['missing', missing.length ? missing.join(', ') : '-'],
+    ['problems', leadProblems(row.leadData) ?? '-'],
     ...Object.entries(row.leadData).map(([k, v]): [string, string] => [k, v === null ? '-' : String(v)]),
   ];
   const width = Math.max(...pairs.map(([k]) => k.length));

@@ -37,7 +37,9 @@ export async function succeededCommand(ctx: CliContext, args: string[]): Promise
 export function parseDate(text: string): Date {
   const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (!iso.test(text) || Number.isNaN(date.getTime())) {
+  // Date() rolls 2025-02-30 over to March 2: insist the calendar date reads back unchanged.
+  const calendarOk = !Number.isNaN(date.getTime()) && (text.length > 10 || date.toISOString().slice(0, 10) === text);
+  if (!iso.test(text) || !calendarOk) {
     throw new CliError(`--since: not a date: ${text} (use YYYY-MM-DD or an ISO 8601 timestamp)`, EXIT.USAGE);
   }
   return date;

@@ -2,7 +2,7 @@ import { reasonOf } from '../errors.js';
 import { FailedLeadSchema, SucceededLeadSchema } from '../db/entities/index.js';
 import type { FailedLeadRecord } from './leadStore.js';
 import { NpaSubmitError } from './npaClient.js';
-import { missingFields, type LeadPipelineDeps } from './submitLead.js';
+import { leadProblems, type LeadPipelineDeps } from './submitLead.js';
 
 /**
  * What became of one retry: 'succeeded' (now in succeeded_leads, failed row resolved), 'failed' (still failed,
@@ -48,9 +48,9 @@ async function retryRecord(deps: LeadPipelineDeps, failed: FailedLeadRecord, opt
   if (failed.resolvedAt !== null) {
     return { id, outcome: 'already-resolved', reason: `already resolved at ${failed.resolvedAt.toISOString()}` };
   }
-  const missing = missingFields(failed.leadData);
-  if (missing.length > 0 && !options.force) {
-    return { id, outcome: 'refused', reason: `lead is incomplete: missing ${missing.join(', ')} (use --force to send it anyway)` };
+  const problems = leadProblems(failed.leadData);
+  if (problems !== undefined && !options.force) {
+    return { id, outcome: 'refused', reason: `lead is incomplete: ${problems} (use --force to send it anyway)` };
   }
   const externalId = await externalIdOf(deps, failed);
 

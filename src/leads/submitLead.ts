@@ -6,7 +6,7 @@ import { FailedLeadSchema, SucceededLeadSchema, type Channel } from '../db/entit
 import { LEAD_FIELDS, type ExtractionResult, type Lead } from './lead.js';
 import type { LeadStore } from './leadStore.js';
 import { NpaSubmitError, type NpaClient } from './npaClient.js';
-import { describeProblems } from './normalize.js';
+import { describeProblems, normalizeZip } from './normalize.js';
 
 /** What submission needs: the database, the store over it, the NPA client, a logger. */
 export interface LeadPipelineDeps {
@@ -37,6 +37,19 @@ export interface SubmitLeadOutcome {
 /** The fields of a lead still null: a lead missing any of them is not sent to NPA. */
 export function missingFields(lead: Lead): string[] {
   return LEAD_FIELDS.filter((field) => lead[field] === null);
+}
+
+/**
+ * Why a stored lead should not go to NPA as it is ("missing vehicle_year, vehicle_make"; an Alaska ZIP), or
+ * undefined when it may. Stored leads keep only values, so the rules that can refuse a present value are re-checked.
+ */
+export function leadProblems(lead: Lead): string | undefined {
+  const parts: string[] = [];
+  const missing = missingFields(lead);
+  if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
+  const zip = lead.zip_code === null ? undefined : normalizeZip(lead.zip_code);
+  if (zip?.invalid) parts.push(`invalid zip_code (${zip.reason ?? 'not accepted'})`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/ind
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import { LeadStore } from '../../src/leads/leadStore.js';
 import { createNpaClient } from '../../src/leads/npaClient.js';
-import { submitLead, type LeadPipelineDeps } from '../../src/leads/submitLead.js';
+import { leadProblems, submitLead, type LeadPipelineDeps } from '../../src/leads/submitLead.js';
 import { retryAllFailedLeads, retryFailedLead } from '../../src/leads/retryFailedLeads.js';
 import type { ExtractionResult, Lead } from '../../src/leads/lead.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
@@ -148,5 +148,13 @@ describe('retryFailedLead', () => {
     );
     expect(await counts()).toEqual({ succeeded: 2, failed: 3 });
     expect((await deps.store.listFailed()).map((f) => f.id)).toEqual([c.leadId]);
+  });
+});
+
+describe('leadProblems', () => {
+  it('names missing fields and an Alaska ZIP, and nothing for a good lead', () => {
+    expect(leadProblems(lead)).toBeUndefined();
+    expect(leadProblems({ ...lead, phone: null, vehicle_model: null })).toBe('missing phone, vehicle_model');
+    expect(leadProblems({ ...lead, zip_code: '99501' })).toMatch(/^invalid zip_code \(.*Alaska/);
   });
 });
