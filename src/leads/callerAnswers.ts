@@ -1,0 +1,60 @@
+import { meansCallerId } from './normalize.js';
+import { spokenNumbersToDigits } from './numberWords.js';
+
+/** "Yes", "yep, that's the one", "correct": the caller accepts what the agent read back. */
+const AFFIRM =
+  /^(?:(?:yes|yeah|yep|yup|yah|ya|correct|right|exactly|uh[\s-]?huh|mm[\s-]?hmm|sure|affirmative|perfect|absolutely|definitely|you got it|you bet|that's (?:right|correct|it|the one)|that is (?:right|correct)|sounds (?:good|right)|all correct|looks good)\b)/i;
+/** Words that turn an answer into a correction. */
+const CORRECTION = /\b(?:no|nope|nah|not|actually|wait|but|except|sorry|instead|make that|change)\b/i;
+
+/** True when the answer accepts the read-back without changing anything. */
+export function isAffirmation(text: string): boolean {
+  const t = text.trim();
+  return AFFIRM.test(t) && !CORRECTION.test(t);
+}
+
+/** True when the caller declines to give something ("I'd rather not", "no phone"). */
+export function isRefusal(text: string): boolean {
+  return /\b(?:rather not|prefer not|don't want to|do not want to|not comfortable|no thanks|won't give|not giving|skip)\b/i.test(text);
+}
+
+const PHONE_IN_TEXT = /(?:\+?1[\s.-]*)?\(?\b\d{3}\)?[\s.-]*\d{3}[\s.-]*\d{4}\b/;
+
+/** A phone answer: the caller's own line, the digits given (possibly only some of them), or nothing. */
+export type PhoneAnswer = { kind: 'callerId' } | { kind: 'digits'; digits: string } | null;
+
+/** Reads a phone answer ("404-555-0111", "four oh four ...", "+1 404 ...", "the number I'm calling from"). */
+export function parsePhoneAnswer(text: string): PhoneAnswer {
+  if (meansCallerId(text)) return { kind: 'callerId' };
+  if (isRefusal(text)) return null;
+  const spoken = spokenNumbersToDigits(text, 'digits');
+  let digits = spoken.replace(/\D/g, '');
+  if (digits.length > 11) digits = (PHONE_IN_TEXT.exec(spoken)?.[0] ?? '').replace(/\D/g, '');
+  if (digits.length === 11 && digits.startsWith('1')) digits = digits.slice(1);
+  return digits.length === 0 ? null : { kind: 'digits', digits };
+}
+
+/** A phone number said in passing while answering something else ("my cell is 404-555-0111"). */
+export function phoneInPassing(text: string): string | null {
+  const spoken = spokenNumbersToDigits(text, 'digits');
+  const m = PHONE_IN_TEXT.exec(spoken);
+  if (m !== null) return m[0].replace(/\D/g, '').replace(/^1(?=\d{10}$)/, '');
+  if (/\b(?:my|the)\s+(?:cell|number|phone)(?:\s+number)?\s+is\b/i.test(text)) {
+    const digits = spoken.replace(/\D/g, '');
+    if (digits.length === 10) return digits;
+  }
+  return null;
+}
+
+/** Reads a ZIP answer: the last ZIP given that the caller did not reject ("not 85004, 85008" -> 85008). */
+export function parseZipAnswer(text: string): string | null {
+  const spoken = spokenNumbersToDigits(text, 'digits');
+  let chosen: string | null = null;
+  for (const m of spoken.matchAll(/(\bnot\s+)?\b(\d{5})(?:-\d{4})?\b/gi)) {
+    if (m[1] === undefined && m[2] !== undefined) chosen = m[2];
+  }
+  if (chosen !== null) return chosen;
+  // Digits said in groups ("nine oh two, one oh") make one ZIP when there are exactly five of them (or a ZIP+4).
+  const digits = spoken.replace(/\D/g, '');
+  return digits.length === 5 || digits.length === 9 ? digits.slice(0, 5) : null;
+}

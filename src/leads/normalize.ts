@@ -1,0 +1,165 @@
+import { compactKey } from './editDistance.js';
+import { normalizeFullName } from './fullName.js';
+import { LEAD_FIELDS, type ExtractionResult, type Lead, type LeadField, type RawLead } from './lead.js';
+import { canonicalMake, makeForKey } from './makes.js';
+import { formatModel } from './modelName.js';
+import { digitsIn, spokenNumbersToDigits } from './numberWords.js';
+
+export { normalizeFullName } from './fullName.js';
+
+/** A normalized field value; `reason` says readably why a given value was refused or changed. */
+export interface Normalized<T> {
+  readonly value: T | null;
+  readonly reason?: string;
+  /** True when the value was given but is not acceptable (kept in `value` where the rules say so). */
+  readonly invalid?: boolean;
+}
+
+/** Raw phone value meaning "the number I'm calling from". */
+export const CALLER_ID = 'CALLER_ID';
+
+const CALLER_ID_PHRASE =
+  /\b(?:caller[\s-]?id|calling (?:you )?from|call(?:ing)? in from|this (?:number|phone|one)|same (?:number|one)|number (?:i'm|i am) on|number you (?:have|see|got)|the one i'm on)\b/i;
+
+/** True when a phone answer means the caller's own number ("use the one I'm calling from"). */
+export function meansCallerId(text: string): boolean {
+  return text.trim().toUpperCase() === CALLER_ID || CALLER_ID_PHRASE.test(text);
+}
+
+const ZIP_STATES: readonly { from: number; to: number; state: string }[] = [
+  { from: 99500, to: 99999, state: 'Alaska' },
+  { from: 96700, to: 96899, state: 'Hawaii' },
+];
+
+/** A 5-digit ZIP (ZIP+4 keeps the first five); Alaska and Hawaii ZIPs are kept but marked invalid. */
+export function normalizeZip(raw: string | null | undefined): Normalized<string> {
+  if (raw === null || raw === undefined || raw.trim() === '') return { value: null };
+  const spoken = spokenNumbersToDigits(raw, 'digits');
+  const match = /\b(\d{5})(?:[-\s]?\d{4})?\b/.exec(spoken);
+  const digits = match?.[1] ?? (digitsIn(raw).length === 5 || digitsIn(raw).length === 9 ? digitsIn(raw).slice(0, 5) : null);
+  if (digits === null) return { value: null, reason: `"${raw.trim()}" is not a 5-digit ZIP code` };
+  const n = Number(digits);
+  const excluded = ZIP_STATES.find((s) => n >= s.from && n <= s.to);
+  if (excluded !== undefined) {
+    return {
+      value: digits,
+      invalid: true,
+      reason: `ZIP code ${digits} is in ${excluded.state}; we do not buy vehicles in Alaska or Hawaii`,
+    };
+  }
+  return { value: digits };
+}
+
+/** A US phone number in E.164 ("+1XXXXXXXXXX"); "CALLER_ID" or "the number I'm calling from" means callerPhone. */
+export function normalizePhone(raw: string | null | undefined, callerPhone?: string | null): Normalized<string> {
+  if (raw === null || raw === undefined || raw.trim() === '') return { value: null };
+  if (meansCallerId(raw)) {
+    if (callerPhone === null || callerPhone === undefined) return { value: null, reason: 'caller ID is not available' };
+    return normalizePhone(callerPhone.replace(/^\+/, ''), null);
+  }
+  let digits = digitsIn(raw);
+  if (digits.length === 11 && digits.startsWith('1')) digits = digits.slice(1);
+  // NANP: area code and exchange never start with 0 or 1.
+  if (digits.length !== 10 || !/^[2-9]\d{2}[2-9]/.test(digits)) {
+    return { value: null, reason: `"${raw.trim()}" is not a 10-digit US phone number` };
+  }
+  return { value: `+1${digits}` };
+}
+
+const FIRST_YEAR = 1950;
+
+/** A model year as an integer, 1950 through next year ("oh-nine" -> 2009, "ninety-eight" -> 1998). */
+export function normalizeYear(raw: string | number | null | undefined, now: Date = new Date()): Normalized<number> {
+  if (raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return { value: null };
+  const maxYear = now.getFullYear() + 1;
+  const text = typeof raw === 'number' ? String(raw) : spokenNumbersToDigits(raw, 'number');
+  const four = /(?:^|\D)(\d{4})(?!\d)/.exec(text)?.[1];
+  const two = /(?:^|[^\d])'?(\d{2})(?!\d)/.exec(text)?.[1];
+  let year: number | null = null;
+  if (four !== undefined) year = Number(four);
+  else if (two !== undefined) {
+    const yy = Number(two);
+    year = yy <= maxYear % 100 ? 2000 + yy : 1900 + yy;
+  }
+  if (year === null) return { value: null, reason: `"${String(raw).trim()}" is not a year` };
+  if (year < FIRST_YEAR || year > maxYear) {
+    return { value: null, reason: `model year ${year} is outside ${FIRST_YEAR}-${maxYear}` };
+  }
+  return { value: year };
+}
+
+const titleCase = (s: string): string =>
+  s.replace(/\S+/g, (w) => (/[A-Z]/.test(w.slice(1)) ? w : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()));
+
+/** The canonical make ("can am" -> "Can-Am", "Cawasaki" -> "Kawasaki"); an unknown make is kept, title-cased. */
+export function normalizeMake(raw: string | null | undefined): Normalized<string> {
+  if (raw === null || raw === undefined || raw.trim() === '') return { value: null };
+  const make = canonicalMake(raw);
+  return make !== null ? { value: make } : { value: titleCase(raw.trim()) };
+}
+
+/** A model spelled the manufacturer's way, with the make it implies when the make is missing. */
+export function normalizeModel(
+  raw: string | null | undefined,
+  make?: string | null,
+): Normalized<string> & { impliedMake: string | null } {
+  if (raw === null || raw === undefined || raw.trim() === '') return { value: null, impliedMake: null };
+  let words = spokenNumbersToDigits(raw, 'number')
+    .replace(/[.,;!?]+$/, '')
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  // The make said along with the model ("Polaris RZR") is not part of the model.
+  for (let n = Math.min(3, words.length - 1); n >= 1; n--) {
+    const lead = makeForKey(compactKey(words.slice(0, n).join('')));
+    if (lead !== null && (make === null || make === undefined || lead === make)) {
+      words = words.slice(n);
+      break;
+    }
+  }
+  const formatted = formatModel(words);
+  return formatted.text === ''
+    ? { value: null, impliedMake: null }
+    : { value: formatted.text, impliedMake: formatted.impliedMake };
+}
+
+/** Applies every rule to a raw lead: one place for the rules, used by every extractor and channel. */
+export function normalizeLead(raw: RawLead, ctx: { callerPhone?: string | null; now?: Date }): ExtractionResult {
+  const zip = normalizeZip(raw.zip_code);
+  const phone = normalizePhone(raw.phone, ctx.callerPhone);
+  const year = normalizeYear(raw.vehicle_year, ctx.now);
+  const make = normalizeMake(raw.vehicle_make);
+  const model = normalizeModel(raw.vehicle_model, make.value);
+  const fields: Record<LeadField, Normalized<string | number>> = {
+    full_name: { value: normalizeFullName(raw.full_name) },
+    zip_code: zip,
+    phone,
+    vehicle_year: year,
+    vehicle_make: make.value === null && model.impliedMake !== null ? { value: model.impliedMake } : make,
+    vehicle_model: model,
+  };
+  const lead: Lead = {
+    full_name: fields.full_name.value as string | null,
+    zip_code: zip.value,
+    phone: phone.value,
+    vehicle_year: year.value,
+    vehicle_make: fields.vehicle_make.value as string | null,
+    vehicle_model: model.value,
+  };
+  const errors = LEAD_FIELDS.filter((f) => fields[f].invalid === true);
+  const missing = LEAD_FIELDS.filter((f) => lead[f] === null);
+  const reasons: Partial<Record<LeadField, string>> = {};
+  for (const f of LEAD_FIELDS) {
+    const reason = fields[f].reason;
+    if (reason !== undefined) reasons[f] = reason;
+  }
+  return { lead, complete: errors.length === 0 && missing.length === 0, errors, missing, reasons };
+}
+
+/** A readable reason a lead is not complete ("missing: phone; invalid: zip_code (...)"); "" when complete. */
+export function describeProblems(result: ExtractionResult): string {
+  const parts: string[] = [];
+  const withReason = (f: LeadField): string => (result.reasons[f] ? `${f} (${result.reasons[f]})` : f);
+  if (result.missing.length > 0) parts.push(`missing: ${result.missing.map(withReason).join(', ')}`);
+  if (result.errors.length > 0) parts.push(`invalid: ${result.errors.map(withReason).join(', ')}`);
+  return parts.join('; ');
+}

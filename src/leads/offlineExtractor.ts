@@ -1,0 +1,149 @@
+import { isAffirmation, parsePhoneAnswer, parseZipAnswer, phoneInPassing } from './callerAnswers.js';
+import type { Conversation, ExtractionResult } from './lead.js';
+import { mergeName, parseNameAnswer } from './nameAnswer.js';
+import { CALLER_ID, normalizeLead } from './normalize.js';
+import { readAgentTurn, type Ask, type AgentTurn, type ReadBack } from './questionTracker.js';
+import { parseVehicle, type VehicleParts } from './vehicleText.js';
+
+/** The lead as the conversation goes: raw values, the last one the caller gave or confirmed winning. */
+interface LeadState {
+  name: string[];
+  /** Name words the caller spelled out; a later recognizer spelling of the same word does not replace them. */
+  locked: Set<string>;
+  zip: string | null;
+  phone: string | null;
+  /** Phone digits given so far when the caller reads the number over more than one turn. */
+  partialPhone: string;
+  vehicle: VehicleParts;
+}
+
+const setVehicle = (state: LeadState, parts: VehicleParts): void => {
+  if (parts.year !== null) state.vehicle.year = parts.year;
+  if (parts.make !== null) state.vehicle.make = parts.make;
+  if (parts.model !== null) state.vehicle.model = parts.model;
+};
+
+/**
+ * Applies what the agent read back. `strong`: the caller confirmed it, so it wins (the agent's spelling is the
+ * cleaner one). Otherwise it only fills what the caller's own words left empty.
+ */
+function applyReadBack(state: LeadState, readBack: ReadBack, strong: boolean): void {
+  if (readBack.zip !== undefined && (strong || state.zip === null)) state.zip = readBack.zip;
+  if (readBack.phone !== undefined && (strong || state.phone === null)) state.phone = readBack.phone;
+  const v = readBack.vehicle;
+  if (v !== undefined) {
+    setVehicle(state, {
+      year: strong || state.vehicle.year === null ? v.year : null,
+      make: strong || state.vehicle.make === null ? v.make : null,
+      model: strong || state.vehicle.model === null ? v.model : null,
+    });
+  }
+}
+
+function applyPhone(state: LeadState, text: string): void {
+  const answer = parsePhoneAnswer(text);
+  if (answer === null) return;
+  if (answer.kind === 'callerId') {
+    state.phone = CALLER_ID;
+    state.partialPhone = '';
+    return;
+  }
+  if (answer.digits.length >= 10) {
+    state.phone = answer.digits;
+    state.partialPhone = '';
+    return;
+  }
+  // Part of a number: keep it and join it with the next part ("four oh four, five five five ... zero one one one").
+  const joined = state.partialPhone + answer.digits;
+  const whole = joined.length === 11 && joined.startsWith('1') ? joined.slice(1) : joined;
+  if (whole.length === 10) {
+    state.phone = whole;
+    state.partialPhone = '';
+  } else state.partialPhone = joined.length < 10 ? joined : answer.digits;
+}
+
+/** Reads the caller's answer to the question asked. */
+function applyAnswer(state: LeadState, text: string, ask: Ask, now: Date): void {
+  switch (ask.kind) {
+    case 'name':
+      state.name = mergeName(state.name, parseNameAnswer(text), ask.part, state.locked);
+      return;
+    case 'zip': {
+      const zip = parseZipAnswer(text);
+      if (zip !== null) state.zip = zip;
+      return;
+    }
+    case 'phone':
+      applyPhone(state, text);
+      return;
+    case 'vehicle':
+      setVehicle(state, parseVehicle(text, { focus: ask.focus, fuzzy: true, now }));
+      return;
+  }
+}
+
+/** Values a caller volunteers while answering something else ("30093, and my cell is 404-555-0111"). */
+function applyInPassing(state: LeadState, text: string, ask: Ask | null, now: Date): void {
+  if (ask?.kind !== 'phone') {
+    const phone = phoneInPassing(text);
+    if (phone !== null) state.phone = phone;
+  }
+  if (ask?.kind !== 'zip') {
+    const afterZip = /\bzip(?:\s+code)?\b(.*)$/i.exec(text)?.[1];
+    const zip = afterZip === undefined ? null : parseZipAnswer(afterZip);
+    if (zip !== null) state.zip = zip;
+  }
+  if (ask?.kind !== 'vehicle' && ask?.kind !== 'name') {
+    const parts = parseVehicle(text, { focus: 'all', fuzzy: false, now });
+    if (parts.make !== null) setVehicle(state, parts);
+  }
+}
+
+/** Extracts the lead from a finished call without any model: question tracking plus confirmation logic. */
+export function extractOffline(conversation: Conversation, now: Date = new Date()): ExtractionResult {
+  const state: LeadState = {
+    name: [],
+    locked: new Set(),
+    zip: null,
+    phone: null,
+    partialPhone: '',
+    vehicle: { year: null, make: null, model: null },
+  };
+  let agent: AgentTurn | null = null;
+  let awaitingConfirmation = false;
+  for (const turn of conversation.turns) {
+    if (turn.role === 'assistant') {
+      // A read-back the caller never answered still counts as a weak source.
+      if (agent !== null && awaitingConfirmation) applyReadBack(state, agent.readBack, false);
+      agent = readAgentTurn(turn.text, now);
+      awaitingConfirmation = agent.confirming;
+      if (!agent.confirming) applyReadBack(state, agent.readBack, false);
+      if (agent.ask?.kind !== 'phone' && agent.ask !== null) state.partialPhone = '';
+      continue;
+    }
+    const ask = agent?.ask ?? null;
+    if (agent !== null && awaitingConfirmation) {
+      awaitingConfirmation = false;
+      if (isAffirmation(turn.text)) {
+        applyReadBack(state, agent.readBack, true);
+        applyInPassing(state, turn.text, ask, now);
+        continue;
+      }
+    }
+    if (ask !== null) applyAnswer(state, turn.text, ask, now);
+    else if (state.partialPhone !== '') applyPhone(state, turn.text);
+    applyInPassing(state, turn.text, ask, now);
+  }
+  if (agent !== null && awaitingConfirmation) applyReadBack(state, agent.readBack, false);
+  return normalizeLead(
+    {
+      full_name: state.name.length > 0 ? state.name.join(' ') : null,
+      zip_code: state.zip,
+      phone: state.phone,
+      vehicle_year: state.vehicle.year,
+      vehicle_make: state.vehicle.make,
+      vehicle_model: state.vehicle.model,
+    },
+    { callerPhone: conversation.callerPhone ?? null, now },
+  );
+}

@@ -1,0 +1,103 @@
+import { meansCallerId } from './normalize.js';
+import { parseVehicle, type VehicleFocus, type VehicleParts } from './vehicleText.js';
+
+/** What the agent asked for in one turn. */
+export type Ask =
+  | { kind: 'name'; part: 'full' | 'first' | 'last'; spell: boolean }
+  | { kind: 'zip' }
+  | { kind: 'phone' }
+  | { kind: 'vehicle'; focus: VehicleFocus };
+
+/** Values the agent said back in one turn ("A 2009 Honda Gold Wing.", "That's 404-555-0111"). */
+export interface ReadBack {
+  zip?: string;
+  phone?: string;
+  vehicle?: VehicleParts;
+}
+
+/** One agent turn as the extractor reads it. */
+export interface AgentTurn {
+  /** The field the caller's next answer is about; null when the agent asked nothing we track. */
+  readonly ask: Ask | null;
+  readonly readBack: ReadBack;
+  /** The agent asked the caller to confirm its read-back ("Is that right?"). */
+  readonly confirming: boolean;
+}
+
+const CONFIRM_SENTENCE =
+  /^(?:(?:and\s+)?(?:is|was)\s+(?:that|this)\s+(?:right|correct|it)|correct|right|did\s+i\s+get\s+(?:that|it|everything)(?:\s+right)?|does\s+that\s+(?:sound\s+right|look\s+right)|sound\s+(?:right|good)|is\s+that\s+the\s+one|have\s+i\s+got\s+that\s+right)[\s,]*(?:sir|ma'am)?\??$/i;
+const CONFIRM_TAIL = /(?:,|\s)\s*(?:is\s+that\s+(?:right|correct)|correct|right|yes)\?$/i;
+
+const PHONE_RE = /\(?\b\d{3}\)?[-.\s]?\d{3}[-.\s]?\d{4}\b/;
+const ZIP_RE = /\b\d{5}(?:-\d{4})?\b/;
+
+/** Splits an agent turn into sentences, keeping the end punctuation. */
+function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?])\s+(?=[A-Z0-9"'])/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** The field a question asks for, from its words. */
+export function classifyQuestion(question: string): Ask | null {
+  const q = question.toLowerCase();
+  if (/\bspell\b/.test(q)) {
+    const part = /\blast name\b|\bsurname\b/.test(q) ? 'last' : /\bfirst name\b/.test(q) ? 'first' : 'full';
+    return { kind: 'name', part, spell: true };
+  }
+  if (/\bzip\b|postal|lower (?:48|forty[- ]eight)|\blocated\b|where (?:is|'s) the (?:vehicle|bike)/.test(q)) return { kind: 'zip' };
+  if (/\bphone\b|\bnumber\b|reach you|call you|contact you|\bcell\b/.test(q)) return { kind: 'phone' };
+  if (/\blast name\b|\bsurname\b/.test(q)) return { kind: 'name', part: 'last', spell: false };
+  if (/\bfirst name\b/.test(q)) return { kind: 'name', part: 'first', spell: false };
+  if (/\bname\b/.test(q)) return { kind: 'name', part: 'full', spell: false };
+  const year = /\byear\b/.test(q);
+  const make = /\bmake\b|\bbrand\b|manufacturer/.test(q);
+  const model = /\bmodel\b/.test(q);
+  if (year && !make && !model) return { kind: 'vehicle', focus: 'year' };
+  if (make && !year && !model) return { kind: 'vehicle', focus: 'make' };
+  if (model && !year && !make) return { kind: 'vehicle', focus: 'model' };
+  if (year || make || model || /vehicle|\bsell|\bbike\b|motorcycle|\batv\b|what (?:do you have|kind|are you)/.test(q)) {
+    return { kind: 'vehicle', focus: 'all' };
+  }
+  return null;
+}
+
+/** The values an agent sentence states (only exact makes: the agent spells them right). */
+function readValues(sentence: string, now: Date): ReadBack {
+  const out: ReadBack = {};
+  const phone = PHONE_RE.exec(sentence);
+  if (phone) out.phone = phone[0];
+  else if (meansCallerId(sentence) && /\b(?:use|calling from)\b/i.test(sentence)) out.phone = 'CALLER_ID';
+  const zip = ZIP_RE.exec(phone ? sentence.replace(phone[0], ' ') : sentence);
+  if (zip && !/\bzip code \d{5} is in\b/i.test(sentence)) out.zip = zip[0];
+  const vehicle = parseVehicle(sentence, { focus: 'all', fuzzy: false, now });
+  if (vehicle.make !== null || (vehicle.model !== null && vehicle.year !== null)) {
+    out.vehicle = vehicle;
+    delete out.zip;
+  } else if (vehicle.year !== null && /^\d{4}$/.test(vehicle.year) && !out.zip && !out.phone) {
+    out.vehicle = { year: vehicle.year, make: null, model: null };
+  }
+  return out;
+}
+
+const askFor = (readBack: ReadBack): Ask | null =>
+  readBack.phone !== undefined ? { kind: 'phone' } : readBack.zip !== undefined ? { kind: 'zip' } : readBack.vehicle ? { kind: 'vehicle', focus: 'all' } : null;
+
+/** Reads one agent turn: what it asks, what it reads back, and whether it wants the read-back confirmed. */
+export function readAgentTurn(text: string, now: Date): AgentTurn {
+  const all = sentences(text);
+  const questionIndex = all.map((s) => s.endsWith('?')).lastIndexOf(true);
+  const question = questionIndex >= 0 ? (all[questionIndex] ?? '') : '';
+  const readBack: ReadBack = {};
+  all.forEach((s, i) => {
+    if (i === questionIndex && CONFIRM_SENTENCE.test(s)) return;
+    Object.assign(readBack, readValues(s, now));
+  });
+  const confirming =
+    question !== '' &&
+    (CONFIRM_SENTENCE.test(question) || CONFIRM_TAIL.test(question) || Object.keys(readValues(question, now)).length > 0);
+  if (confirming) return { ask: askFor(readValues(question, now)) ?? askFor(readBack), readBack, confirming: true };
+  const ask = question !== '' ? classifyQuestion(question) : all.length > 0 ? classifyQuestion(all.at(-1) ?? '') : null;
+  return { ask, readBack, confirming: false };
+}

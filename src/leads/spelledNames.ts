@@ -1,0 +1,31 @@
+/** Names spelled letter by letter ("K-O-W-A-L-C-Z-Y-K", "K O W A L C Z Y K", "K. O. W."), which win over the recognizer's guess. */
+
+/** Hyphen-joined letters, any case: "k-o-w-a-l". */
+const HYPHENATED = /(?<![A-Za-z'])[A-Za-z](?:\s*-\s*[A-Za-z]){1,}(?![A-Za-z])/g;
+/** Capital letters standing alone, separated by spaces, dots or commas: "K O W", "K. O. W.". */
+const SEPARATED = /(?<![A-Za-z'])[A-Z]\.?(?:[\s,]+[A-Z]\.?(?![A-Za-z])){2,}/g;
+
+/** One spelled word, and the text with it taken out. */
+export interface SpelledWords {
+  readonly words: string[];
+  readonly rest: string;
+}
+
+const capitalizeWord = (letters: string): string => letters.charAt(0).toUpperCase() + letters.slice(1).toLowerCase();
+
+/** Finds the spelled words in an answer ("Mark, M-A-R-K" -> ["Mark"]) and returns the answer without them. */
+export function findSpelledWords(text: string): SpelledWords {
+  const found: { index: number; word: string }[] = [];
+  let rest = text;
+  for (const re of [HYPHENATED, SEPARATED]) {
+    rest = rest.replace(re, (match: string, offset: number) => {
+      const letters = match.replace(/[^A-Za-z]/g, '');
+      // "I" + "a" in ordinary prose is not spelling; real spellings run at least two letters of one case pattern.
+      if (letters.length < 2) return match;
+      found.push({ index: offset, word: capitalizeWord(letters) });
+      return ' , ';
+    });
+  }
+  found.sort((a, b) => a.index - b.index);
+  return { words: found.map((f) => f.word), rest };
+}

@@ -1,0 +1,143 @@
+import { compactKey } from './editDistance.js';
+import { fuzzyMakeForKey, makeForKey } from './makes.js';
+import { modelForKey } from './models.js';
+import { spokenNumbersToDigits } from './numberWords.js';
+import { tokenize, type Token } from './tokens.js';
+
+/** What an utterance says about the vehicle, as raw strings (normalized later). */
+export interface VehicleParts {
+  year: string | null;
+  make: string | null;
+  model: string | null;
+}
+
+/** Which part of the vehicle the question asked for; `all` is "year, make and model". */
+export type VehicleFocus = 'all' | 'year' | 'make' | 'model';
+
+export interface VehicleParseOptions {
+  readonly focus: VehicleFocus;
+  /** Forgive misheard makes ("Cawasaki"); on for callers, off for the agent, who spells makes right. */
+  readonly fuzzy: boolean;
+  readonly now: Date;
+}
+
+/** Words that end a model name: what follows them is talk, not the model. */
+const MODEL_STOP = new Set([
+  'and', 'with', 'that', "that's", 'thats', 'it', 'its', "it's", 'is', 'was', 'but', 'sorry', 'please', 'got',
+  'right', 'correct', 'yes', 'yeah', 'yep', 'which', 'has', 'have', 'had', 'i', "i'm", 'im', 'about', 'only', 'in',
+  'on', 'for', 'runs', 'miles', 'sir', "ma'am", 'maam', 'though', 'um', 'uh', 'so', 'really', 'just', 'or', 'no',
+  'not', 'color', 'from', 'like', 'if', 'year', 'make', 'bike', 'motorcycle', 'vehicle', 'atv', 'sled', 'boat',
+  'thanks', 'thank', 'okay', 'ok', 'actually', 'wait', 'because', 'we', 'my', 'he', 'she', 'they', 'there',
+  'here', 'at', 'to', 'by', 'of', 'all', 'good', 'great', 'runs', 'condition', 'did', 'do', 'does', 'can', 'you',
+]);
+
+/** Words that open an answer before the part that matters ("um, it's a ..."). */
+const LEAD_FILLERS = new Set([
+  'um', 'uh', "it's", 'its', 'it', 'is', 'a', 'an', 'the', 'my', 'yeah', 'yes', 'well', 'oh', 'so', 'like', 'i',
+  'think', 'have', 'got', 'model', "that's", 'thats', 'sure', 'ok', 'okay', 'no', 'sorry', 'actually', 'wait',
+  'was', 'be', 'would', 'should', 'say', 'call', 'called', 'just', 'own', 'selling', 'sell', 'one', 'make',
+  "he's", "she's", 'they', 'got', "i've", 'ive', 'has', 'had', 'of', 'kind', 'type', 'year',
+]);
+
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The last make mentioned, exact aliases first, then (when allowed) small misrecognitions. */
+function findMake(tokens: readonly Token[], fuzzy: boolean): (Span & { make: string }) | null {
+  const search = (lookup: (key: string) => string | null, maxWords: number): (Span & { make: string }) | null => {
+    let found: (Span & { make: string }) | null = null;
+    for (let i = 0; i < tokens.length; i++) {
+      for (let n = Math.min(maxWords, tokens.length - i); n >= 1; n--) {
+        const words = tokens.slice(i, i + n);
+        // A make never spans a comma or full stop.
+        if (words.slice(0, -1).some((t) => t.endsClause)) continue;
+        const key = compactKey(words.map((t) => t.text).join(''));
+        if (/^\d+$/.test(key) || (fuzzy && n === 1 && modelForKey(key) !== null)) continue;
+        const make = lookup(key);
+        if (make !== null) {
+          found = { make, start: i, end: i + n };
+          i += n - 1;
+          break;
+        }
+      }
+    }
+    return found;
+  };
+  return search(makeForKey, 3) ?? (fuzzy ? search(fuzzyMakeForKey, 2) : null);
+}
+
+/** The first well-known model name at or after `from` (bare numbers never count). */
+function findKnownModel(tokens: readonly Token[], from: number, to: number): Span | null {
+  for (let i = from; i < to; i++) {
+    for (let n = Math.min(3, to - i); n >= 1; n--) {
+      const key = compactKey(tokens.slice(i, i + n).map((t) => t.text).join(''));
+      if (!/^\d+$/.test(key) && modelForKey(key) !== null) return { start: i, end: i + n };
+    }
+  }
+  return null;
+}
+
+const isYearToken = (t: Token, twoDigitOk: boolean, maxYear: number): boolean => {
+  const m = /^'?(\d{2}|\d{4})$/.exec(t.text);
+  if (m === null || m[1] === undefined) return false;
+  if (m[1].length === 4) return Number(m[1]) >= 1950 && Number(m[1]) <= maxYear;
+  return twoDigitOk || t.text.startsWith("'") || m[1].startsWith('0');
+};
+
+/** Words of a model from `start`, up to the end of the clause or a word that is talk, skipping `skip`. */
+function collectModel(tokens: readonly Token[], start: number, skip: ReadonlySet<number>): string[] {
+  const words: string[] = [];
+  for (let i = start; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t === undefined) break;
+    if (!skip.has(i)) {
+      if (MODEL_STOP.has(t.lower) && words.length > 0) break;
+      if (!MODEL_STOP.has(t.lower) && !(words.length === 0 && LEAD_FILLERS.has(t.lower))) words.push(t.text);
+    }
+    if (t.endsClause && words.length > 0) break;
+  }
+  return words;
+}
+
+/** Reads year, make and model from what a caller (or the agent reading back) said. */
+export function parseVehicle(text: string, options: VehicleParseOptions): VehicleParts {
+  const tokens = tokenize(spokenNumbersToDigits(text, 'number'));
+  const maxYear = options.now.getFullYear() + 1;
+  const make = findMake(tokens, options.fuzzy);
+  const known = findKnownModel(tokens, make?.end ?? 0, tokens.length) ?? findKnownModel(tokens, 0, tokens.length);
+  const vehicleStart = Math.min(make?.start ?? tokens.length, known?.start ?? tokens.length);
+
+  let yearIndex = tokens.findIndex((t) => isYearToken(t, false, maxYear) && /\d{4}/.test(t.text));
+  if (yearIndex < 0) {
+    yearIndex = tokens.findIndex(
+      (t, i) => isYearToken(t, options.focus === 'year' || i < vehicleStart, maxYear) && (i < vehicleStart || options.focus === 'year' || t.text.startsWith("'")),
+    );
+  }
+  const year = yearIndex >= 0 ? (tokens[yearIndex]?.text.replace(/^'/, '') ?? null) : null;
+  const skip = new Set<number>(yearIndex >= 0 ? [yearIndex] : []);
+
+  let model: string[] = [];
+  if (make !== null) {
+    model = collectModel(tokens, make.end, skip);
+    if (model.length === 0 && known !== null && known.start < make.start) {
+      model = collectModel(tokens.slice(0, make.start), known.start, skip);
+    }
+  } else if (known !== null) {
+    model = collectModel(tokens, known.start, skip);
+  } else if (options.focus === 'model') {
+    model = collectModel(tokens, 0, skip);
+  }
+
+  let makeText = make?.make ?? null;
+  if (makeText === null && known === null && (options.focus === 'make' || (options.focus === 'all' && year !== null))) {
+    // An unknown make: the first word after the year (or the answer's first real word) names it.
+    const rest = collectModel(tokens, yearIndex >= 0 ? yearIndex + 1 : 0, skip);
+    if (rest.length > 0 && !/^\d/.test(rest[0] ?? '')) {
+      makeText = rest[0] ?? null;
+      if (options.focus === 'all') model = rest.slice(1);
+    }
+  }
+  return { year, make: makeText, model: model.length > 0 ? model.join(' ') : null };
+}
