@@ -25,13 +25,10 @@ export function verifyTwilioSignature(check: SignatureCheck): boolean {
   }
 }
 
-/** `PUBLIC_URL` without a trailing slash, with its path prefix kept (a service behind a path-routing proxy). */
-function base(publicUrl: string): URL {
+/** Scheme, host and path prefix of `PUBLIC_URL` (kept for a service behind a path-routing proxy), no trailing slash. */
+function base(publicUrl: string): { protocol: string; host: string; pathname: string } {
   const url = new URL(publicUrl);
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  url.search = '';
-  url.hash = '';
-  return url;
+  return { protocol: url.protocol, host: url.host, pathname: url.pathname.replace(/\/+$/, '') };
 }
 
 /** The Media Streams URL for the TwiML and for checking the upgrade's signature: https -> wss (http -> ws locally). */
