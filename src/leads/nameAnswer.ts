@@ -61,6 +61,13 @@ function closestPart(parts: readonly string[], word: string): { index: number; d
 const soundsLike = (word: string, spelled: string): boolean =>
   word.charAt(0).toLowerCase() === spelled.charAt(0).toLowerCase() || similarity(word, spelled) <= Math.ceil(spelled.length / 2);
 
+/** Whether two name words could be one name said or heard differently ("Steven"/"Steve", "Clark"/"Clarke"). */
+export function isCloseName(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x === y || ((x.startsWith(y.slice(0, 3)) || y.startsWith(x.slice(0, 3))) && similarity(x, y) <= Math.max(2, Math.floor(Math.min(x.length, y.length) / 2)));
+}
+
 /**
  * Merges what the caller just said about their name into the name so far. `part` is what the agent asked
  * for; `locked` holds words the caller spelled, which later unspelled versions never replace.

@@ -1,6 +1,6 @@
 import { isAffirmation, parsePhoneAnswer, parseZipAnswer, phoneInPassing } from './callerAnswers.js';
 import type { Conversation, ExtractionResult } from './lead.js';
-import { mergeName, parseNameAnswer } from './nameAnswer.js';
+import { isCloseName, mergeName, parseNameAnswer } from './nameAnswer.js';
 import { CALLER_ID, normalizeLead } from './normalize.js';
 import { readAgentTurn, type Ask, type AgentTurn, type ReadBack } from './questionTracker.js';
 import { parseVehicle, type VehicleParts } from './vehicleText.js';
@@ -82,8 +82,24 @@ function applyAnswer(state: LeadState, text: string, ask: Ask, now: Date): void 
   }
 }
 
+/** Opens a correction of something said before ("Actually it's Steve", "no, my name is ..."). */
+const CORRECTION_OPENER = /^(?:(?:oh|um|uh|sorry|wait|no|nope)[\s,]+)*(?:actually|no|sorry|wait|my name is|my name's|it's actually)\b/i;
+
+/** A correction of the name while the agent asked about something else: it must sound like the name so far. */
+function applyNameCorrection(state: LeadState, text: string): void {
+  if (state.name.length === 0 || !CORRECTION_OPENER.test(text.trim())) return;
+  const firstSentence = text.split(/(?<=[.!?])\s+/)[0] ?? '';
+  const answer = parseNameAnswer(firstSentence);
+  const capitalized = answer.words.every((w) => /^\p{Lu}/u.test(w));
+  const resembles = answer.words.some((w) => state.name.some((p) => isCloseName(w, p)));
+  if (answer.words.length > 0 && capitalized && resembles) {
+    state.name = mergeName(state.name, answer, 'full', state.locked);
+  }
+}
+
 /** Values a caller volunteers while answering something else ("30093, and my cell is 404-555-0111"). */
 function applyInPassing(state: LeadState, text: string, ask: Ask | null, now: Date): void {
+  if (ask?.kind !== 'name') applyNameCorrection(state, text);
   if (ask?.kind !== 'phone') {
     const phone = phoneInPassing(text);
     if (phone !== null) state.phone = phone;
