@@ -1,6 +1,6 @@
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from '@xstate/graph';
 import type { StatePath } from '@xstate/graph';
-import type { AnyStateNode, EventObject, SnapshotFrom, StateValue } from 'xstate';
+import type { AnyStateNode, SnapshotFrom, StateValue } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type { CallExtraction, CallInput, CallTimeouts, EndReason, SubmitOutput } from '../../machines/callTypes.js';
 import type { Turn } from '../../src/leads/lead.js';
@@ -104,7 +104,7 @@ function doneOutputs(actorId: string, snapshot: CallSnapshot): unknown[] {
   }
 }
 
-/** Actors invoked by the machine that finish and fail on their own; `relay` only sends events back. */
+/** Invoked actors that never finish: `relay` only sends events back, and the machine handles no error from it. */
 const NON_TERMINATING_ACTORS = new Set(['relay']);
 
 /** Dotted path of a state value: `{ submitting: 'sending' }` -> `submitting.sending`. */
@@ -385,28 +385,67 @@ export function hangUpStates(): string[] {
   return out;
 }
 
-const LONG_MS = 24 * 60 * 60_000;
-const SHORT_MS = 1_000;
+/** Every `state|event` pair the traversal can take (what a complete transition cover replays). */
+export function reachablePairs(): Set<string> {
+  const adjacency = getAdjacencyMap(callMachine, graphOptions as never) as unknown as Record<
+    string,
+    { state: CallSnapshot; transitions: Record<string, { event: PathEvent }> }
+  >;
+  const pairs = new Set<string>();
+  for (const { state, transitions } of Object.values(adjacency)) {
+    for (const { event } of Object.values(transitions)) pairs.add(`${stateKey(state.value)}|${eventLabel(event)}`);
+  }
+  return pairs;
+}
+
+/** The dotted state that invokes each actor id (`submitLead` -> `submitting.sending`). */
+export function invokingStates(): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (node: AnyStateNode, prefix: string) => {
+    for (const [key, child] of Object.entries(node.states)) {
+      const name = prefix ? `${prefix}.${key}` : key;
+      for (const invoke of child.invoke) out.set(invoke.id, name);
+      walk(child, name);
+    }
+  };
+  walk(callMachine.root, '');
+  return out;
+}
+
+/** Which timeout of `CallTimeouts` each named delay of the machine reads. */
+export const DELAY_TIMEOUTS: Readonly<Record<string, keyof CallTimeouts>> = {
+  MODEL_CONNECT_TIMEOUT: 'modelConnectMs',
+  STREAM_START_TIMEOUT: 'streamStartMs',
+  MAX_CALL: 'maxCallMs',
+  GOODBYE_PLAYBACK_TIMEOUT: 'goodbyePlaybackMs',
+  TRANSCRIPT_WAIT: 'transcriptWaitMs',
+  EXTRACTION_TIMEOUT: 'extractionMs',
+  SUBMISSION_TIMEOUT: 'submissionMs',
+};
+
+/** Timeouts `timeoutsForPath` gives by default: fired delays short, the others out of reach. */
+export const PATH_SHORT_MS = 1_000;
+export const PATH_LONG_MS = 24 * 60 * 60_000;
 
 /**
  * Timeouts under which a path's delays fire in its order: the delays the path fires are short, every other one
- * long, so advancing a clock by SHORT_MS in a state fires exactly the delay the path expects there.
+ * long, so letting `shortMs` pass in a state fires exactly the delay the path expects there. A real-time replay
+ * (through the server) can pass a smaller `shortMs`.
  */
-export function timeoutsForPath(path: CallPath): CallTimeouts {
+export function timeoutsForPath(
+  path: CallPath,
+  { shortMs = PATH_SHORT_MS, longMs = PATH_LONG_MS }: { shortMs?: number; longMs?: number } = {},
+): CallTimeouts {
   const fired = new Set(
     path.steps.flatMap((s) => {
       const source = eventSource(s.event);
       return source.kind === 'delay' ? [source.delay] : [];
     }),
   );
-  const pick = (delay: string) => (fired.has(delay) ? SHORT_MS : LONG_MS);
-  return {
-    modelConnectMs: pick('MODEL_CONNECT_TIMEOUT'),
-    streamStartMs: pick('STREAM_START_TIMEOUT'),
-    maxCallMs: pick('MAX_CALL'),
-    goodbyePlaybackMs: pick('GOODBYE_PLAYBACK_TIMEOUT'),
-    transcriptWaitMs: pick('TRANSCRIPT_WAIT'),
-    extractionMs: pick('EXTRACTION_TIMEOUT'),
-    submissionMs: pick('SUBMISSION_TIMEOUT'),
-  };
+  const timeouts = {} as CallTimeouts;
+  for (const [delay, key] of Object.entries(DELAY_TIMEOUTS)) timeouts[key] = fired.has(delay) ? shortMs : longMs;
+  for (const delay of fired) {
+    if (!(delay in DELAY_TIMEOUTS)) throw new Error(`callMachinePaths: no timeout known for delay ${delay}`);
+  }
+  return timeouts;
 }
