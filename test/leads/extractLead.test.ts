@@ -71,13 +71,14 @@ describe('createExtractor', () => {
     ]);
   });
 
+  // The 500 case leaves room for the client's one retry and its backoff; the timeout case has a short deadline.
   it.each([
-    ['http-500', 'extraction failed: OpenAI 500'],
-    ['malformed-json', 'extraction failed: malformed model output'],
-    ['timeout', 'extraction failed: timeout after 300 ms'],
-  ] as const)('falls back to offline when the LLM fails (%s)', async (mode, reason) => {
+    ['http-500', 5000, 'extraction failed: OpenAI 500'],
+    ['malformed-json', 5000, 'extraction failed: malformed model output'],
+    ['timeout', 300, 'extraction failed: timeout after 300 ms'],
+  ] as const)('falls back to offline when the LLM fails (%s)', async (mode, timeoutMs, reason) => {
     fake.chatMode(mode);
-    const combined = await createExtractor(config(300), { logger }).extract(call);
+    const combined = await createExtractor(config(timeoutMs), { logger }).extract(call);
     expect(combined.source).toBe('offline');
     expect(combined.result).toEqual(extractOffline(call));
     expect(combined.llmError).toBe(reason);
