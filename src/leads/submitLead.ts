@@ -23,6 +23,8 @@ export interface SubmitLeadInput {
   /** Our reference sent to NPA as external_id (the CallSid for a call). */
   externalId: string;
   extraction: ExtractionResult;
+  /** The lead's id when the caller fixed it in advance (a call does, so a retry after a crash keeps its key). */
+  leadId?: string;
   /** Set when the lead must not be sent (e.g. extraction failed): saved as failed with this reason. */
   failureReason?: string;
   signal?: AbortSignal;
@@ -58,7 +60,7 @@ export function leadProblems(lead: Lead): string | undefined {
  * sent; it is saved as failed with a readable reason. The lead id doubles as the Idempotency-Key.
  */
 export async function submitLead(deps: LeadPipelineDeps, input: SubmitLeadInput): Promise<SubmitLeadOutcome> {
-  const leadId = randomUUID();
+  const leadId = input.leadId ?? randomUUID();
   const { lead } = input.extraction;
   const logger = deps.logger.child({ leadId, channel: input.channel });
   const problems = input.extraction.complete ? undefined : describeProblems(input.extraction);

@@ -7,12 +7,15 @@ export interface StreamTwimlOptions {
   streamUrl: string;
   /** Sent to the stream's `start.customParameters`, e.g. { callSid, from }. */
   parameters?: Record<string, string>;
+  /** Where Twilio asks what to do once the stream has closed (`<Connect action>`): the apology, or a hang-up. */
+  actionUrl?: string;
 }
 
 /** Connects the call to our bidirectional Media Stream; `<Hangup/>` runs when we close the stream. */
 export function streamTwiml(options: StreamTwimlOptions): string {
   const response = new twilio.twiml.VoiceResponse();
-  const stream = response.connect().stream({ url: options.streamUrl });
+  const connect = options.actionUrl ? response.connect({ action: options.actionUrl }) : response.connect();
+  const stream = connect.stream({ url: options.streamUrl });
   for (const [name, value] of Object.entries(options.parameters ?? {})) stream.parameter({ name, value });
   response.hangup();
   return response.toString();

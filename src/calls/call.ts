@@ -1,0 +1,134 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { callMachine, type CallEvent } from '../../machines/callMachine.js';
+import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTypes.js';
+import type { Logger } from '../log.js';
+import { reasonOf } from '../errors.js';
+import { CallRelay, type TwilioSink } from './relay.js';
+import { callActors, type CallDeps } from './callActors.js';
+
+export interface CallOptions {
+  callSid: string;
+  callerPhone: string | null;
+  leadId: string;
+  timeouts: Partial<CallTimeouts>;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/**
+ * One phone call: its state machine actor, its relay, and the session row that records it.
+ * Created when Twilio's webhook arrives (so the model session warms up while Twilio opens the stream).
+ */
+export class Call {
+  readonly callSid: string;
+  readonly relay: CallRelay;
+  readonly actor: Actor<typeof callMachine>;
+  readonly logger: Logger;
+  readonly done: Promise<CallOutput>;
+  /** Whether the caller should hear the apology when the stream closes (the model failed). */
+  apology = false;
+  /** The Twilio leg was ended by us; a stream that attaches afterwards is closed at once. */
+  twilioEnded = false;
+  readonly phaseTimes: Record<string, string> = {};
+  /** Serialises the session row writes of this call, in the order the machine asked for them. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private sessionId: string | null = null;
+
+  constructor(
+    private readonly deps: CallDeps,
+    options: CallOptions,
+  ) {
+    this.callSid = options.callSid;
+    this.logger = deps.logger.child({ callSid: options.callSid });
+    this.relay = new CallRelay({
+      logger: this.logger,
+      sessionUpdate: deps.sessionUpdate,
+      notify: (event) => this.send(event),
+    });
+    const machine = callMachine.provide(callActors(this, deps));
+    this.actor = createActor(machine, {
+      input: {
+        callSid: options.callSid,
+        callerPhone: options.callerPhone,
+        leadId: options.leadId,
+        timeouts: options.timeouts,
+      },
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.done = new Promise((resolve) => {
+      this.actor.subscribe({
+        complete: () => resolve(this.actor.getSnapshot().output as CallOutput),
+        error: (error) => {
+          this.logger.error({ err: reasonOf(error) }, 'call actor crashed');
+          resolve({ outcome: 'lost', leadId: options.leadId, reason: reasonOf(error), endReason: null });
+        },
+      });
+    });
+  }
+
+  start(): this {
+    this.actor.start();
+    return this;
+  }
+
+  /** Sends an event to the call's machine; ignored once the call is over. */
+  send(event: CallEvent): void {
+    if (this.actor.getSnapshot().status !== 'active') return;
+    this.actor.send(event);
+  }
+
+  /** Twilio's `start` arrived on a media socket for this call. */
+  attachStream(sink: TwilioSink, streamSid: string): void {
+    if (this.twilioEnded) {
+      sink.close();
+      return;
+    }
+    this.relay.attachTwilio(sink, streamSid);
+    this.send({ type: 'STREAM_STARTED', streamSid });
+  }
+
+  callerHungUp(): void {
+    this.twilioEnded = true;
+    this.send({ type: 'CALLER_HUNG_UP' });
+  }
+
+  /** The machine's state as a dotted string, for logs and the session row. */
+  stateName(): string {
+    return flattenState(this.actor.getSnapshot().value);
+  }
+
+  endReason(): EndReason | null {
+    return this.actor.getSnapshot().context.endReason;
+  }
+
+  /** Queues a session write after the previous ones; failures are logged, never thrown. */
+  enqueueWrite(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write).catch((error: unknown) => {
+      this.logger.error({ err: reasonOf(error) }, 'session write failed');
+    });
+    this.writes = next;
+    return next;
+  }
+
+  /** Resolves with the session id once the writes queued so far have run. */
+  async session(): Promise<string | null> {
+    await this.writes;
+    return this.sessionId;
+  }
+
+  setSessionId(id: string): void {
+    this.sessionId = id;
+  }
+
+  currentSessionId(): string | null {
+    return this.sessionId;
+  }
+}
+
+function flattenState(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const [key, inner] = Object.entries(value)[0] ?? [];
+    return key === undefined ? '' : `${key}.${flattenState(inner)}`;
+  }
+  return '';
+}

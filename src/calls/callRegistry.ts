@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { CallOutput, CallTimeouts } from '../../machines/callTypes.js';
+import { Call } from './call.js';
+import type { CallDeps } from './callActors.js';
+
+/** How long an ended call is remembered, so the stream's `<Connect action>` webhook can still ask about it. */
+export const ENDED_CALL_MEMORY_MS = 120_000;
+
+export interface CallRegistryOptions {
+  deps: CallDeps;
+  maxCalls: number;
+  timeouts: Partial<CallTimeouts>;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  onCallDone?: (call: Call, output: CallOutput) => void;
+}
+
+/** The live calls of this process, by CallSid. */
+export class CallRegistry {
+  private readonly live = new Map<string, Call>();
+  private readonly ended = new Map<string, { apology: boolean; timer: NodeJS.Timeout }>();
+  private accepting = true;
+
+  constructor(private readonly options: CallRegistryOptions) {}
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /**
+   * The webhook arrived: create the call (its model session starts warming up now). Twilio may retry a webhook, so
+   * an existing call is returned as it is. Null when the line is full or shutting down.
+   */
+  open(callSid: string, callerPhone: string | null): Call | null {
+    const existing = this.live.get(callSid);
+    if (existing !== undefined) return existing;
+    if (!this.accepting || this.live.size >= this.options.maxCalls) return null;
+    const call = new Call(this.options.deps, {
+      callSid,
+      callerPhone,
+      leadId: randomUUID(),
+      timeouts: this.options.timeouts,
+      ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
+    });
+    this.live.set(callSid, call);
+    void call.done.then((output) => {
+      this.live.delete(callSid);
+      const timer = setTimeout(() => this.ended.delete(callSid), ENDED_CALL_MEMORY_MS);
+      timer.unref();
+      this.ended.set(callSid, { apology: call.apology, timer });
+      this.options.onCallDone?.(call, output);
+    });
+    return call.start();
+  }
+
+  get(callSid: string): Call | undefined {
+    return this.live.get(callSid);
+  }
+
+  /** Whether the caller should hear the apology after the stream closed. */
+  wantsApology(callSid: string): boolean {
+    return this.live.get(callSid)?.apology ?? this.ended.get(callSid)?.apology ?? false;
+  }
+
+  /** Stops taking calls; resolves when every live call has saved its lead. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.all([...this.live.values()].map((call) => call.done));
+  }
+
+  /** Forgets remembered calls (timers) at shutdown. */
+  clear(): void {
+    for (const { timer } of this.ended.values()) clearTimeout(timer);
+    this.ended.clear();
+  }
+}

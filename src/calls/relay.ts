@@ -1,0 +1,283 @@
+import type { CallEvent } from '../../machines/callMachine.js';
+import type { Turn } from '../leads/lead.js';
+import type { Logger } from '../log.js';
+import type { ModelSocket } from '../realtime/modelConnection.js';
+import { GOODBYE_PATTERN, GREETING_PROMPT } from '../realtime/agentInstructions.js';
+import {
+  conversationItemTruncate,
+  functionCallOutput,
+  inputAudioAppend,
+  responseCreate,
+} from '../realtime/clientEvents.js';
+import { parseRealtimeEvent, type RealtimeServerEvent } from '../realtime/serverEvents.js';
+import { TranscriptAssembler } from '../realtime/transcriptAssembler.js';
+import { twilioClear, twilioMark, twilioMediaWriter } from '../twilio/mediaStreamMessages.js';
+import { base64DecodedLength } from '../wire/fastJson.js';
+import { PlaybackTracker } from './playbackTracker.js';
+
+/** The Twilio side of a call as the relay sees it: a text-frame sink that can be closed. */
+export interface TwilioSink {
+  send(data: string): void;
+  close(): void;
+}
+
+/** Caller audio kept while the model's socket is not open yet: 10 s of 20 ms frames, then the oldest go. */
+export const MAX_PENDING_CALLER_FRAMES = 500;
+/** Beyond this backlog on the model socket, caller frames are dropped (and counted) rather than queued without bound. */
+export const MAX_MODEL_BACKLOG_BYTES = 1024 * 1024;
+
+export interface RelayCounters {
+  callerFrames: number;
+  callerFramesDropped: number;
+  agentFrames: number;
+  invalidModelEvents: number;
+  bargeIns: number;
+}
+
+export interface RelayOptions {
+  logger: Logger;
+  /** The session.update event to send as soon as the model socket opens. */
+  sessionUpdate: string;
+  /** Events for the call's state machine (transcript, goodbye, model failure). Never audio. */
+  notify: (event: CallEvent) => void;
+  now?: () => number;
+}
+
+/**
+ * Moves one call's audio between Twilio and the model and turns the model's events into call events.
+ * Audio frames take the shortest road (a template string each way); only the rare events reach the call machine.
+ */
+export class CallRelay {
+  readonly counters: RelayCounters = {
+    callerFrames: 0,
+    callerFramesDropped: 0,
+    agentFrames: 0,
+    invalidModelEvents: 0,
+    bargeIns: 0,
+  };
+  private readonly transcript = new TranscriptAssembler();
+  private readonly playback: PlaybackTracker;
+  private twilio: TwilioSink | null = null;
+  private streamSid = '';
+  private writeMedia: ((payload: string) => string) | null = null;
+  private model: ModelSocket | null = null;
+  private pendingCallerAudio: string[] = [];
+  private sessionReadyResolve: (() => void) | null = null;
+  readonly sessionReady: Promise<void>;
+  private conversationStarted = false;
+  private goodbye: { via: 'tool' | 'phrase'; mark: string | null } | null = null;
+  private goodbyePhraseSeen = false;
+  private settledWaiters: Array<() => void> = [];
+  private ended = false;
+
+  constructor(private readonly options: RelayOptions) {
+    this.playback = new PlaybackTracker({ now: options.now ?? (() => performance.now()) });
+    this.sessionReady = new Promise((resolve) => {
+      this.sessionReadyResolve = resolve;
+    });
+  }
+
+  // ---- Twilio side ----
+
+  /** Twilio's `start` arrived: from now on agent audio goes to this stream. */
+  attachTwilio(sink: TwilioSink, streamSid: string): void {
+    this.twilio = sink;
+    this.streamSid = streamSid;
+    this.writeMedia = twilioMediaWriter(streamSid);
+  }
+
+  /** One caller frame (base64 mu-law, already validated by the parser). */
+  onCallerAudio(payloadB64: string): void {
+    this.counters.callerFrames++;
+    const model = this.model;
+    if (model === null) {
+      // Not open yet: keep it, so the first words are not lost; bounded.
+      if (this.pendingCallerAudio.length >= MAX_PENDING_CALLER_FRAMES) {
+        this.pendingCallerAudio.shift();
+        this.counters.callerFramesDropped++;
+      }
+      this.pendingCallerAudio.push(payloadB64);
+      return;
+    }
+    if (model.bufferedAmount() > MAX_MODEL_BACKLOG_BYTES || !model.send(inputAudioAppend(payloadB64))) {
+      this.counters.callerFramesDropped++;
+    }
+  }
+
+  /** Twilio echoed a mark: the audio before it has played. */
+  onTwilioMark(name: string): void {
+    const echo = this.playback.onMarkEchoed(name);
+    if (echo === null || !echo.final) return;
+    if (this.goodbye !== null && this.goodbye.mark === name) this.options.notify({ type: 'GOODBYE_PLAYED' });
+  }
+
+  // ---- model side ----
+
+  /** The model's socket is open: configure the session and flush what the caller already said. */
+  attachModel(model: ModelSocket): void {
+    this.model = model;
+    model.send(this.options.sessionUpdate);
+    const pending = this.pendingCallerAudio;
+    this.pendingCallerAudio = [];
+    for (const payload of pending) model.send(inputAudioAppend(payload));
+  }
+
+  /** The agent speaks first: ask for the greeting once both legs are up. */
+  startConversation(): void {
+    if (this.conversationStarted || this.model === null) return;
+    this.conversationStarted = true;
+    this.model.send(responseCreate({ instructions: GREETING_PROMPT }));
+  }
+
+  /** The model's socket closed. Unexpected closes are a model failure for the call machine. */
+  onModelClosed(reason: string, expected: boolean): void {
+    this.model = null;
+    this.releaseSettledWaiters();
+    if (!expected && !this.ended) this.options.notify({ type: 'MODEL_FAILED', reason });
+  }
+
+  onModelMessage(data: Buffer | string): void {
+    const event = parseRealtimeEvent(data);
+    if (event.type === 'response.output_audio.delta') {
+      this.forwardAgentAudio(event.item_id, event.delta);
+      return;
+    }
+    if (event.type === 'invalid') {
+      this.counters.invalidModelEvents++;
+      this.options.logger.warn({ reason: event.reason }, 'invalid model event ignored');
+      return;
+    }
+    if (event.type === 'unknown') return;
+    this.onModelEvent(event);
+  }
+
+  private forwardAgentAudio(itemId: string, deltaB64: string): void {
+    const twilio = this.twilio;
+    const writeMedia = this.writeMedia;
+    if (twilio === null || writeMedia === null) return;
+    this.counters.agentFrames++;
+    twilio.send(writeMedia(deltaB64));
+    const { mark } = this.playback.onAudioSent(itemId, base64DecodedLength(deltaB64));
+    if (mark !== undefined) twilio.send(twilioMark(this.streamSid, mark));
+  }
+
+  private onModelEvent(event: RealtimeServerEvent): void {
+    switch (event.type) {
+      case 'session.updated':
+        this.sessionReadyResolve?.();
+        this.sessionReadyResolve = null;
+        return;
+      case 'input_audio_buffer.speech_started':
+        this.onBargeIn();
+        return;
+      case 'conversation.item.added':
+      case 'conversation.item.created':
+        this.transcript.onItemAdded(event.item.id, event.previous_item_id, event.item.role);
+        return;
+      case 'conversation.item.input_audio_transcription.completed':
+        this.transcript.onUserTranscript(event.item_id, event.transcript);
+        this.transcriptChanged();
+        return;
+      case 'conversation.item.input_audio_transcription.failed':
+        this.transcript.onUserTranscriptFailed(event.item_id, event.error?.message ?? 'transcription failed');
+        this.transcriptChanged();
+        return;
+      case 'response.output_audio_transcript.done':
+        this.transcript.onAssistantTranscript(event.item_id, event.transcript);
+        if (GOODBYE_PATTERN.test(event.transcript)) this.goodbyePhraseSeen = true;
+        this.transcriptChanged();
+        return;
+      case 'response.output_audio.done': {
+        const mark = this.playback.onAudioDone(event.item_id);
+        if (mark !== null && this.twilio !== null) this.twilio.send(twilioMark(this.streamSid, mark));
+        return;
+      }
+      case 'response.function_call_arguments.done':
+        if (event.name === 'end_call') {
+          this.model?.send(functionCallOutput(event.call_id, '{"ok":true}'));
+          this.beginGoodbye('tool');
+        }
+        return;
+      case 'response.done':
+        // The fallback: the agent said goodbye but did not call end_call.
+        if (this.goodbyePhraseSeen && this.goodbye === null) this.beginGoodbye('phrase');
+        return;
+      case 'error':
+        this.options.logger.warn({ code: event.error.code, errorType: event.error.type }, 'model reported an error');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onBargeIn(): void {
+    if (this.goodbye !== null) return; // the call is ending; let the goodbye play out
+    const truncation = this.playback.onBargeIn();
+    if (truncation === null) return;
+    this.counters.bargeIns++;
+    if (this.twilio !== null) this.twilio.send(twilioClear(this.streamSid));
+    this.model?.send(conversationItemTruncate(truncation.itemId, 0, truncation.audioEndMs));
+  }
+
+  /** The goodbye is said: hang up once everything sent so far has played (a final mark makes that observable). */
+  private beginGoodbye(via: 'tool' | 'phrase'): void {
+    if (this.goodbye !== null) return;
+    const itemId = `goodbye-${via}`;
+    const mark = this.twilio !== null ? this.playback.onAudioDone(itemId) : null;
+    this.goodbye = { via, mark };
+    this.options.notify({ type: 'GOODBYE', via });
+    if (mark !== null && this.twilio !== null) this.twilio.send(twilioMark(this.streamSid, mark));
+    else this.options.notify({ type: 'GOODBYE_PLAYED' });
+  }
+
+  private transcriptChanged(): void {
+    this.options.notify({ type: 'TRANSCRIPT_UPDATED', turns: this.turns() });
+    if (this.transcript.pendingCount() === 0) this.releaseSettledWaiters();
+  }
+
+  private releaseSettledWaiters(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  // ---- what the call's actors use ----
+
+  /** The transcript in conversation order, without relay bookkeeping. */
+  turns(): Turn[] {
+    return this.transcript.turns().map(({ role, text }) => ({ role, text }));
+  }
+
+  /** Resolves with the transcript once no caller transcription is pending (or the model is gone). */
+  async whenTranscriptSettled(signal: AbortSignal): Promise<Turn[]> {
+    if (this.transcript.pendingCount() > 0 && this.model !== null) {
+      await new Promise<void>((resolve) => {
+        this.settledWaiters.push(resolve);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    return this.turns();
+  }
+
+  /** Milliseconds of agent audio that played for the current item (for tests and metrics). */
+  heardMs(itemId: string): number {
+    return this.playback.heardMs(itemId);
+  }
+
+  /** Ends the Twilio leg: closing the stream lets Twilio run the TwiML that follows `<Connect>`. */
+  hangUpTwilio(): void {
+    this.ended = true;
+    const twilio = this.twilio;
+    this.twilio = null;
+    twilio?.close();
+  }
+
+  /** Closes the model's socket; nothing more is expected from it. */
+  closeModel(): void {
+    this.ended = true;
+    const model = this.model;
+    this.model = null;
+    model?.close();
+    this.releaseSettledWaiters();
+  }
+}

@@ -1,0 +1,74 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { CallRegistry } from '../calls/callRegistry.js';
+import type { Database } from '../db/orm.js';
+import { STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
+import { mediaStreamBehavior, type StreamSocketData } from './mediaStreamSocket.js';
+import type { Metrics } from './metrics.js';
+import { respondJson, respondText } from './respond.js';
+import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
+import { AFTER_STREAM_PATH, afterStreamHandler, voiceWebhookHandler } from './voiceWebhooks.js';
+
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  registry: CallRegistry;
+  metrics: Metrics;
+  db: Database;
+  /** Set once migrations ran; /readyz answers 503 before. */
+  isReady: () => boolean;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  close(): void;
+}
+
+/** Builds the uWS app: Twilio webhooks, the media stream socket, health, readiness and metrics. */
+export function createApp(deps: ServerDeps): TemplatedApp {
+  const app = uWS.App();
+  app.post(WEBHOOK_PATH, voiceWebhookHandler(deps));
+  app.post(AFTER_STREAM_PATH, afterStreamHandler(deps));
+  app.ws<StreamSocketData>(STREAM_PATH, mediaStreamBehavior(deps));
+
+  app.get('/healthz', (res) => {
+    respondJson(res, { aborted: false }, 200, { status: 'ok' });
+  });
+  app.get('/readyz', (res) => {
+    const state = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+    });
+    if (!deps.isReady()) {
+      respondJson(res, state, 503, { status: 'starting' });
+      return;
+    }
+    deps.db
+      .ping()
+      .then(() => respondJson(res, state, 200, { status: 'ready', calls: deps.registry.size }))
+      .catch(() => respondJson(res, state, 503, { status: 'database unavailable' }));
+  });
+  app.get('/metrics', (res) => {
+    respondText(res, { aborted: false }, 200, deps.metrics.render());
+  });
+  app.any('/*', (res) => {
+    respondText(res, { aborted: false }, 404, 'not found');
+  });
+  return app;
+}
+
+/** Listens on host:port (0 picks a free port). */
+export function listen(app: TemplatedApp, host: string, port: number): Promise<HttpServer> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket: us_listen_socket | false) => {
+      if (socket === false) {
+        reject(new Error(`cannot listen on ${host}:${port}`));
+        return;
+      }
+      resolve({
+        port: uWS.us_socket_local_port(socket as unknown as Parameters<typeof uWS.us_socket_local_port>[0]),
+        close: () => uWS.us_listen_socket_close(socket),
+      });
+    });
+  });
+}
