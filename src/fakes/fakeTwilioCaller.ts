@@ -136,24 +136,22 @@ export class FakeTwilioCaller {
       });
     });
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    // Errors surface as a close; a listener keeps them from being thrown as unhandled.
-    ws.on('error', () => undefined);
   }
 
   /** Opens the stream socket; rejects when the server refuses the upgrade (e.g. 403 on a bad signature). */
   static async connect(options: FakeTwilioCallerOptions): Promise<FakeTwilioCaller> {
     const ws = new WebSocket(options.url, { headers: options.headers ?? {} });
+    // Settles once: a refused upgrade also ends in an error event after we drop the socket.
+    ws.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
       ws.once('unexpected-response', (_req, res) => {
-        ws.off('error', onError);
         reject(new Error(`upgrade refused: ${res.statusCode ?? 0}`));
         res.resume();
         ws.terminate();
       });
-      ws.once('error', onError);
+      ws.once('error', reject);
       ws.once('open', () => {
-        ws.off('error', onError);
+        ws.off('error', reject);
         resolve();
       });
     });
