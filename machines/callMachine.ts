@@ -1,5 +1,5 @@
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
-import type { Turn } from '../src/leads/lead.js';
+import type { Lead, Turn } from '../src/leads/lead.js';
 import {
   DEFAULT_CALL_TIMEOUTS,
   type CallExtraction,
@@ -19,6 +19,9 @@ export interface CallContext {
   timeouts: CallTimeouts;
   modelReady: boolean;
   streamStarted: boolean;
+  streamSid: string | null;
+  /** The lead's fields as far as the conversation has given them (a live reading; extraction decides at the end). */
+  fields: Lead;
   transcript: Turn[];
   endReason: EndReason | null;
   failureReason: string | null;
@@ -34,6 +37,8 @@ export type CallEvent =
   | { type: 'CALLER_HUNG_UP' }
   /** The transcript as assembled so far, in conversation order. */
   | { type: 'TRANSCRIPT_UPDATED'; turns: Turn[] }
+  /** The fields read from the transcript so far. */
+  | { type: 'FIELDS_UPDATED'; fields: Lead }
   /** The agent ended the conversation (its `end_call` tool, or a goodbye phrase as the fallback). */
   | { type: 'GOODBYE'; via: 'tool' | 'phrase' }
   /** The goodbye's audio has played to the caller (its mark came back). */
@@ -105,6 +110,15 @@ export const callMachine = setup({
     timeouts: { ...DEFAULT_CALL_TIMEOUTS, ...input.timeouts },
     modelReady: false,
     streamStarted: false,
+    streamSid: null,
+    fields: {
+      full_name: null,
+      zip_code: null,
+      phone: null,
+      vehicle_year: null,
+      vehicle_make: null,
+      vehicle_model: null,
+    },
     transcript: [],
     endReason: null,
     failureReason: null,
@@ -114,6 +128,7 @@ export const callMachine = setup({
   }),
   on: {
     TRANSCRIPT_UPDATED: { actions: assign({ transcript: ({ event }) => event.turns }) },
+    FIELDS_UPDATED: { actions: assign({ fields: ({ event }) => event.fields }) },
   },
   initial: 'connecting',
   states: {
@@ -140,9 +155,24 @@ export const callMachine = setup({
       },
       on: {
         STREAM_STARTED: [
-          { guard: 'modelReady', target: 'streaming', actions: assign({ streamStarted: true }) },
-          { actions: assign({ streamStarted: true }) },
+          {
+            guard: 'modelReady',
+            target: 'streaming',
+            actions: assign({ streamStarted: true, streamSid: ({ event }) => event.streamSid }),
+          },
+          { actions: assign({ streamStarted: true, streamSid: ({ event }) => event.streamSid }) },
         ],
+        // The pre-warmed model socket died before the caller's stream started.
+        MODEL_FAILED: {
+          target: 'awaiting-transcript',
+          actions: [
+            assign({
+              endReason: 'model-failure',
+              failureReason: ({ event }) => `model connection lost: ${event.reason}`,
+            }),
+            { type: 'hangUp', params: { apology: true } },
+          ],
+        },
         CALLER_HUNG_UP: {
           target: 'awaiting-transcript',
           actions: assign({ endReason: 'caller-hangup' }),
@@ -170,7 +200,21 @@ export const callMachine = setup({
     },
     streaming: {
       entry: { type: 'persistSession', params: { phase: 'streaming' } },
-      invoke: { id: 'relay', src: 'relay', input: ({ context }) => ({ callSid: context.callSid }) },
+      invoke: {
+        id: 'relay',
+        src: 'relay',
+        input: ({ context }) => ({ callSid: context.callSid }),
+        onError: {
+          target: 'awaiting-transcript',
+          actions: [
+            assign({
+              endReason: ({ context }) => context.endReason ?? 'model-failure',
+              failureReason: ({ event }) => `relay failed: ${errorMessage(event.error)}`,
+            }),
+            { type: 'hangUp', params: { apology: true } },
+          ],
+        },
+      },
       initial: 'conversing',
       states: {
         conversing: {
@@ -185,6 +229,11 @@ export const callMachine = setup({
         closing: {
           on: {
             GOODBYE_PLAYED: {
+              target: '#call.awaiting-transcript',
+              actions: { type: 'hangUp', params: { apology: false } },
+            },
+            // The conversation is over; a model socket closing now costs nothing, so no apology.
+            MODEL_FAILED: {
               target: '#call.awaiting-transcript',
               actions: { type: 'hangUp', params: { apology: false } },
             },
@@ -207,9 +256,8 @@ export const callMachine = setup({
           target: 'awaiting-transcript',
           actions: [
             assign({
-              endReason: ({ context }) => context.endReason ?? 'model-failure',
-              failureReason: ({ context, event }) =>
-                context.endReason === 'goodbye' ? null : `model connection lost: ${event.reason}`,
+              endReason: 'model-failure',
+              failureReason: ({ event }) => `model connection lost: ${event.reason}`,
             }),
             { type: 'hangUp', params: { apology: true } },
           ],
@@ -219,7 +267,7 @@ export const callMachine = setup({
         MAX_CALL: {
           target: 'awaiting-transcript',
           actions: [
-            assign({ endReason: 'max-duration' }),
+            assign({ endReason: ({ context }) => context.endReason ?? 'max-duration' }),
             { type: 'hangUp', params: { apology: false } },
           ],
         },
@@ -284,8 +332,8 @@ export const callMachine = setup({
       states: {
         sending: {
           invoke: {
-            id: 'submitLead',
-        src: 'submitLead',
+              id: 'submitLead',
+            src: 'submitLead',
             input: ({ context }) => submitInputOf(context),
             onDone: [
               {
@@ -311,8 +359,8 @@ export const callMachine = setup({
         },
         recordingFailure: {
           invoke: {
-            id: 'recordFailure',
-        src: 'recordFailure',
+              id: 'recordFailure',
+            src: 'recordFailure',
             input: ({ context }) => ({ ...submitInputOf(context), failureReason: context.failureReason ?? 'submission failed' }),
             onDone: { target: '#call.saved-failure', actions: assign({ result: ({ event }) => event.output }) },
             onError: {

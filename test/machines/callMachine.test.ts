@@ -285,15 +285,14 @@ describe('call machine: timeouts', () => {
     expect(h.relayRuns[0]?.stopped).toBe(true);
   });
 
-  it('MAX_CALL during the goodbye: ends the call, and (as written) replaces the goodbye end reason', async () => {
+  it('MAX_CALL during the goodbye: ends the call and keeps the goodbye end reason', async () => {
     const h = createCallHarness({ timeouts: { maxCallMs: 10_000 } });
     await toConversing(h);
     await h.advance(5_000);
     await h.send({ type: 'GOODBYE', via: 'phrase' });
     await h.advance(5_000);
     expect(value(h)).toBe('awaiting-transcript');
-    // Reported: CALLER_HUNG_UP and MODEL_FAILED keep 'goodbye' here, MAX_CALL does not.
-    expect(context(h).endReason).toBe('max-duration');
+    expect(context(h).endReason).toBe('goodbye');
     expect(h.hangUps()).toEqual([{ apology: false }]);
   });
 
