@@ -60,6 +60,16 @@ describe('createNpaClient', () => {
     });
   });
 
+  it('is idempotent at the fake NPA: the same key gets the same answer and one record', async () => {
+    const first = await client().submit(lead, submitOptions);
+    const second = await client().submit(lead, submitOptions);
+    expect(second.body).toEqual(first.body);
+    expect(npa.accepted.size).toBe(1);
+    const other = await client().submit(lead, { ...submitOptions, idempotencyKey: 'another-key' });
+    expect(other.body['id']).not.toBe(first.body['id']);
+    expect(npa.accepted.size).toBe(2);
+  });
+
   it('does not retry a 401 and says so plainly', async () => {
     const error = await client({ password: 'wrong' }).submit(lead, submitOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NpaApiError);
