@@ -18,6 +18,9 @@ export function ormOptions(clientUrl: string, extra: { poolMax?: number } = {}):
       migrationsList: MIGRATIONS,
       transactional: true,
       allOrNothing: true,
+      // No .snapshot-<db>.json files: running migrations must not write into the source tree; migration:create
+      // diffs against the database instead.
+      snapshot: false,
     },
     pool: extra.poolMax === undefined ? undefined : { min: 0, max: extra.poolMax },
     debug: false,
