@@ -13,12 +13,19 @@ export function isAffirmation(text: string): boolean {
   return AFFIRM.test(t) && !CORRECTION.test(t);
 }
 
+/** True for "yes, but ...": the read-back is accepted apart from a change that follows. */
+export function startsWithYesBut(text: string): boolean {
+  return /^(?:yes|yeah|yep|correct|right)\b[\s,]*(?:but|except)\b/i.test(text.trim());
+}
+
 /** True when the caller declines to give something ("I'd rather not", "no phone"). */
 export function isRefusal(text: string): boolean {
   return /\b(?:rather not|prefer not|don't want to|do not want to|not comfortable|no thanks|won't give|not giving|skip)\b/i.test(text);
 }
 
 const PHONE_IN_TEXT = /(?:\+?1[\s.-]*)?\(?\b\d{3}\)?[\s.-]*\d{3}[\s.-]*\d{4}\b/;
+
+const PART_OF_NUMBER = /\b(?:last|first|final|ending)\s+(?:three|four|seven|3|4|7)(?:\s+digits)?\b/gi;
 
 /** A phone answer: the caller's own line, the digits given (possibly only some of them), or nothing. */
 export type PhoneAnswer = { kind: 'callerId' } | { kind: 'digits'; digits: string } | null;
@@ -27,7 +34,8 @@ export type PhoneAnswer = { kind: 'callerId' } | { kind: 'digits'; digits: strin
 export function parsePhoneAnswer(text: string): PhoneAnswer {
   if (meansCallerId(text)) return { kind: 'callerId' };
   if (isRefusal(text)) return null;
-  const spoken = spokenNumbersToDigits(text, 'digits');
+  // "the last four are ..." names a part of the number; its "four" is not a digit of it.
+  const spoken = spokenNumbersToDigits(text.replace(PART_OF_NUMBER, ' '), 'digits');
   let digits = spoken.replace(/\D/g, '');
   if (digits.length > 11) digits = (PHONE_IN_TEXT.exec(spoken)?.[0] ?? '').replace(/\D/g, '');
   if (digits.length === 11 && digits.startsWith('1')) digits = digits.slice(1);

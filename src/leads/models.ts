@@ -50,7 +50,7 @@ const MODELS: readonly ModelEntry[] = [
     'Desert X', 'Superbike', 'XDiavel', 'Monster 821', 'Supersport'),
   ...m('Triumph', 'Bonneville', 'Street Triple', 'Speed Triple', 'Tiger', 'Thruxton', 'Rocket 3', 'Trident',
     'Speed Twin', 'Street Twin', 'Daytona', 'Speedmaster', 'Thunderbird'),
-  ...m('Indian', 'Scout', 'Chief', 'Chieftain', 'Roadmaster', 'Springfield', 'FTR', 'Pursuit', 'Super Chief',
+  ...m('Indian', ['Scout Sixty', 'scout 60'], ['Scout Rogue', 'scout rogue'], 'Scout', 'Chief', 'Chieftain', 'Roadmaster', 'Springfield', 'FTR', 'Pursuit', 'Super Chief',
     'Dark Horse', 'Scout Bobber'),
   ...m('KTM', 'Duke', 'Super Adventure', 'Super Duke', 'EXC', 'SX', 'XC-W', 'SMC', 'RC 390'),
   ...m('BMW', 'R 1250 GS', 'R 1200 GS', 'S 1000 RR', 'K 1600', 'R nineT', 'F 850 GS', 'G 310'),

@@ -1,4 +1,4 @@
-import { isAffirmation, parsePhoneAnswer, parseZipAnswer, phoneInPassing } from './callerAnswers.js';
+import { isAffirmation, parsePhoneAnswer, startsWithYesBut, parseZipAnswer, phoneInPassing } from './callerAnswers.js';
 import type { Conversation, ExtractionResult } from './lead.js';
 import { isCloseName, mergeName, parseNameAnswer } from './nameAnswer.js';
 import { CALLER_ID, normalizeLead } from './normalize.js';
@@ -28,6 +28,7 @@ const setVehicle = (state: LeadState, parts: VehicleParts): void => {
  * cleaner one). Otherwise it only fills what the caller's own words left empty.
  */
 function applyReadBack(state: LeadState, readBack: ReadBack, strong: boolean): void {
+  if (readBack.name !== undefined && state.name.length === 0) state.name = readBack.name.split(/\s+/);
   if (readBack.zip !== undefined && (strong || state.zip === null)) state.zip = readBack.zip;
   if (readBack.phone !== undefined && (strong || state.phone === null)) state.phone = readBack.phone;
   const v = readBack.vehicle;
@@ -52,6 +53,18 @@ function applyPhone(state: LeadState, text: string): void {
     state.phone = answer.digits;
     state.partialPhone = '';
     return;
+  }
+  // A fix to part of a number already given: "no, the last four are 0144", "the area code is 770".
+  const current = state.phone !== null && /^\d{10}$/.test(state.phone) ? state.phone : null;
+  if (current !== null && answer.digits.length <= 7) {
+    if (/\barea code\b/i.test(text) && answer.digits.length === 3) {
+      state.phone = answer.digits + current.slice(3);
+      return;
+    }
+    if (/\b(?:last|end|ends|ending)\b/i.test(text) || answer.digits.length === 4) {
+      state.phone = current.slice(0, 10 - answer.digits.length) + answer.digits;
+      return;
+    }
   }
   // Part of a number: keep it and join it with the next part ("four oh four, five five five ... zero one one one").
   const joined = state.partialPhone + answer.digits;
@@ -97,9 +110,23 @@ function applyNameCorrection(state: LeadState, text: string): void {
   }
 }
 
+/** "Hi, I'm Jake Turner, I want to sell ..." when no one asked for the name yet. */
+const NAME_INTRO = /\b(?:my name is|my name's|the name's|this is|i'm|i am)\s+(.*)$/i;
+
+function applyNameIntro(state: LeadState, text: string): void {
+  if (state.name.length > 0) return;
+  const rest = NAME_INTRO.exec(text)?.[1];
+  if (rest === undefined) return;
+  const words = parseNameAnswer(rest.split(/[,.;!?]/)[0] ?? '').words;
+  if (words.length >= 2 && words.every((w) => /^\p{Lu}/u.test(w) || w.length <= 3)) state.name = words;
+}
+
 /** Values a caller volunteers while answering something else ("30093, and my cell is 404-555-0111"). */
 function applyInPassing(state: LeadState, text: string, ask: Ask | null, now: Date): void {
-  if (ask?.kind !== 'name') applyNameCorrection(state, text);
+  if (ask?.kind !== 'name') {
+    applyNameCorrection(state, text);
+    applyNameIntro(state, text);
+  }
   if (ask?.kind !== 'phone') {
     const phone = phoneInPassing(text);
     if (phone !== null) state.phone = phone;
@@ -145,6 +172,8 @@ export function extractOffline(conversation: Conversation, now: Date = new Date(
         applyInPassing(state, turn.text, ask, now);
         continue;
       }
+      // "Yes, but it's a 2017": the read-back stands except for what the caller changes next.
+      if (startsWithYesBut(turn.text)) applyReadBack(state, agent.readBack, true);
     }
     if (ask !== null) applyAnswer(state, turn.text, ask, now);
     else if (state.partialPhone !== '') applyPhone(state, turn.text);

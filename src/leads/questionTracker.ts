@@ -10,6 +10,8 @@ export type Ask =
 
 /** Values the agent said back in one turn ("A 2009 Honda Gold Wing.", "That's 404-555-0111"). */
 export interface ReadBack {
+  /** The name the agent thanked the caller by ("Thanks, John Carter."). */
+  name?: string;
   zip?: string;
   phone?: string;
   vehicle?: VehicleParts;
@@ -24,9 +26,10 @@ export interface AgentTurn {
   readonly confirming: boolean;
 }
 
+/** A yes/no question about what was just said ("Is that all correct?", "Did I get that right?"). */
 const CONFIRM_SENTENCE =
-  /^(?:(?:and\s+)?(?:is|was)\s+(?:that|this)\s+(?:right|correct|it)|correct|right|did\s+i\s+get\s+(?:that|it|everything)(?:\s+right)?|does\s+that\s+(?:sound\s+right|look\s+right)|sound\s+(?:right|good)|is\s+that\s+the\s+one|have\s+i\s+got\s+that\s+right)[\s,]*(?:sir|ma'am)?\??$/i;
-const CONFIRM_TAIL = /(?:,|\s)\s*(?:is\s+that\s+(?:right|correct)|correct|right|yes)\?$/i;
+  /^(?:and\s+|so\s+)?(?:(?:is|was|are|does|do|did|have|has)\b(?!\s+there\b)[^?]*\b(?:right|correct|accurate|sound good|look good|got that|get that|get it)\b|correct|right|yes)[\s,]*(?:sir|ma'am)?\??$/i;
+const CONFIRM_TAIL = /(?:,|\s)\s*(?:is\s+that\s+(?:all\s+)?(?:right|correct)|correct|right|yes)\?$/i;
 
 const PHONE_RE = /\(?\b\d{3}\)?[-.\s]?\d{3}[-.\s]?\d{4}\b/;
 const ZIP_RE = /\b\d{5}(?:-\d{4})?\b/;
@@ -63,9 +66,15 @@ export function classifyQuestion(question: string): Ask | null {
   return null;
 }
 
+/** "Thanks, John Carter." / "Great, Jake Turner." / "Thank you, Luis de la Cruz." */
+const THANKS_NAME =
+  /^(?:thanks|thank you|great|got it|perfect|okay|ok|nice to meet you|sorry|my apologies)[,!]?\s+((?:\p{Lu}[\p{L}'’-]*)(?:\s+(?:\p{Lu}[\p{L}'’-]*|de|la|del|van|von|da|di|du|le)){0,3})\s*[.,!]/u;
+
 /** The values an agent sentence states (only exact makes: the agent spells them right). */
 function readValues(sentence: string, now: Date): ReadBack {
   const out: ReadBack = {};
+  const name = THANKS_NAME.exec(sentence)?.[1];
+  if (name !== undefined) out.name = name;
   const phone = PHONE_RE.exec(sentence);
   if (phone) out.phone = phone[0];
   else if (meansCallerId(sentence) && /\b(?:use|calling from)\b/i.test(sentence)) out.phone = 'CALLER_ID';
@@ -74,15 +83,19 @@ function readValues(sentence: string, now: Date): ReadBack {
   const vehicle = parseVehicle(sentence, { focus: 'all', fuzzy: false, now });
   if (vehicle.make !== null || (vehicle.model !== null && vehicle.year !== null)) {
     out.vehicle = vehicle;
-    delete out.zip;
   } else if (vehicle.year !== null && /^\d{4}$/.test(vehicle.year) && !out.zip && !out.phone) {
     out.vehicle = { year: vehicle.year, make: null, model: null };
   }
   return out;
 }
 
+const hasValues = (r: ReadBack): boolean => r.zip !== undefined || r.phone !== undefined || r.vehicle !== undefined;
+
+/** The field a read-back is about; null for a summary of several, where only explicit corrections count. */
 const askFor = (readBack: ReadBack): Ask | null =>
-  readBack.phone !== undefined ? { kind: 'phone' } : readBack.zip !== undefined ? { kind: 'zip' } : readBack.vehicle ? { kind: 'vehicle', focus: 'all' } : null;
+  [readBack.zip, readBack.phone, readBack.vehicle].filter((v) => v !== undefined).length > 1
+    ? null
+    : readBack.phone !== undefined ? { kind: 'phone' } : readBack.zip !== undefined ? { kind: 'zip' } : readBack.vehicle ? { kind: 'vehicle', focus: 'all' } : null;
 
 /** Reads one agent turn: what it asks, what it reads back, and whether it wants the read-back confirmed. */
 export function readAgentTurn(text: string, now: Date): AgentTurn {
@@ -94,10 +107,13 @@ export function readAgentTurn(text: string, now: Date): AgentTurn {
     if (i === questionIndex && CONFIRM_SENTENCE.test(s)) return;
     Object.assign(readBack, readValues(s, now));
   });
+  // The agent names the caller in passing; that is an acknowledgement, not a read-back to confirm.
+  const values: ReadBack = { ...readBack };
+  delete values.name;
   const confirming =
     question !== '' &&
-    (CONFIRM_SENTENCE.test(question) || CONFIRM_TAIL.test(question) || Object.keys(readValues(question, now)).length > 0);
-  if (confirming) return { ask: askFor(readValues(question, now)) ?? askFor(readBack), readBack, confirming: true };
+    (CONFIRM_SENTENCE.test(question) || CONFIRM_TAIL.test(question) || hasValues(readValues(question, now)));
+  if (confirming) return { ask: askFor(readValues(question, now)) ?? askFor(values), readBack, confirming: true };
   const ask = question !== '' ? classifyQuestion(question) : all.length > 0 ? classifyQuestion(all.at(-1) ?? '') : null;
   return { ask, readBack, confirming: false };
 }

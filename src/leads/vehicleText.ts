@@ -16,7 +16,10 @@ export type VehicleFocus = 'all' | 'year' | 'make' | 'model';
 
 export interface VehicleParseOptions {
   readonly focus: VehicleFocus;
-  /** Forgive misheard makes ("Cawasaki"); on for callers, off for the agent, who spells makes right. */
+  /**
+   * Caller speech: forgive misheard makes ("Cawasaki") and take an unknown word after the year as the make.
+   * Off for the agent, who spells makes right and whose other sentences are not vehicle answers.
+   */
   readonly fuzzy: boolean;
   readonly now: Date;
 }
@@ -131,7 +134,7 @@ export function parseVehicle(text: string, options: VehicleParseOptions): Vehicl
   }
 
   let makeText = make?.make ?? null;
-  if (makeText === null && known === null && (options.focus === 'make' || (options.focus === 'all' && year !== null))) {
+  if (options.fuzzy && makeText === null && known === null && (options.focus === 'make' || (options.focus === 'all' && year !== null))) {
     // An unknown make: the first word after the year (or the answer's first real word) names it.
     const rest = collectModel(tokens, yearIndex >= 0 ? yearIndex + 1 : 0, skip);
     if (rest.length > 0 && !/^\d/.test(rest[0] ?? '')) {
