@@ -41,7 +41,7 @@ function expectActorsMatchState(h: CallHarness, where: string) {
     const invoker = invokedIn.get(run.actorId);
     expect(run.signal.aborted, `${where}: ${run.actorId} aborted while in ${state}`).toBe(!invoker || !active(invoker));
   }
-  const running = h.relayRuns.filter((r) => !r.stopped).length;
+  const running = h.relayRuns.filter((r) => !r.stopped && !r.failed).length;
   expect(running, `${where}: relay runs in ${state}`).toBe(active('streaming') ? 1 : 0);
 }
 
@@ -56,7 +56,8 @@ async function play(h: CallHarness, path: CallPath, index: number) {
     case 'actor-done':
       return h.resolve(source.actorId, source.output);
     case 'actor-error':
-      return h.reject(source.actorId, source.error);
+      // The relay is a callback actor: it fails by throwing, not by rejecting.
+      return source.actorId === 'relay' ? h.failRelay(source.error) : h.reject(source.actorId, source.error);
     case 'delay': {
       const key = DELAY_TIMEOUTS[source.delay];
       if (!key) throw new Error(`no timeout for ${source.delay}`);
@@ -122,6 +123,7 @@ describe('call machine paths: coverage', () => {
     expect(failures).toEqual(
       expect.arrayContaining([
         'error:connectModel',
+        'error:relay',
         'error:awaitTranscript',
         'error:extractLead',
         'error:submitLead',

@@ -403,6 +403,45 @@ describe('call machine: actor failures', () => {
     expect(context(h).failureReason).toBeNull();
   });
 
+  it('MODEL_FAILED during the goodbye: hangs up without an apology', async () => {
+    const h = createCallHarness();
+    await toClosing(h);
+    await h.send({ type: 'MODEL_FAILED', reason: 'socket closed 1006' });
+    expect(h.hangUps()).toEqual([{ apology: false }]);
+  });
+
+  it('MODEL_FAILED before the stream started (pre-warmed socket died): apology, model failure', async () => {
+    const h = createCallHarness();
+    h.actor.start();
+    await h.resolve('connectModel');
+    await h.send({ type: 'MODEL_FAILED', reason: 'socket closed 1006' });
+    expect(value(h)).toBe('awaiting-transcript');
+    expect(context(h).endReason).toBe('model-failure');
+    expect(context(h).failureReason).toBe('model connection lost: socket closed 1006');
+    expect(h.hangUps()).toEqual([{ apology: true }]);
+  });
+
+  it('the relay fails while conversing: apology, model failure with the relay reason, relay ended', async () => {
+    const h = createCallHarness();
+    await toConversing(h);
+    await h.failRelay(new Error('sink exploded'));
+    expect(value(h)).toBe('awaiting-transcript');
+    expect(context(h).endReason).toBe('model-failure');
+    expect(context(h).failureReason).toBe('relay failed: sink exploded');
+    expect(h.hangUps()).toEqual([{ apology: true }]);
+    expect(h.relayRuns.filter((r) => !r.stopped && !r.failed)).toHaveLength(0);
+  });
+
+  it('the relay fails during the goodbye: keeps the goodbye end reason, still apologises', async () => {
+    const h = createCallHarness();
+    await toClosing(h);
+    await h.failRelay(new Error('sink exploded'));
+    expect(value(h)).toBe('awaiting-transcript');
+    expect(context(h).endReason).toBe('goodbye');
+    expect(context(h).failureReason).toBe('relay failed: sink exploded');
+    expect(h.hangUps()).toEqual([{ apology: true }]);
+  });
+
   it('awaitTranscript fails: goes on with the transcript so far', async () => {
     const h = createCallHarness();
     await toConversing(h);
@@ -474,6 +513,21 @@ describe('call machine: actor failures', () => {
     h.actor.start();
     await h.reject('connectModel', 'ECONNREFUSED');
     expect(context(h).failureReason).toBe('model connection failed: ECONNREFUSED');
+  });
+});
+
+describe('call machine: live context', () => {
+  it('keeps the streamSid and the live fields (in any live state)', async () => {
+    const h = createCallHarness();
+    await toConversing(h);
+    expect(context(h).streamSid).toBe('MZ1');
+    const fields = { ...EXTRACTION.result.lead, vehicle_model: null };
+    await h.send({ type: 'FIELDS_UPDATED', fields });
+    expect(context(h).fields).toEqual(fields);
+    await h.send({ type: 'CALLER_HUNG_UP' });
+    await h.send({ type: 'FIELDS_UPDATED', fields: EXTRACTION.result.lead });
+    expect(value(h)).toBe('awaiting-transcript');
+    expect(context(h).fields).toEqual(EXTRACTION.result.lead);
   });
 });
 

@@ -25,8 +25,16 @@ export interface Invocation {
 export interface RelayRun {
   input: { callSid: string };
   sendBack: (event: CallEvent) => void;
+  /** Makes the running relay fail with `error` (the machine then gets `xstate.error.actor.relay`). */
+  fail: (error: unknown) => void;
+  /** Cleaned up by the machine (state exit). */
   stopped: boolean;
+  /** Ended by its own error: xstate does not call the cleanup of a callback actor that errored. */
+  failed: boolean;
 }
+
+/** What the harness sends the relay to make it throw; only the fake relay understands it. */
+const RELAY_FAIL = 'test.relay.fail';
 
 export interface RecordedAction {
   type: 'persistSession' | 'hangUp' | 'closeModel' | 'logMilestone';
@@ -68,8 +76,23 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
   const machine = callMachine.provide({
     actors: {
       connectModel: deferred<void, { callSid: string }>('connectModel'),
-      relay: fromCallback<CallEvent, { callSid: string }>(({ input, sendBack }) => {
-        const run: RelayRun = { input, sendBack: (event) => sendBack(event as AnyEventObject), stopped: false };
+      relay: fromCallback<CallEvent, { callSid: string }>(({ input, sendBack, receive, self }) => {
+        let failure: unknown = null;
+        const run: RelayRun = {
+          input,
+          sendBack: (event) => sendBack(event as AnyEventObject),
+          // A callback actor errors when its receiver throws: the same road as a real relay failing mid-call.
+          fail: (error) => {
+            failure = error;
+            run.failed = true;
+            self.send({ type: RELAY_FAIL } as never);
+          },
+          stopped: false,
+          failed: false,
+        };
+        receive((event) => {
+          if ((event as AnyEventObject).type === RELAY_FAIL) throw failure;
+        });
         relayRuns.push(run);
         return () => {
           run.stopped = true;
@@ -125,6 +148,13 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
     /** Rejects the pending run of `actorId` and lets the machine react. */
     async reject(actorId: string, error: unknown = new Error(`${actorId} failed`)) {
       only(actorId).reject(error);
+      await flush();
+    },
+    /** Fails the running relay and lets the machine react. */
+    async failRelay(error: unknown = new Error('relay failed')) {
+      const running = relayRuns.filter((r) => !r.stopped && !r.failed);
+      if (running.length !== 1) throw new Error(`expected exactly one running relay, found ${running.length} (state ${stateOf()})`);
+      (running[0] as RelayRun).fail(error);
       await flush();
     },
     async send(event: CallEvent) {

@@ -3,7 +3,7 @@ import type { StatePath } from '@xstate/graph';
 import type { AnyStateNode, SnapshotFrom, StateValue } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type { CallExtraction, CallInput, CallTimeouts, EndReason, SubmitOutput } from '../../machines/callTypes.js';
-import type { Turn } from '../../src/leads/lead.js';
+import type { Lead, Turn } from '../../src/leads/lead.js';
 
 /**
  * Paths through the real call machine, generated with @xstate/graph, for model-based tests. The same paths are
@@ -25,6 +25,15 @@ export const SAMPLE_TRANSCRIPT: Turn[] = [
   { role: 'user', text: 'I want to sell my quad.' },
 ];
 export const SAMPLE_PARTIAL_TRANSCRIPT: Turn[] = [{ role: 'assistant', text: 'Thanks for calling Power Sport Buyers.' }];
+/** A live reading of the fields during the call (FIELDS_UPDATED). */
+export const SAMPLE_PARTIAL_FIELDS: Lead = {
+  full_name: 'Pat Example',
+  zip_code: '30301',
+  phone: null,
+  vehicle_year: null,
+  vehicle_make: null,
+  vehicle_model: null,
+};
 export const SAMPLE_EXTRACTION: CallExtraction = {
   result: {
     lead: {
@@ -104,7 +113,7 @@ function doneOutputs(actorId: string, snapshot: CallSnapshot): unknown[] {
   }
 }
 
-/** Invoked actors that never finish: `relay` only sends events back, and the machine handles no error from it. */
+/** Invoked actors that never finish by themselves: `relay` only sends events back (it can still fail). */
 const NON_TERMINATING_ACTORS = new Set(['relay']);
 
 /** Dotted path of a state value: `{ submitting: 'sending' }` -> `submitting.sending`. */
@@ -148,19 +157,22 @@ export function eventsFor(snapshot: CallSnapshot): PathEvent[] {
   if (key === 'connecting' && !context.streamStarted) events.push({ type: 'STREAM_STARTED', streamSid: 'MZ-path' });
   if (key === 'streaming.conversing') events.push({ type: 'GOODBYE', via: 'tool' });
   if (key === 'streaming.closing') events.push({ type: 'GOODBYE_PLAYED' });
-  if (key.startsWith('streaming.')) events.push({ type: 'MODEL_FAILED', reason: 'socket closed' });
+  // The model's socket can die while the call is live, and before the stream started (a pre-warmed session).
+  if (key === 'connecting' || key.startsWith('streaming.')) events.push({ type: 'MODEL_FAILED', reason: 'socket closed' });
   if (key.startsWith('streaming.') || key === 'awaiting-transcript') {
     events.push({ type: 'TRANSCRIPT_UPDATED', turns: SAMPLE_PARTIAL_TRANSCRIPT });
+    events.push({ type: 'FIELDS_UPDATED', fields: SAMPLE_PARTIAL_FIELDS });
   }
   // The media socket can close in any state; after the machine hung up itself it always does.
   events.push({ type: 'CALLER_HUNG_UP' });
 
   for (const node of activeNodes(snapshot.value)) {
     for (const invoke of node.invoke) {
-      if (NON_TERMINATING_ACTORS.has(invoke.id)) continue;
       // connectModel settles once; the machine remembers it only through modelReady.
       if (invoke.id === 'connectModel' && context.modelReady) continue;
-      for (const output of doneOutputs(invoke.id, snapshot)) events.push(doneEvent(invoke.id, output));
+      if (!NON_TERMINATING_ACTORS.has(invoke.id)) {
+        for (const output of doneOutputs(invoke.id, snapshot)) events.push(doneEvent(invoke.id, output));
+      }
       if (invoke.onError) events.push(errorEvent(invoke.id));
     }
     for (const delayed of node.after) {
