@@ -3,6 +3,7 @@ import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTypes.js';
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
+import { extractOffline } from '../leads/offlineExtractor.js';
 import { CallRelay, type TwilioSink } from './relay.js';
 import { callActors, type CallDeps } from './callActors.js';
 
@@ -42,7 +43,13 @@ export class Call {
     this.relay = new CallRelay({
       logger: this.logger,
       sessionUpdate: deps.sessionUpdate,
-      notify: (event) => this.send(event),
+      notify: (event) => {
+        this.send(event);
+        // A live reading of the fields, so the machine (and the inspector) know what the caller has given so far.
+        if (event.type === 'TRANSCRIPT_UPDATED') {
+          this.send({ type: 'FIELDS_UPDATED', fields: extractOffline({ callerPhone: options.callerPhone, turns: event.turns }).lead });
+        }
+      },
     });
     const machine = callMachine.provide(callActors(this, deps));
     this.actor = createActor(machine, {

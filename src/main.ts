@@ -1,0 +1,53 @@
+import { bootstrap } from './app.js';
+import { ConfigError, parseConfig } from './config.js';
+import { createCallInspector } from './inspect/callInspector.js';
+import { createLogger } from './log.js';
+
+/** Entry point: `npm start`. Config from the environment; `--inspect` (or INSPECT=1) streams call actors to the inspector. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const inspectOn = config.INSPECT || process.argv.includes('--inspect');
+  const inspector = inspectOn
+    ? createCallInspector({ url: config.INSPECT_URL, bridgePort: Number(new URL(config.INSPECT_URL).port) || 8090, logger })
+    : null;
+
+  const app = await bootstrap(config, logger, inspector ? { inspect: inspector.inspect } : {});
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, live: app.registry.size }, 'shutting down: draining calls');
+    app
+      .close()
+      .then(() => {
+        inspector?.stop();
+        logger.info('shutdown complete');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
