@@ -1,0 +1,74 @@
+import type { InspectionEvent } from 'xstate';
+import { ConfigError } from '../config.js';
+import { createLogger } from '../log.js';
+import { DEMO_CALLS } from './demoCalls.js';
+import { placeScriptedCall, startVoiceLab } from './voiceLab.js';
+
+/**
+ * `npm run demo`: the real server, with local fakes of OpenAI (Realtime + Chat Completions) and the NPA API, takes a
+ * few scripted phone calls over real sockets and saves their leads in the embedded database (or DATABASE_URL).
+ */
+async function main(): Promise<void> {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const lastState = new Map<string, string>();
+  const inspect = (event: InspectionEvent) => {
+    if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+    const snapshot = event.snapshot as { value?: unknown; context?: { callSid?: string } };
+    const callSid = snapshot.context?.callSid;
+    if (callSid === undefined) return;
+    const state = stateName(snapshot.value);
+    if (lastState.get(callSid) === state) return;
+    lastState.set(callSid, state);
+    out(`    ${callSid.slice(-4)}  -> ${state}`);
+  };
+
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'error');
+  out('Starting the voice lead line with fake OpenAI and fake NPA servers...');
+  const lab = await startVoiceLab({
+    // The demo never reaches a paid service, whatever the environment says.
+    env: {
+      DATABASE_URL: process.env.DATABASE_URL,
+      DATA_DIR: process.env.DATA_DIR ?? './data',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    },
+    logger,
+    overrides: { inspect },
+  });
+  out(`Server on ${lab.app.url} (database: ${lab.app.db.kind}); fake OpenAI on ${lab.openai.httpUrl}; fake NPA on ${lab.npa.url}`);
+
+  try {
+    for (const call of DEMO_CALLS) {
+      out();
+      out(`Call ${call.callSid.slice(-4)}: ${call.title}`);
+      const { output, caller } = await placeScriptedCall(lab, call);
+      const heardMs = Math.round(caller.receivedBytes() / 8);
+      out(`    outcome: ${output.outcome}${output.reason ? ` (${output.reason})` : ''}; the caller heard ${heardMs} ms of agent audio`);
+    }
+  } finally {
+    await lab.close();
+  }
+  out();
+  out(`The fake NPA API received ${lab.npa.requests.length} lead(s).`);
+  out('See the saved leads:');
+  out('  npx leads succeeded list');
+  out('  npx leads failed list');
+  out('  npx leads failed show <id>   |   npx leads failed retry <id>');
+}
+
+function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    const [key, inner] = Object.entries(value)[0] ?? [];
+    return key === undefined ? '' : `${key}.${stateName(inner)}`;
+  }
+  return '';
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
