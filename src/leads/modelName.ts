@@ -18,6 +18,36 @@ function caseModelWord(word: string): string {
   return word;
 }
 
+/**
+ * Families whose displacement is written joined to the letters, suffix included ("CRF 250 R" -> "CRF250R",
+ * "YZ 250 F" -> "YZ250F", "KX 450" -> "KX450"), as the manufacturers print them.
+ */
+const JOINED_FAMILIES = new Set([
+  'CRF', 'CR', 'XR', 'TRX', 'CBR', 'CB', 'YZ', 'YZF', 'WR', 'TTR', 'TW', 'YFZ', 'YFM', 'KX', 'KLX', 'KFX', 'Z', 'RM',
+  'RMZ', 'DR', 'DRZ', 'SV', 'LTZ', 'LTR', 'XT', 'FZ', 'KLR', 'GSXR', 'GSX-R', 'PW', 'TT', 'XL', 'VTX', 'FXR',
+]);
+
+/** Joins "CRF", "250", "R" into "CRF250R" where the family is written that way. */
+function joinFamilies(words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? '';
+    const next = words[i + 1];
+    // Only a model that starts with the family: in "Prowler XT 650" XT is a trim, not a family.
+    if (i === 0 && JOINED_FAMILIES.has(word.toUpperCase()) && next !== undefined && /^\d{2,4}$/.test(next)) {
+      let joined = word.toUpperCase() + next;
+      i += 1;
+      const suffix = words[i + 1];
+      if (suffix !== undefined && /^(?:r|rr|f|x|l|s|x-?c|sx|fx|rx)$/i.test(suffix)) {
+        joined += suffix.toUpperCase();
+        i += 1;
+      }
+      out.push(joined);
+    } else out.push(word);
+  }
+  return out;
+}
+
 /** Spells a model the manufacturer's way ("goldwing" -> "Gold Wing", "rzr xp 1000" -> "RZR XP 1000", "mt 07" -> "MT-07"). */
 export function formatModel(words: readonly string[]): FormattedModel {
   const out: string[] = [];
@@ -40,5 +70,5 @@ export function formatModel(words: readonly string[]): FormattedModel {
       i += 1;
     }
   }
-  return { text: out.join(' ').trim(), impliedMake: ambiguous && impliedMake === null ? null : impliedMake };
+  return { text: joinFamilies(out).join(' ').trim(), impliedMake: ambiguous && impliedMake === null ? null : impliedMake };
 }

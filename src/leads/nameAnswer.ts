@@ -37,6 +37,14 @@ function nameWordsOf(clause: string): string[] {
 /** Reads a name answer: "this is Dave, Dave Smith" -> Dave Smith; "Sure, it's K-O-W-A-L" -> spelled Kowal. */
 export function parseNameAnswer(text: string): NameAnswer {
   const { words: spelled, rest } = findSpelledWords(text);
+  // "Mike, last name Brown" / "first name is Ann, last name is Lee": the labels say which part is which.
+  const first = /\bfirst name(?:'s|\s+is)?[\s,]+(\p{L}[\p{L}'’-]*)/iu.exec(rest)?.[1];
+  const last = /\b(?:last name|surname)(?:'s|\s+is)?[\s,]+(\p{L}[\p{L}'’-]*)/iu.exec(rest)?.[1];
+  if (last !== undefined && !NOT_NAME.has(last.toLowerCase())) {
+    const before = rest.slice(0, rest.search(/\b(?:last name|surname)\b/i));
+    const firstWord = first ?? nameWordsOf(before.split(/[,.;!?]+/).filter((c) => nameWordsOf(c).length > 0).at(-1) ?? '')[0];
+    return { words: firstWord !== undefined ? [firstWord, last] : [last], spelled };
+  }
   let best: string[] = [];
   for (const clause of rest.split(/[,.;!?]+/)) {
     const words = nameWordsOf(clause);

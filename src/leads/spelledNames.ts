@@ -5,6 +5,9 @@ const HYPHENATED = /(?<![A-Za-z'])[A-Za-z](?:\s*-\s*[A-Za-z]){1,}(?![A-Za-z])/g;
 /** Capital letters standing alone, separated by spaces, dots or commas: "K O W", "K. O. W.". */
 const SEPARATED = /(?<![A-Za-z'])[A-Z]\.?(?:[\s,]+[A-Z]\.?(?![A-Za-z])){2,}/g;
 
+/** Lower-case letters standing alone: four or more in a row never occur in prose ("s c h m i d t"). */
+const SEPARATED_LOWER = /(?<![A-Za-z'])[a-z](?:[\s,]+[a-z](?![A-Za-z'])){3,}/g;
+
 /** One spelled word, and the text with it taken out. */
 export interface SpelledWords {
   readonly words: string[];
@@ -17,7 +20,7 @@ const capitalizeWord = (letters: string): string => letters.charAt(0).toUpperCas
 export function findSpelledWords(text: string): SpelledWords {
   const found: { index: number; word: string }[] = [];
   let rest = text;
-  for (const re of [HYPHENATED, SEPARATED]) {
+  for (const re of [HYPHENATED, SEPARATED, SEPARATED_LOWER]) {
     rest = rest.replace(re, (match: string, offset: number) => {
       const letters = match.replace(/[^A-Za-z]/g, '');
       // "I" + "a" in ordinary prose is not spelling; real spellings run at least two letters of one case pattern.

@@ -47,6 +47,12 @@ interface Span {
   readonly end: number;
 }
 
+/** True when the caller says the word at `i` is wrong ("not a Kawasaki", "not 2016"). */
+const isNegated = (tokens: readonly Token[], i: number): boolean => {
+  const prev = tokens[i - 1]?.lower;
+  return prev === 'not' || (prev !== undefined && ['a', 'an', 'the'].includes(prev) && tokens[i - 2]?.lower === 'not');
+};
+
 /** The last make mentioned, exact aliases first, then (when allowed) small misrecognitions. */
 function findMake(tokens: readonly Token[], fuzzy: boolean): (Span & { make: string }) | null {
   const search = (lookup: (key: string) => string | null, maxWords: number): (Span & { make: string }) | null => {
@@ -57,7 +63,7 @@ function findMake(tokens: readonly Token[], fuzzy: boolean): (Span & { make: str
         // A make never spans a comma or full stop.
         if (words.slice(0, -1).some((t) => t.endsClause)) continue;
         const key = compactKey(words.map((t) => t.text).join(''));
-        if (/^\d+$/.test(key) || (fuzzy && n === 1 && modelForKey(key) !== null)) continue;
+        if (/^\d+$/.test(key) || (fuzzy && n === 1 && modelForKey(key) !== null) || isNegated(tokens, i)) continue;
         const make = lookup(key);
         if (make !== null) {
           found = { make, start: i, end: i + n };
@@ -76,7 +82,7 @@ function findKnownModel(tokens: readonly Token[], from: number, to: number): Spa
   for (let i = from; i < to; i++) {
     for (let n = Math.min(3, to - i); n >= 1; n--) {
       const key = compactKey(tokens.slice(i, i + n).map((t) => t.text).join(''));
-      if (!/^\d+$/.test(key) && modelForKey(key) !== null) return { start: i, end: i + n };
+      if (!/^\d+$/.test(key) && modelForKey(key) !== null && !isNegated(tokens, i)) return { start: i, end: i + n };
     }
   }
   return null;
@@ -112,10 +118,13 @@ export function parseVehicle(text: string, options: VehicleParseOptions): Vehicl
   const known = findKnownModel(tokens, make?.end ?? 0, tokens.length) ?? findKnownModel(tokens, 0, tokens.length);
   const vehicleStart = Math.min(make?.start ?? tokens.length, known?.start ?? tokens.length);
 
-  let yearIndex = tokens.findIndex((t) => isYearToken(t, false, maxYear) && /\d{4}/.test(t.text));
+  let yearIndex = tokens.findIndex((t, i) => isYearToken(t, false, maxYear) && /\d{4}/.test(t.text) && !isNegated(tokens, i));
   if (yearIndex < 0) {
     yearIndex = tokens.findIndex(
-      (t, i) => isYearToken(t, options.focus === 'year' || i < vehicleStart, maxYear) && (i < vehicleStart || options.focus === 'year' || t.text.startsWith("'")),
+      (t, i) =>
+        isYearToken(t, options.focus === 'year' || i < vehicleStart, maxYear) &&
+        (i < vehicleStart || options.focus === 'year' || t.text.startsWith("'")) &&
+        !isNegated(tokens, i),
     );
   }
   const year = yearIndex >= 0 ? (tokens[yearIndex]?.text.replace(/^'/, '') ?? null) : null;
