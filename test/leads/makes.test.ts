@@ -80,7 +80,9 @@ describe('formatModel', () => {
     [['mt', '07'], 'MT-07'],
     [['z900'], 'Z900'],
     [['outlander', '570'], 'Outlander 570'],
-    [['gsxr', '750'], 'GSX-R 750'],
+    [['gsxr', '750'], 'GSX-R750'],
+    [['crf', '250', 'r'], 'CRF250R'],
+    [['prowler', 'xt', '650'], 'Prowler XT 650'],
     [['street', 'glide'], 'Street Glide'],
     [['fat', 'boy'], 'Fat Boy'],
   ])('%j -> %s', (words, text) => {
