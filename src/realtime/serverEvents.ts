@@ -2,7 +2,8 @@ import { z } from 'zod';
 import {
   BASE64_PATTERN,
   digitsEnd,
-  isBase64Range,
+  isBase64,
+  latin1Text,
   messageSize,
   messageText,
   parseDigits,
@@ -213,13 +214,13 @@ export type ParsedRealtimeEvent = RealtimeServerEvent | RealtimeUnknownEvent | R
  */
 export function parseRealtimeEvent(raw: string | ArrayBuffer | Buffer | Uint8Array): ParsedRealtimeEvent {
   if (messageSize(raw) > MAX_REALTIME_EVENT_CHARS) return { type: 'invalid', reason: 'event too large' };
-  let text: string;
   try {
-    text = messageText(raw);
+    if (typeof raw === 'string') return fastOutputAudioDelta(raw) ?? parseRealtimeEventWithSchema(raw);
+    // Bytes (the ws client's Buffer): the fast path reads them as latin1, the schema path as UTF-8.
+    return fastOutputAudioDelta(latin1Text(raw), true) ?? parseRealtimeEventWithSchema(messageText(raw));
   } catch {
     return { type: 'invalid', reason: 'unreadable event' };
   }
-  return fastOutputAudioDelta(text) ?? parseRealtimeEventWithSchema(text);
 }
 
 /** The schema path alone (JSON.parse and zod); exported so tests can compare the fast path with it. */
@@ -253,7 +254,7 @@ const QUOTE = 0x22;
  * Fast path for `response.output_audio.delta`: a strict scan of a flat object of plain strings and non-negative
  * integers. Returns null (use the schema path) for anything else, so a non-null result equals the schema's.
  */
-export function fastOutputAudioDelta(s: string): OutputAudioDelta | null {
+export function fastOutputAudioDelta(s: string, oneByte = false): OutputAudioDelta | null {
   let typeOk = false;
   let event_id: string | undefined;
   let response_id: string | undefined;
@@ -278,8 +279,9 @@ export function fastOutputAudioDelta(s: string): OutputAudioDelta | null {
       if (rangeEquals(s, keyStart, keyEnd, 'delta')) {
         // The delta is the bulk of the event: find its end with indexOf, then check its alphabet.
         ve = s.indexOf('"', vs);
-        if (ve < 0 || !isBase64Range(s, vs, ve)) return null;
+        if (ve < 0) return null;
         delta = s.slice(vs, ve);
+        if (!isBase64(delta, oneByte)) return null;
       } else {
         ve = plainStringEnd(s, i);
         if (ve < 0) return null;

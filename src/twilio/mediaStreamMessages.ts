@@ -2,7 +2,8 @@ import { z } from 'zod';
 import {
   BASE64_PATTERN,
   digitsEnd,
-  isBase64Range,
+  isBase64,
+  latin1Text,
   messageSize,
   messageText,
   parseDigits,
@@ -127,13 +128,13 @@ export type TwilioOutbound = z.infer<typeof TwilioOutboundSchema>;
  */
 export function parseTwilioMessage(raw: string | ArrayBuffer | Buffer | Uint8Array): TwilioInbound | TwilioInvalid {
   if (messageSize(raw) > MAX_TWILIO_MESSAGE_CHARS) return { event: 'invalid', reason: 'message too large' };
-  let text: string;
   try {
-    text = messageText(raw);
+    if (typeof raw === 'string') return fastTwilioMedia(raw) ?? parseTwilioMessageWithSchema(raw);
+    // Bytes (uWS ArrayBuffer, ws Buffer): the fast path reads them as latin1, the schema path as UTF-8.
+    return fastTwilioMedia(latin1Text(raw), true) ?? parseTwilioMessageWithSchema(messageText(raw));
   } catch {
     return { event: 'invalid', reason: 'unreadable message' };
   }
-  return fastTwilioMedia(text) ?? parseTwilioMessageWithSchema(text);
 }
 
 /** The schema path alone: JSON.parse and zod. Exported so tests can check the fast path agrees with it. */
@@ -175,11 +176,62 @@ const RBRACE = 0x7d;
 const QUOTE = 0x22;
 
 /**
- * Fast path for a media frame: a strict scanner over `{"key":"string"|digits|{...}}` with plain strings. It returns
- * null (fall back to the schema) on anything outside that subset, on a field it cannot vouch for, or when the frame
- * is not a complete, valid media frame; so whatever it returns equals what the schema path would return.
+ * Fast path for a media frame, without JSON.parse. Twilio's own layout is matched piece by piece at known offsets
+ * (the common case, a few hundred nanoseconds); any other key order or spacing goes through a strict scanner over
+ * `{"key":"string"|digits|{...}}` with plain strings. Both return null (fall back to the schema) on anything they
+ * cannot vouch for, so whatever they return equals what the schema path would return.
  */
-export function fastTwilioMedia(s: string): TwilioMedia | null {
+export function fastTwilioMedia(s: string, oneByte = false): TwilioMedia | null {
+  return canonicalTwilioMedia(s, oneByte) ?? scanTwilioMedia(s, oneByte);
+}
+
+const C_HEAD = '{"event":"media","sequenceNumber":"';
+const C_TRACK = '","media":{"track":"';
+const C_CHUNK = '","chunk":"';
+const C_TIMESTAMP = '","timestamp":"';
+const C_PAYLOAD = '","payload":"';
+const C_STREAM_SID = '"},"streamSid":"';
+
+/** Twilio's layout: {"event":"media","sequenceNumber":"N","media":{"track":"T","chunk":"N","timestamp":"N","payload":"B64"},"streamSid":"S"} */
+function canonicalTwilioMedia(s: string, oneByte: boolean): TwilioMedia | null {
+  if (!s.startsWith(C_HEAD)) return null;
+  let i = C_HEAD.length;
+  let q = s.indexOf('"', i);
+  const sequenceNumber = parseDigits(s, i, q);
+  if (sequenceNumber < 0 || !s.startsWith(C_TRACK, q)) return null;
+  i = q + C_TRACK.length;
+  let track: 'inbound' | 'outbound';
+  if (s.startsWith('inbound', i)) {
+    track = 'inbound';
+    i += 7;
+  } else if (s.startsWith('outbound', i)) {
+    track = 'outbound';
+    i += 8;
+  } else {
+    return null;
+  }
+  if (!s.startsWith(C_CHUNK, i)) return null;
+  i += C_CHUNK.length;
+  q = s.indexOf('"', i);
+  const chunk = parseDigits(s, i, q);
+  if (chunk < 0 || !s.startsWith(C_TIMESTAMP, q)) return null;
+  i = q + C_TIMESTAMP.length;
+  q = s.indexOf('"', i);
+  const timestamp = parseDigits(s, i, q);
+  if (timestamp < 0 || !s.startsWith(C_PAYLOAD, q)) return null;
+  i = q + C_PAYLOAD.length;
+  q = s.indexOf('"', i);
+  if (q < 0 || q - i > MAX_TWILIO_PAYLOAD_CHARS) return null;
+  const payload = s.slice(i, q);
+  if (!isBase64(payload, oneByte)) return null;
+  if (!s.startsWith(C_STREAM_SID, q)) return null;
+  i = q + C_STREAM_SID.length;
+  q = plainStringEnd(s, i - 1);
+  if (q <= i || q + 2 !== s.length || s.charCodeAt(q + 1) !== RBRACE) return null;
+  return { event: 'media', sequenceNumber, streamSid: s.slice(i, q), media: { track, chunk, timestamp, payload } };
+}
+
+function scanTwilioMedia(s: string, oneByte: boolean): TwilioMedia | null {
   let event = false;
   let sequenceNumber = -1;
   let streamSid: string | undefined;
@@ -212,8 +264,9 @@ export function fastTwilioMedia(s: string): TwilioMedia | null {
       const vs = i + 1;
       if (inMedia) {
         if (rangeEquals(s, keyStart, keyEnd, 'payload')) {
-          if (valueEnd - vs > MAX_TWILIO_PAYLOAD_CHARS || !isBase64Range(s, vs, valueEnd)) return null;
+          if (valueEnd - vs > MAX_TWILIO_PAYLOAD_CHARS) return null;
           payload = s.slice(vs, valueEnd);
+          if (!isBase64(payload, oneByte)) return null;
         } else if (rangeEquals(s, keyStart, keyEnd, 'track')) {
           if (rangeEquals(s, vs, valueEnd, 'inbound')) track = 'inbound';
           else if (rangeEquals(s, vs, valueEnd, 'outbound')) track = 'outbound';

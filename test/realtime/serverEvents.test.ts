@@ -63,6 +63,14 @@ describe('parseRealtimeEvent: response.output_audio.delta fast path', () => {
     });
   }
 
+  it('rejects deltas the native base64 decoder would misread, and reads UTF-8 bytes correctly', () => {
+    expect(parseRealtimeEvent(deltaEvent({ delta: 'AAA\u0141' })).type).toBe('invalid');
+    expect(parseRealtimeEvent(Buffer.from(deltaEvent({ delta: 'AAA\u0141' }))).type).toBe('invalid');
+    expect(parseRealtimeEvent(deltaEvent({ delta: 'AB_-' })).type).toBe('invalid');
+    const parsed = parseRealtimeEvent(Buffer.from(deltaEvent({ item_id: 'itém' })));
+    expect(parsed.type === 'response.output_audio.delta' && parsed.item_id).toBe('itém');
+  });
+
   it('does not take other events for deltas', () => {
     const raw = deltaEvent({ type: 'response.output_audio_transcript.delta' });
     expect(fastOutputAudioDelta(raw)).toBeNull();

@@ -80,6 +80,21 @@ describe('parseTwilioMessage: media fast path', () => {
     });
   }
 
+  it('rejects characters the native base64 decoder would misread, from strings and from bytes', () => {
+    // U+0141 has low byte 0x41 ("A"): a decoder reading low bytes would take it for base64.
+    const raw = mediaFrame({ payload: 'AAA\u0141' });
+    expect(fastTwilioMedia(raw)).toBeNull();
+    expect(parseTwilioMessage(raw).event).toBe('invalid');
+    expect(parseTwilioMessage(Buffer.from(raw, 'utf8')).event).toBe('invalid');
+    expect(parseTwilioMessage(mediaFrame({ payload: 'AB-_' })).event).toBe('invalid');
+  });
+
+  it('reads non-ASCII bytes through the schema path, as UTF-8', () => {
+    const raw = mediaFrame().replace(`"streamSid":"${SID}"`, '"streamSid":"MZ\u00e9"');
+    const parsed = parseTwilioMessage(Buffer.from(raw, 'utf8'));
+    expect(parsed.event === 'media' && parsed.streamSid).toBe('MZ\u00e9');
+  });
+
   it('leaves escaped strings to JSON.parse, which reads them correctly', () => {
     const raw = mediaFrame().replace(`"streamSid":"${SID}"`, '"streamSid":"MZ\\u0041"');
     expect(fastTwilioMedia(raw)).toBeNull();

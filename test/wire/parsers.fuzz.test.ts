@@ -17,7 +17,7 @@ const SAMPLES = [
   '{"event":"mark","sequenceNumber":"9","streamSid":"MZ1","mark":{"name":"p1"}}',
   '{"type":"input_audio_buffer.speech_started","event_id":"e","audio_start_ms":10,"item_id":"u"}',
 ];
-const ALPHABET = '{}[]":,\\ 0123456789abcdeflnrstuAZ+/=-.\u00e9\u0000\n';
+const ALPHABET = '{}[]":,\\ 0123456789abcdeflnrstuAZ+/=-_.\u00e9\u0141\u0000\n';
 
 describe('parsers under random input', () => {
   it('never throw, and the fast paths never disagree with the schema paths', () => {
@@ -57,6 +57,11 @@ describe('parsers under random input', () => {
         fastHits++;
         expect(parseRealtimeEventWithSchema(input), input).toEqual(fastDelta);
       }
+      // The same message as bytes (as the sockets deliver it) reads exactly as the schema path reads the text.
+      expect(parseTwilioMessage(Buffer.from(input)), input).toEqual(
+        input.length > 64 * 1024 ? twilio : parseTwilioMessageWithSchema(input),
+      );
+      expect(parseRealtimeEvent(Buffer.from(input)), input).toEqual(parseRealtimeEventWithSchema(input));
       // And the schema path must accept only valid JSON.
       if (twilio.event !== 'invalid' || realtime.type !== 'invalid') expect(() => JSON.parse(input), input).not.toThrow();
     }
