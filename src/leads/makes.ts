@@ -7,15 +7,9 @@ export const MAKES = [
   'Moto Guzzi', 'Aprilia', 'MV Agusta', 'Royal Enfield', 'Beta', 'GasGas', 'Sherco', 'Victory', 'Buell',
   'Zero', 'Vespa', 'Piaggio', 'Hisun', 'Massimo', 'Tracker', 'Kubota', 'John Deere', 'Lynx', 'Bombardier',
   'Benelli', 'Hyosung', 'SSR', 'Coleman', 'Intimidator', 'American IronHorse', 'Big Dog', 'Tao Motor',
-  'Yamaha WaveRunner', 'LiveWire', 'Slingshot', 'Spyder', 'Mahindra', 'Bennche', 'Odes', 'Cushman',
+  'LiveWire', 'Mahindra', 'Bennche', 'Odes', 'Cushman',
 ] as const;
 
-/** Makes that are product lines rather than manufacturers: a lead names the manufacturer. */
-const LINE_TO_MAKE: Readonly<Record<string, string>> = {
-  'Yamaha WaveRunner': 'Yamaha',
-  Slingshot: 'Polaris',
-  Spyder: 'Can-Am',
-};
 
 /** Spoken and misrecognized forms of each make (besides the canonical name itself). */
 const ALIASES: Readonly<Record<string, readonly string[]>> = {
@@ -53,7 +47,7 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
 };
 
 const ALIAS_TO_MAKE = new Map<string, string>();
-for (const make of MAKES) ALIAS_TO_MAKE.set(compactKey(make), LINE_TO_MAKE[make] ?? make);
+for (const make of MAKES) ALIAS_TO_MAKE.set(compactKey(make), make);
 for (const [make, aliases] of Object.entries(ALIASES)) {
   for (const alias of aliases) ALIAS_TO_MAKE.set(compactKey(alias), make);
 }

@@ -14,6 +14,8 @@ function caseModelWord(word: string): string {
   const trim = trimForKey(compactKey(word));
   if (trim !== null) return trim;
   if (/\d/.test(word) && /[a-z]/i.test(word)) return word.toUpperCase();
+  // Short letter groups without a vowel are initials ("rt", "xp", "gs").
+  if (/^[b-df-hj-np-tv-z]{2,3}$/.test(word)) return word.toUpperCase();
   if (/^[a-z]+$/.test(word)) return word.charAt(0).toUpperCase() + word.slice(1);
   return word;
 }

@@ -36,7 +36,7 @@ const MODELS: readonly ModelEntry[] = [
   ...m('Suzuki', ['V-Strom', 'vstrom', 'v strom'], 'Hayabusa', ['GSX-R', 'gsxr', 'gixxer'], ['KingQuad', 'king quad'],
     'Boulevard', 'SV650', 'DR650', ['DR-Z400', 'drz400', 'drz'], 'Burgman', 'Katana', 'Bandit', 'Intruder',
     'Vinson', 'Eiger', 'Ozark', 'LTZ', 'RM', 'RMZ', 'DR200', 'TU250', 'GSX', 'Marauder', 'Savage'),
-  ...m('Polaris', 'RZR', 'Ranger', 'Sportsman', 'General', 'RMK', 'Switchback Assault', 'Indy', 'Titan',
+  ...m('Polaris', 'Slingshot', 'RZR', 'Ranger', 'Sportsman', 'General', 'RMK', 'Switchback Assault', 'Indy', 'Titan',
     'Pro RMK', 'Xpedition', 'Trail Boss', 'Xplorer', 'Hawkeye',
     'Brutus', 'Voyageur', 'Khaos', 'IQ', 'Xpress'),
   ...m('Can-Am', 'Commander', 'Outlander', 'Maverick', 'Defender', 'Spyder', 'Ryker', 'DS 450', 'DS 650',

@@ -11,6 +11,11 @@ const NOT_NAME = new Set([
   'you', 'your', 'here', 'there', 'this', 'what', 'who', 'how', 'can', 'have', 'got', 'get', 'do', 'thanks',
   'thank', 'oh', 'mister', 'mr', 'mrs', 'ms', 'miss', 'dr', 'sir', "ma'am", 'by', 'on', 'of', 'at', 'or', 'if',
   'then', 'we', 'our', 'he', 'she', 'they', 'his', 'her', 'their', 'name', 'names', 'called', 'call', 'go', 'goes',
+  // Words that open a sentence (so they come capitalized) but are never a name.
+  'hold', 'hang', 'give', 'let', 'could', 'would', 'where', 'when', 'why', 'maybe', 'one', 'second',
+  'minute', 'sec', 'listen', 'look', 'hmm', 'excuse', 'pardon', 'nevermind', 'never', 'bye', 'goodbye', 'good',
+  'fine', 'great', 'cool', 'wrong', 'number', 'speak', 'talk', 'hear', 'can\'t', 'don\'t', 'didn\'t', 'what\'s',
+  'gotta', 'need', 'going', 'busy', 'driving', 'later', 'again', 'repeat', 'say', 'said', 'yep', 'yup', 'nah',
 ]);
 
 /** The name words and the spelled words one answer holds. */
@@ -19,18 +24,27 @@ export interface NameAnswer {
   readonly spelled: string[];
 }
 
+/** "I've", "we're", "don't": contractions are talk, whatever their case. */
+const CONTRACTION = /^(?:i|you|we|they|he|she|it|that|there|what|who|let|where)['’](?:ve|ll|d|re|s|m)$|n['’]t$/;
+
 const NAME_WORD = /^\p{L}[\p{L}'’-]*\.?$/u;
 
-/** The longest run of name-like words in one clause, after its lead-in ("my name is"). */
-function nameWordsOf(clause: string): string[] {
+const PARTICLES = new Set(['de', 'la', 'del', 'della', 'van', 'von', 'der', 'den', 'da', 'di', 'du', 'le', 'dos', 'das', 'y', 'bin', 'al']);
+
+/**
+ * The run of name-like words that opens a clause, after its lead-in ("my name is"). When the transcript uses
+ * capitals, a name word must start with one (particles aside); common words ("Hold on") never count.
+ */
+function nameWordsOf(clause: string, cased: boolean): string[] {
+  const all = stripNameFillers(clause).split(/\s+/).filter((x) => x !== '');
   const words: string[] = [];
-  for (const w of stripNameFillers(clause).split(/\s+/).filter((x) => x !== '')) {
-    if (!NAME_WORD.test(w) || NOT_NAME.has(w.toLowerCase())) {
-      if (words.length > 0) break;
-      continue;
-    }
+  for (const w of all) {
+    const lower = w.toLowerCase();
+    const particle = words.length > 0 && PARTICLES.has(lower);
+    if (!NAME_WORD.test(w) || NOT_NAME.has(lower) || CONTRACTION.test(lower) || (cased && !particle && !/^\p{Lu}/u.test(w))) break;
     words.push(w.replace(/\.$/, ''));
   }
+  while (words.length > 0 && PARTICLES.has((words.at(-1) ?? '').toLowerCase())) words.pop();
   return words.slice(0, 4);
 }
 
@@ -42,12 +56,15 @@ export function parseNameAnswer(text: string): NameAnswer {
   const last = /\b(?:last name|surname)(?:'s|\s+is)?[\s,]+(\p{L}[\p{L}'’-]*)/iu.exec(rest)?.[1];
   if (last !== undefined && !NOT_NAME.has(last.toLowerCase())) {
     const before = rest.slice(0, rest.search(/\b(?:last name|surname)\b/i));
-    const firstWord = first ?? nameWordsOf(before.split(/[,.;!?]+/).filter((c) => nameWordsOf(c).length > 0).at(-1) ?? '')[0];
+    const cased = /\p{Lu}/u.test(rest);
+    const clauses = before.split(/[,.;!?]+/).filter((c) => nameWordsOf(c, cased).length > 0);
+    const firstWord = first ?? nameWordsOf(clauses.at(-1) ?? '', cased)[0];
     return { words: firstWord !== undefined ? [firstWord, last] : [last], spelled };
   }
+  const cased = /\p{Lu}/u.test(rest);
   let best: string[] = [];
   for (const clause of rest.split(/[,.;!?]+/)) {
-    const words = nameWordsOf(clause);
+    const words = nameWordsOf(clause, cased);
     if (words.length >= best.length && words.length > 0) best = words;
   }
   return { words: best, spelled };
@@ -73,7 +90,7 @@ const soundsLike = (word: string, spelled: string): boolean =>
 export function isCloseName(a: string, b: string): boolean {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
-  return x === y || ((x.startsWith(y.slice(0, 3)) || y.startsWith(x.slice(0, 3))) && similarity(x, y) <= Math.max(2, Math.floor(Math.min(x.length, y.length) / 2)));
+  return x === y || (x.charAt(0) === y.charAt(0) && similarity(x, y) <= Math.max(1, Math.floor(Math.min(x.length, y.length) / 2)));
 }
 
 /**

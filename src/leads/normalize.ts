@@ -19,7 +19,7 @@ export interface Normalized<T> {
 export const CALLER_ID = 'CALLER_ID';
 
 const CALLER_ID_PHRASE =
-  /\b(?:caller[\s-]?id|calling (?:you )?from|call(?:ing)? in from|this (?:number|phone|one)|same (?:number|one)|number (?:i'm|i am) on|(?:number|one) you(?:'ve| have)? (?:have|see|got)|the one i'm on|(?:my|the) caller id)\b/i;
+  /\b(?:caller[\s-]?id|calling (?:you )?from|call(?:ing)? in from|this (?:number|phone|one)|same (?:number|one)|number (?:i'm|i am) on|(?:number|one) you(?:'ve| have)? (?:have|see|got)|the one i'm on|(?:my|the) caller id|(?:i'm|i am|im) calling (?:on|with)|use this\b|this (?:cell|line))\b/i;
 
 /** True when a phone answer means the caller's own number ("use the one I'm calling from"). */
 export function meansCallerId(text: string): boolean {
