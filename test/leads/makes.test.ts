@@ -40,10 +40,9 @@ describe('canonicalMake', () => {
     expect(canonicalMake('')).toBeNull();
   });
 
-  it('maps every canonical make to itself or its manufacturer', () => {
+  it('maps every canonical make to itself', () => {
     // "Zero" alone is a digit; only "Zero Motorcycles" names the make.
-    for (const make of MAKES.filter((m) => m !== 'Zero')) expect(canonicalMake(make)).not.toBeNull();
-    expect(canonicalMake('Slingshot')).toBe('Polaris');
+    for (const make of MAKES.filter((m) => m !== 'Zero')) expect(canonicalMake(make)).toBe(make);
   });
 });
 
@@ -61,6 +60,8 @@ describe('makeForModel', () => {
     ['MXZ', 'Ski-Doo'],
     ['ZR 6000', 'Arctic Cat'],
     ['Scout Bobber', 'Indian'],
+    ['Slingshot SL', 'Polaris'],
+    ['Spyder RT', 'Can-Am'],
   ])('%s -> %s', (model, make) => {
     expect(makeForModel(model)).toBe(make);
   });
