@@ -27,7 +27,8 @@ export interface NameAnswer {
 /** "I've", "we're", "don't": contractions are talk, whatever their case. */
 const CONTRACTION = /^(?:i|you|we|they|he|she|it|that|there|what|who|let|where)['’](?:ve|ll|d|re|s|m)$|n['’]t$/;
 
-const NAME_WORD = /^\p{L}[\p{L}'’-]*\.?$/u;
+/** Two letters at least: a lone letter is an initial or spelling noise ("Jon, no H"). */
+const NAME_WORD = /^\p{L}[\p{L}'’-]+\.?$/u;
 
 const PARTICLES = new Set(['de', 'la', 'del', 'della', 'van', 'von', 'der', 'den', 'da', 'di', 'du', 'le', 'dos', 'das', 'y', 'bin', 'al']);
 
@@ -63,10 +64,14 @@ export function parseNameAnswer(text: string): NameAnswer {
   }
   const cased = /\p{Lu}/u.test(rest);
   let best: string[] = [];
+  const seen: string[] = [];
   for (const clause of rest.split(/[,.;!?]+/)) {
     const words = nameWordsOf(clause, cased);
     if (words.length >= best.length && words.length > 0) best = words;
+    for (const w of words) if (!seen.some((x) => x.toLowerCase() === w.toLowerCase())) seen.push(w);
   }
+  // One word per clause ("John, uh, Carter"; "Siobhan, S-I-O-B-H-A-N, Murphy"): the clauses together are the name.
+  if (best.length <= 1 && seen.length > 1) best = seen.slice(0, 4);
   return { words: best, spelled };
 }
 

@@ -61,7 +61,9 @@ export function normalizePhone(raw: string | null | undefined, callerPhone?: str
   if (digits.length === 11 && digits.startsWith('1')) digits = digits.slice(1);
   // NANP: area code and exchange never start with 0 or 1.
   if (digits.length !== 10 || !/^[2-9]\d{2}[2-9]/.test(digits)) {
-    return { value: null, reason: `"${raw.trim()}" is not a 10-digit US phone number` };
+    // The reason may reach logs and failed-lead rows: say what is wrong, not the number itself.
+    const problem = digits.length === 10 ? 'is not a valid US number' : `has ${digits.length} digits, not 10`;
+    return { value: null, reason: `the phone number given ${problem} (10-digit US number needed)` };
   }
   return { value: `+1${digits}` };
 }

@@ -32,6 +32,7 @@ const MODEL_STOP = new Set([
   'not', 'color', 'from', 'like', 'if', 'year', 'make', 'bike', 'motorcycle', 'vehicle', 'atv', 'sled', 'boat',
   'thanks', 'thank', 'okay', 'ok', 'actually', 'wait', 'because', 'we', 'my', 'he', 'she', 'they', 'there',
   'here', 'at', 'to', 'by', 'of', 'all', 'good', 'great', 'runs', 'condition', 'did', 'do', 'does', 'can', 'you',
+  'let', 'me', 'check', 'see', 'know', 'think', 'remember', 'hold', 'hang', 'gotta', 'need', 'want', 'one',
 ]);
 
 /** Words that open an answer before the part that matters ("um, it's a ..."). */
@@ -132,7 +133,11 @@ export function parseVehicle(text: string, options: VehicleParseOptions): Vehicl
 
   let model: string[] = [];
   if (make !== null) {
-    model = collectModel(tokens, make.end, skip);
+    // "It's a Kawasaki, let me check": after a pause only a known model name continues the vehicle.
+    const pausedAfterMake = tokens[make.end - 1]?.endsClause === true;
+    const knownAfter = findKnownModel(tokens, make.end, tokens.length);
+    if (!pausedAfterMake) model = collectModel(tokens, make.end, skip);
+    else if (knownAfter !== null) model = collectModel(tokens, knownAfter.start, skip);
     if (model.length === 0 && known !== null && known.start < make.start) {
       model = collectModel(tokens.slice(0, make.start), known.start, skip);
     }
