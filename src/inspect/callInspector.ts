@@ -2,7 +2,7 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../log.js';
-import { sanitizeCallContext, sanitizeCallEvent } from './sanitize.js';
+import { redactInspectionEvent, sanitizeCallContext, sanitizeCallEvent } from './sanitize.js';
 
 export interface CallInspector {
   /** Pass to `createActor(..., { inspect })`. */
@@ -21,6 +21,7 @@ export function createCallInspector(options: { url: string; bridgePort?: number;
     url: options.url,
     sanitizeContext: sanitizeCallContext,
     sanitizeEvent: sanitizeCallEvent,
+    serialize: redactInspectionEvent,
     // Only recent events are kept while no inspector listens.
     maxDeferredEvents: 500,
   });

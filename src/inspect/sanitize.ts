@@ -39,18 +39,53 @@ export function sanitizeCallEvent(event: AnyEventObject): AnyEventObject {
     default:
       break;
   }
-  if (event.type.startsWith('xstate.done.actor.')) {
-    const output = event.output as { outcome?: unknown; leadId?: unknown } | undefined;
-    const safeOutput =
-      output && typeof output === 'object' && 'outcome' in output
-        ? { outcome: output.outcome, leadId: output.leadId }
-        : output === undefined
-          ? undefined
-          : REDACTED;
-    return { ...event, output: safeOutput };
+  const safe: AnyEventObject = { ...event };
+  // Actor results (transcripts, extracted leads) and promise payloads carry what the caller said.
+  if ('output' in safe) safe.output = summarizeOutput(safe.output);
+  if ('data' in safe) safe.data = safe.data === undefined ? undefined : REDACTED;
+  if ('input' in safe) safe.input = REDACTED;
+  return safe;
+}
+
+/** Keeps an actor output's outcome (submission results), drops everything else. */
+function summarizeOutput(output: unknown): unknown {
+  if (output === undefined || output === null) return output;
+  if (typeof output === 'object' && 'outcome' in output) {
+    const { outcome, leadId, endReason } = output as { outcome?: unknown; leadId?: unknown; endReason?: unknown };
+    return { outcome, leadId, endReason };
   }
-  if (event.type.startsWith('xstate.init') && 'input' in event) {
-    return { ...event, input: sanitizeCallContext(event.input as MachineContext) };
+  return REDACTED;
+}
+
+interface InspectionLike {
+  type: string;
+  sessionId?: string;
+  rootId?: string;
+  snapshot?: Record<string, unknown>;
+  event?: AnyEventObject;
+}
+
+/**
+ * Last pass over every inspection event before it leaves the process: child actors' inputs and outputs (the
+ * transcript handed to extraction, the lead it returned) and event payloads are removed; the root's input keeps
+ * only what sanitizeCallContext lets through.
+ */
+export function redactInspectionEvent<T>(inspectionEvent: T): T {
+  const e = { ...(inspectionEvent as InspectionLike) };
+  if (e.snapshot !== undefined && e.snapshot !== null && typeof e.snapshot === 'object') {
+    const snapshot = { ...e.snapshot };
+    const isRoot = e.sessionId !== undefined && e.sessionId === e.rootId;
+    if ('input' in snapshot) {
+      snapshot.input = isRoot && snapshot.input ? sanitizeCallContext(snapshot.input as MachineContext) : REDACTED;
+    }
+    if ('output' in snapshot) snapshot.output = summarizeOutput(snapshot.output);
+    if ('context' in snapshot && !isRoot && snapshot.context && typeof snapshot.context === 'object') {
+      snapshot.context = sanitizeCallContext(snapshot.context as MachineContext);
+    }
+    e.snapshot = snapshot;
   }
-  return event;
+  if (e.event !== undefined && e.event !== null && typeof e.event === 'object' && typeof e.event.type === 'string') {
+    e.event = sanitizeCallEvent(e.event);
+  }
+  return e as T;
 }
