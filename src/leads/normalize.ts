@@ -97,7 +97,14 @@ const titleCase = (s: string): string =>
 export function normalizeMake(raw: string | null | undefined): Normalized<string> {
   if (raw === null || raw === undefined || raw.trim() === '') return { value: null };
   const make = canonicalMake(raw);
-  return make !== null ? { value: make } : { value: titleCase(raw.trim()) };
+  if (make !== null) return { value: make };
+  // "Polaris Industries", "Honda Powersports": the make is the name's opening words.
+  const words = raw.trim().split(/\s+/);
+  for (let n = Math.min(2, words.length - 1); n >= 1; n--) {
+    const lead = makeForKey(compactKey(words.slice(0, n).join('')));
+    if (lead !== null) return { value: lead };
+  }
+  return { value: titleCase(raw.trim()) };
 }
 
 /** A model spelled the manufacturer's way, with the make it implies when the make is missing. */
@@ -110,18 +117,20 @@ export function normalizeModel(
     .replace(/[.,;!?]+$/, '')
     .split(/\s+/)
     .filter((w) => w !== '');
-  // The make said along with the model ("Polaris RZR") is not part of the model.
+  // The make said along with the model ("Polaris RZR") is not part of the model, but it does name the make.
+  let saidMake: string | null = null;
   for (let n = Math.min(3, words.length - 1); n >= 1; n--) {
     const lead = makeForKey(compactKey(words.slice(0, n).join('')));
     if (lead !== null && (make === null || make === undefined || lead === make)) {
       words = words.slice(n);
+      saidMake = lead;
       break;
     }
   }
   const formatted = formatModel(words);
   return formatted.text === ''
-    ? { value: null, impliedMake: null }
-    : { value: formatted.text, impliedMake: formatted.impliedMake };
+    ? { value: null, impliedMake: saidMake }
+    : { value: formatted.text, impliedMake: saidMake ?? formatted.impliedMake };
 }
 
 /** Applies every rule to a raw lead: one place for the rules, used by every extractor and channel. */

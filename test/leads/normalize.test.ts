@@ -104,6 +104,7 @@ describe('normalizeMake and normalizeModel', () => {
     expect(normalizeMake('can am').value).toBe('Can-Am');
     expect(normalizeMake('zongshen').value).toBe('Zongshen');
     expect(normalizeMake(null).value).toBeNull();
+    expect(normalizeMake('Polaris Industries').value).toBe('Polaris');
   });
   it('spells models the manufacturer way and implies the make', () => {
     expect(normalizeModel('goldwing')).toMatchObject({ value: 'Gold Wing', impliedMake: 'Honda' });
@@ -111,6 +112,7 @@ describe('normalizeMake and normalizeModel', () => {
     expect(normalizeModel('Polaris RZR', 'Polaris').value).toBe('RZR');
     expect(normalizeModel('mt 07').value).toBe('MT-07');
     expect(normalizeModel('Renegade 850').impliedMake).toBeNull();
+    expect(normalizeModel('Ski-Doo Renegade 850')).toMatchObject({ value: 'Renegade 850', impliedMake: 'Ski-Doo' });
   });
 });
 
