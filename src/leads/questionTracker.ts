@@ -53,7 +53,9 @@ export function classifyQuestion(question: string): Ask | null {
   if (/\bphone\b|\bnumber\b|reach you|call you|contact you|\bcell\b/.test(q)) return { kind: 'phone' };
   if (/\blast name\b|\bsurname\b/.test(q)) return { kind: 'name', part: 'last', spell: false };
   if (/\bfirst name\b/.test(q)) return { kind: 'name', part: 'first', spell: false };
-  if (/\bname\b/.test(q)) return { kind: 'name', part: 'full', spell: false };
+  if (/\bname\b|who (?:am i|i'm) (?:speaking|talking) (?:with|to)|who(?:'s| is) (?:calling|this)/.test(q)) {
+    return { kind: 'name', part: 'full', spell: false };
+  }
   const year = /\byear\b/.test(q);
   const make = /\bmake\b|\bbrand\b|manufacturer/.test(q);
   const model = /\bmodel\b/.test(q);

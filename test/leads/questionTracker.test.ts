@@ -6,6 +6,7 @@ const NOW = new Date('2026-06-01T12:00:00Z');
 describe('classifyQuestion', () => {
   it.each([
     ['May I have your full name, please?', { kind: 'name', part: 'full', spell: false }],
+    ['Who am I speaking with today?', { kind: 'name', part: 'full', spell: false }],
     ['Could you spell your last name for me?', { kind: 'name', part: 'last', spell: true }],
     ['And your last name?', { kind: 'name', part: 'last', spell: false }],
     ["What's your ZIP code?", { kind: 'zip' }],
