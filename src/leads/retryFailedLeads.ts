@@ -1,8 +1,7 @@
 import { reasonOf } from '../errors.js';
-import { FailedLeadSchema, SucceededLeadSchema } from '../db/entities/index.js';
+import type { LeadState } from '../outbox/leadOutbox.js';
 import type { FailedLeadRecord } from './leadStore.js';
-import { NpaSubmitError } from './npaClient.js';
-import { leadProblems, type LeadPipelineDeps } from './submitLead.js';
+import { leadProblems, outboxOf, type LeadPipelineDeps } from './submitLead.js';
 
 /**
  * What became of one retry: 'succeeded' (now in succeeded_leads, failed row resolved), 'failed' (still failed,
@@ -21,9 +20,9 @@ export interface RetryOptions {
 }
 
 /**
- * Resubmits one failed lead with its own id as the Idempotency-Key, so NPA records it once however often it is
- * retried. Success writes the succeeded lead and resolves the failed one in one transaction; failure bumps
- * attempts, last_attempt_at and error_message.
+ * Resubmits one failed lead through the outbox with its own id as the Idempotency-Key, so NPA records it once
+ * however often it is retried. Success writes the succeeded lead and resolves the failed one in one transaction;
+ * failure bumps attempts, last_attempt_at and error_message.
  */
 export async function retryFailedLead(deps: LeadPipelineDeps, id: string, options: RetryOptions = {}): Promise<RetryOutcome> {
   const failed = await deps.store.getFailed(id);
@@ -54,52 +53,25 @@ async function retryRecord(deps: LeadPipelineDeps, failed: FailedLeadRecord, opt
   }
   const externalId = await externalIdOf(deps, failed);
 
-  let response: Awaited<ReturnType<LeadPipelineDeps['npa']['submit']>>;
+  // Through the outbox, like every submission: one pass under the lead's own id, so the key, the lease and the
+  // finalizing transaction are the same as the worker's, and a server's worker and this command never both send it.
+  const outbox = outboxOf(deps);
+  await outbox.enqueueRetry({ id, lead: failed.leadData, channel: failed.channel, sessionId: failed.sessionId, externalId });
+  let state: LeadState;
   try {
-    response = await deps.npa.submit(failed.leadData, {
-      channel: failed.channel,
-      externalId,
-      idempotencyKey: id,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    state = await outbox.process(id, options.signal);
   } catch (error) {
-    const reason = reasonOf(error);
-    const attempts = error instanceof NpaSubmitError ? error.attempts : 1;
-    await deps.db.em().nativeUpdate(
-      FailedLeadSchema,
-      { id },
-      { attempts: failed.attempts + attempts, lastAttemptAt: new Date(), errorMessage: reason },
-    );
-    logger.warn({ reason, attempts }, 'failed lead retry failed');
-    return { id, outcome: 'failed', reason };
+    return { id, outcome: 'failed', reason: `could not record the outcome: ${reasonOf(error)}` };
   }
-
-  const resolved = await deps.db.em().transactional(async (em) => {
-    const now = new Date();
-    // Only the retry that flips resolved_at writes the succeeded row: a concurrent retry of the same lead
-    // (same Idempotency-Key, so NPA holds it once) finds it resolved and writes nothing.
-    const updated = await em.nativeUpdate(
-      FailedLeadSchema,
-      { id, resolvedAt: null },
-      { resolvedAt: now, lastAttemptAt: now, attempts: failed.attempts + response.attempts },
-    );
-    if (updated === 0) return false;
-    em.create(SucceededLeadSchema, {
-      id,
-      leadData: failed.leadData,
-      channel: failed.channel,
-      session: failed.sessionId,
-      npaResponse: response.body,
-      createdAt: now,
-    });
-    if (failed.sessionId !== null) {
-      await deps.store.updateSessionState(failed.sessionId, { outcome: 'succeeded', leadId: id, reason: null, resolvedAt: now.toISOString() }, em);
-    }
-    return true;
-  });
-  if (!resolved) return { id, outcome: 'already-resolved', reason: 'resolved by a concurrent retry' };
-  logger.info({ attempts: response.attempts }, 'failed lead resubmitted');
-  return { id, outcome: 'succeeded' };
+  if (state.status === 'succeeded') {
+    logger.info('failed lead resubmitted');
+    return { id, outcome: 'succeeded' };
+  }
+  if (state.status === 'failed') {
+    logger.warn({ reason: state.reason }, 'failed lead retry failed');
+    return { id, outcome: 'failed', reason: state.reason };
+  }
+  return { id, outcome: 'failed', reason: `still pending: ${state.status === 'pending' ? (state.lastError ?? 'not sent') : 'not recorded'}` };
 }
 
 /** The external_id the lead was first sent with: recorded in its session's state, else the session key, else its id. */

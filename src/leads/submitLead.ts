@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../db/orm.js';
-import { FailedLeadSchema, SucceededLeadSchema, type Channel } from '../db/entities/index.js';
+import type { Channel } from '../db/entities/index.js';
+import { LeadOutbox, type LeadState } from '../outbox/leadOutbox.js';
 import { LEAD_FIELDS, type ExtractionResult, type Lead } from './lead.js';
 import type { LeadStore } from './leadStore.js';
-import { NpaSubmitError, type NpaClient } from './npaClient.js';
+import type { NpaClient } from './npaClient.js';
 import { describeProblems, normalizeZip } from './normalize.js';
 
 /** What submission needs: the database, the store over it, the NPA client, a logger. */
@@ -14,6 +15,8 @@ export interface LeadPipelineDeps {
   store: LeadStore;
   npa: NpaClient;
   logger: Logger;
+  /** The app's outbox (its attempt budget, backoff, lease); without it, one with the defaults is used. */
+  outbox?: LeadOutbox;
 }
 
 export interface SubmitLeadInput {
@@ -34,6 +37,8 @@ export interface SubmitLeadOutcome {
   outcome: 'succeeded' | 'failed';
   leadId: string;
   reason?: string;
+  /** The lead is in the outbox, not finished: a worker sends it later (the outcome then lands in the session). */
+  pending?: true;
 }
 
 /** The fields of a lead still null: a lead missing any of them is not sent to NPA. */
@@ -54,85 +59,70 @@ export function leadProblems(lead: Lead): string | undefined {
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
+/** The outbox the pipeline sends through: the app's own (shared options), or one with the defaults. */
+export function outboxOf(deps: LeadPipelineDeps): LeadOutbox {
+  return deps.outbox ?? new LeadOutbox(deps);
+}
+
+/** Why the lead must not be sent (incomplete extraction, a failure before submission), or undefined. */
+export function refusalOf(input: Pick<SubmitLeadInput, 'extraction' | 'failureReason'>): string | undefined {
+  const problems = input.extraction.complete ? undefined : describeProblems(input.extraction);
+  const refusal = [input.failureReason, problems].filter((r): r is string => Boolean(r)).join('; ');
+  return refusal === '' ? undefined : refusal;
+}
+
 /**
- * Sends a complete lead to NPA and records the result: exactly one succeeded_leads or failed_leads row, written in
- * the same transaction as the session's state update. An incomplete lead (or one with a `failureReason`) is not
- * sent; it is saved as failed with a readable reason. The lead id doubles as the Idempotency-Key.
+ * Makes the lead durable, then sends it. A complete lead is written to the outbox (`pending`) before the NPA API
+ * is called, and this process sends it at once (or waits for the worker that holds it); an incomplete lead (or one
+ * with a `failureReason`) goes straight to failed_leads and is never sent. The lead id is the Idempotency-Key.
+ * `pending` in the outcome means the lead is safely in the outbox and a worker will finish it (a retryable NPA
+ * failure with passes left, the deadline, or the outcome could not be recorded yet).
  */
 export async function submitLead(deps: LeadPipelineDeps, input: SubmitLeadInput): Promise<SubmitLeadOutcome> {
   const leadId = input.leadId ?? randomUUID();
-  const { lead } = input.extraction;
-  const logger = deps.logger.child({ leadId, channel: input.channel });
-  const problems = input.extraction.complete ? undefined : describeProblems(input.extraction);
-  const refusal = [input.failureReason, problems].filter((r): r is string => Boolean(r)).join('; ');
-
-  if (refusal !== '') {
-    await recordFailed(deps, input, leadId, { reason: refusal, attempts: 0 });
-    logger.info({ missing: input.extraction.missing, errors: input.extraction.errors }, 'lead not sent; saved as failed');
-    return { outcome: 'failed', leadId, reason: refusal };
-  }
-
-  let response: Awaited<ReturnType<NpaClient['submit']>>;
-  try {
-    response = await deps.npa.submit(lead, {
-      channel: input.channel,
-      externalId: input.externalId,
-      idempotencyKey: leadId,
-      ...(input.signal ? { signal: input.signal } : {}),
-    });
-  } catch (error) {
-    const reason = reasonOf(error);
-    const attempts = error instanceof NpaSubmitError ? error.attempts : 1;
-    await recordFailed(deps, input, leadId, { reason, attempts });
-    logger.warn({ reason, attempts }, 'lead submission failed; saved as failed');
-    return { outcome: 'failed', leadId, reason };
-  }
-
-  await deps.db.em().transactional(async (em) => {
-    if (input.sessionId !== null) {
-      await deps.store.updateSessionState(
-        input.sessionId,
-        { outcome: 'succeeded', leadId, reason: null, externalId: input.externalId, submittedAt: new Date().toISOString() },
-        em,
-      );
-    }
-    em.create(SucceededLeadSchema, {
-      id: leadId,
-      leadData: lead,
-      channel: input.channel,
-      session: input.sessionId,
-      npaResponse: response.body,
-    });
+  const outbox = outboxOf(deps);
+  const refusal = refusalOf(input);
+  const accepted = await outbox.accept({
+    id: leadId,
+    lead: input.extraction.lead,
+    channel: input.channel,
+    sessionId: input.sessionId,
+    externalId: input.externalId,
+    ...(refusal === undefined ? {} : { refusal }),
   });
-  logger.info({ attempts: response.attempts }, 'lead submitted');
-  return { outcome: 'succeeded', leadId };
+  if (refusal !== undefined) {
+    deps.logger.child({ leadId, channel: input.channel }).info(
+      { missing: input.extraction.missing, errors: input.extraction.errors },
+      'lead not sent; saved as failed',
+    );
+  }
+  if (accepted.status !== 'pending') return outcomeOf(leadId, accepted);
+  let state: LeadState;
+  try {
+    state = await outbox.process(leadId, input.signal);
+  } catch (error) {
+    // NPA may have taken it; the outcome could not be written. The lease expires and a worker repeats the pass
+    // under the same key, so NPA still holds it once.
+    state = { status: 'pending', attempts: 1, lastError: `could not record the outcome: ${reasonOf(error)}` };
+  }
+  return outcomeOf(leadId, state);
 }
 
-async function recordFailed(
-  deps: LeadPipelineDeps,
-  input: SubmitLeadInput,
-  leadId: string,
-  failure: { reason: string; attempts: number },
-): Promise<void> {
-  const now = new Date();
-  await deps.db.em().transactional(async (em) => {
-    if (input.sessionId !== null) {
-      await deps.store.updateSessionState(
-        input.sessionId,
-        { outcome: 'failed', leadId, reason: failure.reason, externalId: input.externalId, submittedAt: now.toISOString() },
-        em,
-      );
-    }
-    em.create(FailedLeadSchema, {
-      id: leadId,
-      leadData: input.extraction.lead,
-      errorMessage: failure.reason,
-      channel: input.channel,
-      session: input.sessionId,
-      attempts: failure.attempts,
-      lastAttemptAt: failure.attempts > 0 ? now : null,
-      resolvedAt: null,
-      createdAt: now,
-    });
-  });
+/** A lead state as the submission outcome the call machine and the CLI report. */
+export function outcomeOf(leadId: string, state: LeadState): SubmitLeadOutcome {
+  switch (state.status) {
+    case 'succeeded':
+      return { outcome: 'succeeded', leadId };
+    case 'failed':
+      return { outcome: 'failed', leadId, reason: state.reason };
+    case 'pending':
+      return {
+        outcome: 'failed',
+        leadId,
+        pending: true,
+        reason: `submission pending: ${state.lastError ?? 'not sent yet'}; the outbox will retry it`,
+      };
+    case 'absent':
+      return { outcome: 'failed', leadId, reason: 'lead not recorded' };
+  }
 }

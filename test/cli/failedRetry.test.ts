@@ -6,6 +6,7 @@ import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import { LeadStore } from '../../src/leads/leadStore.js';
 import { createNpaClient } from '../../src/leads/npaClient.js';
 import { submitLead } from '../../src/leads/submitLead.js';
+import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
 import type { ExtractionResult } from '../../src/leads/lead.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { runLeads } from '../support/runLeads.js';
@@ -51,8 +52,10 @@ describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
     const store = new LeadStore(t.db);
     const sessionId = await store.openSession({ channel: 'voice', sessionKey: 'CA-acceptance', state: {} });
     const client = createNpaClient({ url: npa.url, username: 'psb', password: 'pw', maxAttempts: 2, baseDelayMs: 1, logger: t.logger });
+    const pipeline = { db: t.db, store, npa: client, logger: t.logger };
+    // One outbox pass: the 503 makes it a failed lead at once instead of a pending one the worker would retry.
     const { outcome, leadId } = await submitLead(
-      { db: t.db, store, npa: client, logger: t.logger },
+      { ...pipeline, outbox: new LeadOutbox(pipeline, { maxAttempts: 1 }) },
       { sessionId, channel: 'voice', externalId: 'CA-acceptance', extraction },
     );
     expect(outcome).toBe('failed');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import { LeadStore } from '../../src/leads/leadStore.js';
+import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
 import { createNpaClient } from '../../src/leads/npaClient.js';
 import { leadProblems, submitLead, type LeadPipelineDeps } from '../../src/leads/submitLead.js';
 import { retryAllFailedLeads, retryFailedLead } from '../../src/leads/retryFailedLeads.js';
@@ -37,6 +38,8 @@ beforeAll(async () => {
     npa: createNpaClient({ url: npa.url, username: 'psb', password: 'pw', timeoutMs: 1_000, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, logger: t.logger }),
     logger: t.logger,
   };
+  // One pass per lead here, as before the outbox: a 503 is final at once (test/outbox covers passes and backoff).
+  deps.outbox = new LeadOutbox(deps, { maxAttempts: 1 });
 });
 afterAll(async () => {
   await Promise.all([t?.close(), npa?.close()]);
@@ -97,8 +100,8 @@ describe('submitLead', () => {
 
   it('writes nothing when the session update fails: row and state share one transaction', async () => {
     const missingSession = '00000000-0000-4000-8000-000000000000';
-    await expect(submitLead(deps, { sessionId: missingSession, channel: 'voice', externalId: 'x', extraction: incomplete })).rejects.toThrow(/not found/);
-    await expect(submitLead(deps, { sessionId: missingSession, channel: 'voice', externalId: 'x', extraction: complete })).rejects.toThrow(/not found/);
+    await expect(submitLead(deps, { sessionId: missingSession, channel: 'voice', externalId: 'x', extraction: incomplete })).rejects.toThrow(/not found|foreign key/);
+    await expect(submitLead(deps, { sessionId: missingSession, channel: 'voice', externalId: 'x', extraction: complete })).rejects.toThrow(/not found|foreign key/);
     expect(await counts()).toEqual({ succeeded: 0, failed: 0 });
   });
 });

@@ -1,10 +1,12 @@
 import { ConversationSessionSchema } from './conversationSession.js';
 import { SucceededLeadSchema } from './succeededLead.js';
 import { FailedLeadSchema } from './failedLead.js';
+import { LeadOutboxSchema } from './leadOutbox.js';
 
 export { ConversationSessionSchema, CHANNELS, type Channel, type ConversationSession, type SessionState } from './conversationSession.js';
 export { SucceededLeadSchema, type SucceededLead } from './succeededLead.js';
 export { FailedLeadSchema, type FailedLead } from './failedLead.js';
+export { LeadOutboxSchema, type LeadOutboxRow } from './leadOutbox.js';
 
 /** Every entity, for the ORM config. */
-export const ENTITIES = [ConversationSessionSchema, SucceededLeadSchema, FailedLeadSchema];
+export const ENTITIES = [ConversationSessionSchema, SucceededLeadSchema, FailedLeadSchema, LeadOutboxSchema];
