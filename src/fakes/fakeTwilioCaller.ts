@@ -117,6 +117,8 @@ export class FakeTwilioCaller {
   private playStartedAt = 0;
   private marks: QueueEntry[] = [];
   private markTimer: NodeJS.Timeout | undefined;
+  /** Playback stalled: marks are not echoed until released (a `clear` still echoes them, as Twilio does). */
+  private marksHeld = false;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -257,6 +259,20 @@ export class FakeTwilioCaller {
     this.ws.terminate();
   }
 
+  /**
+   * Stops echoing marks, as if playback stalled (a caller whose audio never finishes playing): the server's wait for
+   * a mark, e.g. the goodbye's, then runs into its own timeout. A `clear` still echoes pending marks.
+   */
+  holdMarks(): void {
+    this.marksHeld = true;
+  }
+
+  /** Echoes the marks held back (their audio has now played) and resumes echoing. */
+  releaseMarks(): void {
+    this.marksHeld = false;
+    this.echoDueMarks();
+  }
+
   /** Bytes of server audio played so far. */
   playedBytes(): number {
     if (!this.realTime) return this.queuedBytes;
@@ -371,6 +387,7 @@ export class FakeTwilioCaller {
   }
 
   private echoDueMarks(): void {
+    if (this.marksHeld) return;
     const played = this.playedBytes();
     while (this.marks.length > 0 && (this.marks[0] as QueueEntry).atBytes <= played) {
       this.echo((this.marks.shift() as QueueEntry).name, false);

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callLifecyclePaths, coverage, reachablePairs, type CallPath } from '../support/callMachinePaths.js';
+import { LeadRefusals } from '../support/leadRefusals.js';
+import { planForServer, type Classification } from '../support/pathStimuli.js';
+import { replayThroughServer, type ServerReplayResult } from '../support/replayThroughServer.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+/**
+ * The call machine's generated lifecycle paths (the transition cover: every (state, event) pair the traversal can
+ * take) replayed through the real server over real sockets: each path is one call with its own CallSid, its own lab
+ * (uWS server, fake OpenAI behind a connection gate, fake NPA, so each path's failures and timeouts are its own) and
+ * the shared PostgreSQL test database. Paths with a step the server cannot produce are listed with the reason; those
+ * pairs are covered by the machine-level replay (test/machines/callMachine.paths.test.ts).
+ */
+
+const CONCURRENCY = 24;
+const paths = callLifecyclePaths({ simple: false });
+const classified = paths.map((path, index) => ({ path, index, plan: planForServer(path, index) }));
+const replayable = classified.filter((c): c is { path: CallPath; index: number; plan: Extract<Classification, { replayable: true }> } => c.plan.replayable);
+const machineOnly = classified.filter((c) => !c.plan.replayable);
+
+const results = new Map<number, ServerReplayResult | Error>();
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const refusals = await LeadRefusals.install(database.db);
+  // Own pool rather than vitest's (maxConcurrency 5): the 8 s goodbye playback timeout would otherwise dominate.
+  const queue = [...replayable];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const callSid = `CApath${String(next.index).padStart(4, '0')}${Math.random().toString(16).slice(2, 10)}`;
+      try {
+        results.set(next.index, await replayThroughServer(next.path, next.plan.plan, { database, refusals, callSid }));
+      } catch (error) {
+        results.set(next.index, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}, 150_000);
+
+afterAll(async () => {
+  await database?.close();
+});
+
+describe('call lifecycle paths through the real server: coverage', () => {
+  it('replays over a hundred paths of the transition cover through the server', () => {
+    expect(replayable.length).toBeGreaterThan(100);
+  });
+
+  it('covers every (state, event) pair through the server, except the ones listed as unreachable with a reason', () => {
+    const throughServer = coverage(replayable.map((c) => c.path));
+    const unreachable = new Set(machineOnly.map((c) => (c.plan.replayable ? '' : c.plan.pair)));
+    const missing = [...reachablePairs()].filter((pair) => !throughServer.has(pair));
+    // Every pair the server never replays is one a path was set aside for, with its reason.
+    expect(missing.filter((pair) => !unreachable.has(pair))).toEqual([]);
+    expect(missing.sort()).toEqual(
+      [
+        'extracting|error:extractLead',
+        'awaiting-transcript|error:awaitTranscript',
+        'streaming.conversing|error:relay',
+        'streaming.closing|error:relay',
+      ].sort(),
+    );
+  });
+
+  it('has a hang-up through the server from every live state, and from every later state as a no-op', () => {
+    const throughServer = coverage(replayable.map((c) => c.path));
+    for (const state of ['connecting', 'streaming.conversing', 'streaming.closing', 'awaiting-transcript', 'extracting', 'submitting.sending', 'submitting.recordingFailure']) {
+      expect(throughServer.has(`${state}|CALLER_HUNG_UP`), state).toBe(true);
+    }
+  });
+});
+
+describe('call lifecycle paths through the real server: set aside (machine-level replay only)', () => {
+  it.each(machineOnly.map((c) => [c.path.description, c.plan] as const))('%s', (_, plan) => {
+    expect(plan.replayable).toBe(false);
+    if (!plan.replayable) expect(plan.reason.length).toBeGreaterThan(20);
+  });
+});
+
+describe('call lifecycle paths through the real server', () => {
+  it.each(replayable.map((c) => [c.path.description, c] as const))('%s', (_, { path, index, plan }) => {
+    const result = results.get(index);
+    if (result instanceof Error) throw result;
+    if (!result) throw new Error('not replayed');
+    expect(result.states).toEqual(result.expectedStates);
+    expect(result.output.outcome).toBe(path.expectedOutcome);
+    expect(result.output.endReason).toBe(path.expectedEndReason);
+    expect(result.session).toMatchObject({ phase: path.final, endReason: path.expectedEndReason });
+    if (path.expectedOutcome === 'lost') {
+      expect(result.session?.lostReason).toEqual(expect.any(String));
+      expect(result.succeededRows + result.failedRows).toBe(0);
+      expect(result.rowsForLeadId).toBe(0);
+    } else {
+      expect(result.session?.outcome).toBe(path.expectedOutcome);
+      expect({ succeeded: result.succeededRows, failed: result.failedRows }).toEqual(
+        path.expectedOutcome === 'succeeded' ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 },
+      );
+      expect(result.rowsForLeadId).toBe(1);
+    }
+    // The caller hears the apology exactly when the model failed while the call was live.
+    expect(result.apologised, `after-stream TwiML ${result.afterStreamTwiml}`).toBe(plan.plan.apology);
+  });
+});

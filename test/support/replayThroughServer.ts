@@ -1,0 +1,298 @@
+import type { AnyActorRef } from 'xstate';
+import { startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
+import type { FakeRealtimeConnection } from '../../src/fakes/fakeOpenAI.js';
+import { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
+import { STREAM_PATH } from '../../src/twilio/signature.js';
+import type { CallOutput } from '../../machines/callTypes.js';
+import type { Lead, Turn } from '../../src/leads/lead.js';
+import { stateKey, type CallPath } from './callMachinePaths.js';
+import type { LeadRefusals } from './leadRefusals.js';
+import type { ServerPlan, StepPlan } from './pathStimuli.js';
+import { startRealtimeGate, type RealtimeGate } from './realtimeGate.js';
+import type { TestDatabase } from './testDatabase.js';
+
+/** The fake LLM's answer on every path: a complete lead, so the submission's outcome is the NPA's (or the database's). */
+export const COMPLETE_LLM_LEAD = {
+  full_name: 'Pat Example',
+  zip_code: '30301',
+  phone: '+14045550123',
+  vehicle_year: '2019',
+  vehicle_make: 'Honda',
+  vehicle_model: 'TRX 450R',
+};
+export const CALLER_PHONE = '+14045550123';
+/** Long enough for GOODBYE_PLAYBACK_TIMEOUT (8 s, not configurable) plus slack. */
+const STEP_WAIT_MS = 12_000;
+
+/** What the replay saw, for the test's assertions. */
+export interface ServerReplayResult {
+  output: CallOutput;
+  /** Distinct states the live actor went through, in order. */
+  states: string[];
+  expectedStates: string[];
+  session: { phase: unknown; outcome: unknown; endReason: unknown; lostReason: unknown } | null;
+  succeededRows: number;
+  failedRows: number;
+  rowsForLeadId: number;
+  afterStreamTwiml: string;
+  /** The after-stream TwiML speaks (the apology) rather than only hanging up. */
+  apologised: boolean;
+}
+
+interface Watch {
+  states: string[];
+  fieldsChanges: number;
+  /** The state the machine was in at each FIELDS_UPDATED (a new fields object). */
+  fieldsStates: string[];
+  /** The state in which each user line first showed up in the transcript. */
+  lineStates: Map<string, string>;
+  transcript: Turn[];
+  fields: Lead | null;
+}
+
+/** Polls `predicate` every few ms; throws with `what` after `timeoutMs`. */
+export async function until(predicate: () => boolean, what: string, timeoutMs = STEP_WAIT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function watchActor(actor: AnyActorRef): Watch {
+  const first = actor.getSnapshot() as { value: unknown; context: { transcript: Turn[]; fields: Lead } };
+  const watch: Watch = {
+    states: [stateKey(first.value as never)],
+    fieldsChanges: 0,
+    fieldsStates: [],
+    lineStates: new Map(),
+    transcript: first.context.transcript,
+    fields: first.context.fields,
+  };
+  actor.subscribe({
+    next: (snapshot: { value: unknown; context: { transcript: Turn[]; fields: Lead } }) => {
+      const key = stateKey(snapshot.value as never);
+      if (key !== watch.states[watch.states.length - 1]) watch.states.push(key);
+      if (snapshot.context.fields !== watch.fields) {
+        watch.fieldsChanges++;
+        watch.fieldsStates.push(key);
+      }
+      for (const turn of snapshot.context.transcript) {
+        if (turn.role === 'user' && !watch.lineStates.has(turn.text)) watch.lineStates.set(turn.text, key);
+      }
+      watch.fields = snapshot.context.fields;
+      watch.transcript = snapshot.context.transcript;
+    },
+    error: () => undefined,
+  });
+  return watch;
+}
+
+const dedupe = (states: string[]) => states.filter((s, i) => s !== states[i - 1]);
+
+/**
+ * Replays one path as one call through its own lab (real uWS server, fake OpenAI behind a gate, fake NPA) on the
+ * shared test database, performing each step's stimulus once the machine is in the step's state.
+ */
+export async function replayThroughServer(
+  path: CallPath,
+  plan: ServerPlan,
+  deps: { database: TestDatabase; refusals: LeadRefusals; callSid: string },
+): Promise<ServerReplayResult> {
+  const { database, refusals, callSid } = deps;
+  let lab: VoiceLab | undefined;
+  let caller: FakeTwilioCaller | undefined;
+  let gate: RealtimeGate | undefined;
+  try {
+    gate = await startRealtimeGate(() => lab?.openai.port ?? 0, 'hold');
+    lab = await startVoiceLab({
+      env: { ...database.env, ...plan.env, OPENAI_REALTIME_URL: gate.url },
+      logger: database.logger,
+      overrides: { db: database.db },
+    });
+    const theLab = lab;
+    const theGate = gate;
+    theLab.openai.enqueueScript(plan.script);
+    theLab.openai.setChatResponder(() => COMPLETE_LLM_LEAD);
+    theLab.openai.chatMode(plan.chatMode);
+    theLab.npa.setMode(plan.npaMode);
+    for (const { table, count } of plan.refusals) await refusals.refuse(callSid, table, count);
+
+    const hook = await theLab.webhook(callSid, CALLER_PHONE);
+    if (hook.status !== 200) throw new Error(`webhook answered ${hook.status}`);
+    const call = theLab.app.registry.get(callSid);
+    if (!call) throw new Error('the webhook opened no call');
+    const watch = watchActor(call.actor as unknown as AnyActorRef);
+    const outcome = theLab.outcomeOf(callSid);
+
+    // The model connection and its script cues, once the gate lets it through.
+    let connection: FakeRealtimeConnection | undefined;
+    const reached = new Set<number>();
+    const connect = async () => {
+      connection = await theLab.openai.waitForConnection(0, STEP_WAIT_MS);
+      connection.cues.on('step', (index: number) => reached.add(index));
+    };
+    let connected: Promise<void> | undefined;
+
+    const sayLine = async (scriptIndex: number) => {
+      await connected;
+      await until(() => reached.has(scriptIndex), `script step ${scriptIndex} (caller line)`);
+      if (!caller) throw new Error('no caller to speak');
+      caller.sendFrames(3, 'speech');
+    };
+
+    const expected = dedupe(['connecting', ...path.steps.map((s) => s.expectedState)]);
+    let position = 0;
+
+    const perform = async (step: StepPlan) => {
+      for (const index of step.pendingBefore) {
+        await sayLine(index);
+        // The line is taken once the fake moves on; then give the relay a moment to register the pending item.
+        await until(() => reached.has(index + 1), `script step ${index + 1}`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      const s = step.stimulus;
+      switch (s.kind) {
+        case 'connect-caller':
+          caller = await FakeTwilioCaller.connect({
+            url: `ws://127.0.0.1:${theLab.app.port}${STREAM_PATH}`,
+            callSid,
+            from: CALLER_PHONE,
+            realTime: false,
+            autoStart: false,
+          });
+          // Marks come back only when the test says the goodbye has played.
+          caller.holdMarks();
+          caller.sendStart();
+          await until(() => (call.actor.getSnapshot().context.streamStarted as boolean) || watch.states.length > position + 1, 'stream started');
+          return;
+        case 'gate-release':
+          await theGate.waitForArrivals(1);
+          theGate.release();
+          connected = connect();
+          await connected;
+          return;
+        case 'gate-refuse':
+          await theGate.waitForArrivals(1);
+          theGate.refuse();
+          return;
+        case 'gate-open-then-drop':
+          await theGate.waitForArrivals(1);
+          theGate.openThenDrop();
+          return;
+        case 'drop-model':
+          await connected;
+          if (!connection) throw new Error('no model connection to drop');
+          connection.close(1011, 'fake dropped the session');
+          return;
+        case 'hang-up':
+          if (!caller) throw new Error('no caller to hang up');
+          if (s.how === 'stop') await caller.hangUp();
+          else caller.terminate();
+          return;
+        case 'ignored-hang-up':
+          // The server already closed the media socket: a hang-up now is a no-op at the socket.
+          if (caller) await caller.hangUp();
+          return;
+        case 'late-transcript': {
+          // The transcription lands while the call waits for it; the machine may move on right after.
+          if (s.observe === 'transcript') {
+            await until(() => watch.lineStates.has(s.text), 'the late caller line in the transcript');
+            if (watch.lineStates.get(s.text) !== step.fromState) {
+              throw new Error(`late transcription arrived in ${watch.lineStates.get(s.text)}, not ${step.fromState}`);
+            }
+          } else {
+            await until(() => watch.fieldsStates.includes(step.fromState) && watch.fields?.zip_code === '30301', `live fields in ${step.fromState}`);
+          }
+          return;
+        }
+        case 'caller-says': {
+          const fieldsBefore = watch.fieldsChanges;
+          await sayLine(s.scriptIndex);
+          if (s.observe === 'transcript') {
+            await until(() => watch.transcript.some((t) => t.role === 'user' && t.text === s.text), 'the caller line in the transcript');
+          } else if (s.observe === 'fields') {
+            await until(() => watch.fieldsChanges > fieldsBefore && watch.fields?.zip_code === '30301', 'the live fields');
+          }
+          return;
+        }
+        case 'release-marks':
+          if (!caller) throw new Error('no caller to play the goodbye');
+          caller.releaseMarks();
+          return;
+        case 'wait':
+          return;
+      }
+    };
+
+    for (const [i, step] of plan.steps.entries()) {
+      const where = `step ${i + 1} ${step.fromState} -[${step.label}]->`;
+      const current = watch.states[watch.states.length - 1];
+      const passive = ['wait', 'ignored-hang-up', 'late-transcript'].includes(step.stimulus.kind);
+      if (!passive && current !== step.fromState) {
+        throw new Error(`${where}: the call is in ${current}, not ${step.fromState} (states ${watch.states.join(' > ')})`);
+      }
+      await perform(step);
+      if (step.expectedState !== step.fromState) {
+        position++;
+        await until(() => watch.states.length > position, `${where} ${step.expectedState} (states ${watch.states.join(' > ')})`);
+        const seen = watch.states.slice(0, position + 1).join(' > ');
+        const want = expected.slice(0, position + 1).join(' > ');
+        if (seen !== want) throw new Error(`${where}: went ${seen}, expected ${want}`);
+      }
+    }
+
+    const output = await Promise.race([
+      outcome,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no outcome')), STEP_WAIT_MS)),
+    ]);
+
+    const after = await fetch(`${theLab.app.url}/twilio/voice/after-stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ CallSid: callSid, CallStatus: 'in-progress' }),
+    });
+    const afterStreamTwiml = await after.text();
+
+    // Session writes are queued behind the machine: wait for the final phase to land.
+    let session: ServerReplayResult['session'] = null;
+    let sessionId: string | null = null;
+    const readSession = async () => {
+      const row = await theLab.app.store.getSessionByKey(callSid);
+      sessionId = row?.id ?? null;
+      const state = (row?.state ?? {}) as Record<string, unknown>;
+      session = row ? { phase: state.phase, outcome: state.outcome, endReason: state.endReason, lostReason: state.lostReason } : null;
+    };
+    const deadline = performance.now() + 3_000;
+    do {
+      await readSession();
+      if ((session as ServerReplayResult['session'])?.phase === path.final) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } while (performance.now() < deadline);
+
+    const sql = database.db.em().getConnection();
+    const count = async (query: string, params: unknown[]) =>
+      Number(((await sql.execute(query, params)) as Array<{ n: string | number }>)[0]?.n ?? 0);
+    const succeededRows = await count('select count(*) as n from succeeded_leads where session_id = ?', [sessionId]);
+    const failedRows = await count('select count(*) as n from failed_leads where session_id = ?', [sessionId]);
+    const rowsForLeadId =
+      (await count('select count(*) as n from succeeded_leads where id = ?', [output.leadId])) +
+      (await count('select count(*) as n from failed_leads where id = ?', [output.leadId]));
+
+    return {
+      output,
+      states: watch.states,
+      expectedStates: expected,
+      session,
+      succeededRows,
+      failedRows,
+      rowsForLeadId,
+      afterStreamTwiml,
+      apologised: /<Say\b/.test(afterStreamTwiml),
+    };
+  } finally {
+    caller?.terminate();
+    await lab?.close().catch(() => undefined);
+    await gate?.close().catch(() => undefined);
+  }
+}
