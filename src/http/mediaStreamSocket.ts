@@ -3,19 +3,40 @@ import type { Logger } from '../log.js';
 import type { Call } from '../calls/call.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { TwilioSink } from '../calls/relay.js';
+import type { StreamTokens } from '../security/streamTokens.js';
+import { TokenBucket } from '../security/tokenBucket.js';
 import { parseTwilioMessage } from '../twilio/mediaStreamMessages.js';
 import { streamUrlFor, verifyTwilioSignature } from '../twilio/signature.js';
 import type { Metrics } from './metrics.js';
-import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehaviorOf } from './uws.js';
+import { hasQuery } from './twilioForm.js';
+import type { HttpRequest, HttpResponse, WebSocketBehaviorOf } from './uws.js';
 
 /** A Twilio message larger than this closes the socket (media frames are about 400 bytes). */
 export const MAX_TWILIO_MESSAGE_BYTES = 64 * 1024;
+/** Messages per second one stream may send: Twilio sends 50 media frames a second, plus marks and the odd event. */
+export const STREAM_MESSAGES_PER_SECOND = 200;
+/** Messages a stream may send at once above the rate (a burst after a network stall). */
+export const STREAM_MESSAGE_BURST = 400;
+/** Messages dropped by the rate limit before the socket is closed as abusive (5 s of flood at the limit). */
+export const STREAM_MAX_DROPPED_MESSAGES = 1_000;
+/** The custom stream parameter carrying the per-call token (see StreamTokens). */
+export const STREAM_TOKEN_PARAMETER = 'streamToken';
+
+/** WebSocket close code for a policy violation (RFC 6455). */
+const POLICY_VIOLATION = 1008;
+/** What uWS reports when a message exceeded maxPayloadLength (it closes the socket itself, code 1006). */
+const UWS_TOO_BIG = 'Received too big message';
 
 /** Per-socket state. The socket may not be used after `closed` is set. */
 export interface StreamSocketData {
   call: Call | null;
   closed: boolean;
   sink: TwilioSink | null;
+  /** The streamSid of this socket's `start`; media for any other stream is ignored. */
+  streamSid: string | null;
+  stopped: boolean;
+  bucket: TokenBucket;
+  dropped: number;
 }
 
 export interface MediaStreamDeps {
@@ -23,12 +44,16 @@ export interface MediaStreamDeps {
   logger: Logger;
   registry: CallRegistry;
   metrics: Metrics;
+  /** Binds streams to their webhook in production mode (TWILIO_AUTH_TOKEN set). */
+  streamTokens: StreamTokens;
 }
 
 /** `WS /twilio/voice/stream`: Twilio Media Streams. Every callback catches what it calls: a socket never throws. */
 export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<StreamSocketData> {
-  const { config, logger, registry, metrics } = deps;
+  const { config, logger, registry, metrics, streamTokens } = deps;
   const token = config.TWILIO_AUTH_TOKEN;
+  /** Calls that have a stream: a second `start` for the same call must not take its audio over. */
+  const streamed = new WeakSet<Call>();
 
   return {
     maxPayloadLength: MAX_TWILIO_MESSAGE_BYTES,
@@ -42,14 +67,23 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
       const extensions = req.getHeader('sec-websocket-extensions');
       if (token !== undefined) {
         const signature = req.getHeader('x-twilio-signature');
-        const url = streamUrlFor(config.PUBLIC_URL ?? '');
-        if (!config.PUBLIC_URL || !verifyTwilioSignature({ authToken: token, signature, url, params: {} })) {
+        // The URL is ours (PUBLIC_URL), never the request's Host: a signature for another host or path fails.
+        const url = config.PUBLIC_URL ? streamUrlFor(config.PUBLIC_URL) : '';
+        if (url === '' || hasQuery(req) || !verifyTwilioSignature({ authToken: token, signature, url, params: {} })) {
           metrics.count('twilio_signature_rejected_total');
           res.writeStatus('403 Forbidden').end('invalid signature');
           return;
         }
       }
-      const data: StreamSocketData = { call: null, closed: false, sink: null };
+      const data: StreamSocketData = {
+        call: null,
+        closed: false,
+        sink: null,
+        streamSid: null,
+        stopped: false,
+        bucket: new TokenBucket(STREAM_MESSAGES_PER_SECOND, STREAM_MESSAGE_BURST),
+        dropped: 0,
+      };
       res.upgrade(data, key, protocol, extensions, context);
     },
 
@@ -70,17 +104,32 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
 
     message: (ws, message) => {
       try {
-        onMessage(ws, message);
+        const data = ws.getUserData();
+        // Checked before parsing, so a flood costs this socket's owner nothing but a dropped frame.
+        if (!data.bucket.take()) {
+          metrics.count('twilio_messages_rate_limited_total');
+          if (++data.dropped > STREAM_MAX_DROPPED_MESSAGES && !data.closed) {
+            metrics.count('twilio_streams_closed_abusive_total');
+            logger.warn({ dropped: data.dropped }, 'media stream closed: message flood');
+            data.closed = true;
+            ws.end(POLICY_VIOLATION, 'message rate exceeded');
+          }
+          return;
+        }
+        onMessage(data, message);
       } catch (error) {
         metrics.count('twilio_message_errors_total');
         logger.error({ err: error instanceof Error ? error.message : String(error) }, 'media stream message failed');
       }
     },
 
-    close: (ws) => {
+    close: (ws, code, reason) => {
       const data = ws.getUserData();
       data.closed = true;
       try {
+        if (code === 1006 && Buffer.from(reason).toString('latin1') === UWS_TOO_BIG) {
+          metrics.count('twilio_messages_oversize_total');
+        }
         if (data.call !== null && !data.call.twilioEnded) data.call.callerHungUp();
       } catch (error) {
         logger.error({ err: error instanceof Error ? error.message : String(error) }, 'media stream close failed');
@@ -88,8 +137,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
     },
   };
 
-  function onMessage(ws: WebSocket<StreamSocketData>, raw: ArrayBuffer): void {
-    const data = ws.getUserData();
+  function onMessage(data: StreamSocketData, raw: ArrayBuffer): void {
     const message = parseTwilioMessage(raw);
     switch (message.event) {
       case 'media':
@@ -97,34 +145,61 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
           metrics.count('twilio_messages_out_of_order_total');
           return;
         }
+        if (message.streamSid !== data.streamSid) {
+          metrics.count('twilio_messages_wrong_stream_total');
+          return;
+        }
         data.call.relay.onCallerAudio(message.media.payload);
         return;
       case 'start': {
-        if (data.call !== null) {
+        if (data.call !== null || data.stopped) {
           metrics.count('twilio_messages_out_of_order_total');
           return;
         }
         const params = message.start.customParameters;
         const callSid = params.callSid ?? message.start.callSid;
-        // A stream without a webhook in this process (e.g. after a restart) still becomes a call.
-        const call = registry.get(callSid) ?? registry.open(callSid, params.from ?? null);
-        if (call === null || data.sink === null) {
-          metrics.count('calls_rejected_total');
+        const refuse = (counter: string): void => {
+          metrics.count(counter);
           data.sink?.close();
+        };
+        let call: Call | null | undefined = registry.get(callSid);
+        if (token !== undefined) {
+          // Production: only a call opened by a signed webhook, with its one-time token, gets a stream.
+          if (call === undefined || !streamTokens.consume(callSid, params[STREAM_TOKEN_PARAMETER])) {
+            refuse('twilio_streams_unbound_total');
+            return;
+          }
+        } else {
+          // Development: a stream without a webhook in this process still becomes a call.
+          call ??= registry.open(callSid, params.from ?? null);
+        }
+        if (call === null || call === undefined || data.sink === null) {
+          refuse('calls_rejected_total');
           return;
         }
+        if (streamed.has(call)) {
+          refuse('twilio_streams_duplicate_total');
+          return;
+        }
+        streamed.add(call);
         data.call = call;
+        data.streamSid = message.streamSid;
         call.attachStream(data.sink, message.streamSid);
         return;
       }
       case 'mark':
-        data.call?.relay.onTwilioMark(message.mark.name);
-        return;
-      case 'stop':
-        if (data.call === null) {
+        if (data.call === null || message.streamSid !== data.streamSid) {
           metrics.count('twilio_messages_out_of_order_total');
           return;
         }
+        data.call.relay.onTwilioMark(message.mark.name);
+        return;
+      case 'stop':
+        if (data.call === null || data.stopped || message.streamSid !== data.streamSid) {
+          metrics.count('twilio_messages_out_of_order_total');
+          return;
+        }
+        data.stopped = true;
         data.call.callerHungUp();
         return;
       case 'connected':

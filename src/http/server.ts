@@ -2,8 +2,10 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
-import { STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
+import { StreamTokens } from '../security/streamTokens.js';
+import { RECORDING_PATH, STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
 import { mediaStreamBehavior, type StreamSocketData } from './mediaStreamSocket.js';
+import { recordingWebhookHandler } from './recordingWebhook.js';
 import type { Metrics } from './metrics.js';
 import { respondJson, respondText } from './respond.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -27,9 +29,12 @@ export interface HttpServer {
 /** Builds the uWS app: Twilio webhooks, the media stream socket, health, readiness and metrics. */
 export function createApp(deps: ServerDeps): TemplatedApp {
   const app = uWS.App();
-  app.post(WEBHOOK_PATH, voiceWebhookHandler(deps));
-  app.post(AFTER_STREAM_PATH, afterStreamHandler(deps));
-  app.ws<StreamSocketData>(STREAM_PATH, mediaStreamBehavior(deps));
+  // A stream token lives as long as Twilio may take to open the stream after the webhook.
+  const streamTokens = new StreamTokens(deps.config.PREWARM_TTL_MS);
+  app.post(WEBHOOK_PATH, voiceWebhookHandler({ ...deps, streamTokens }));
+  app.post(AFTER_STREAM_PATH, afterStreamHandler({ ...deps, streamTokens }));
+  app.post(RECORDING_PATH, recordingWebhookHandler(deps));
+  app.ws<StreamSocketData>(STREAM_PATH, mediaStreamBehavior({ ...deps, streamTokens }));
 
   app.get('/healthz', (res) => {
     respondJson(res, { aborted: false }, 200, { status: 'ok' });

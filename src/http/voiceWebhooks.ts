@@ -3,20 +3,24 @@ import twilio from 'twilio';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
+import type { StreamTokens } from '../security/streamTokens.js';
 import { apologyTwiml, busyTwiml, streamTwiml } from '../twilio/twiml.js';
-import { streamUrlFor, verifyTwilioSignature, WEBHOOK_PATH } from '../twilio/signature.js';
+import { AFTER_STREAM_PATH, RECORDING_PATH, streamUrlFor, WEBHOOK_PATH } from '../twilio/signature.js';
+import { STREAM_TOKEN_PARAMETER } from './mediaStreamSocket.js';
 import type { Metrics } from './metrics.js';
-import { PayloadTooLargeError, readBody, RequestAbortedError } from './readBody.js';
 import { respondText, respondXml } from './respond.js';
+import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
-/** Twilio's voice webhooks are a few hundred bytes of form data. */
-export const MAX_WEBHOOK_BODY_BYTES = 16 * 1024;
-export const AFTER_STREAM_PATH = '/twilio/voice/after-stream';
+export { MAX_WEBHOOK_BODY_BYTES } from './twilioForm.js';
+export { AFTER_STREAM_PATH } from '../twilio/signature.js';
+
+/** Twilio's CallSid: "CA" and 32 hex digits; kept a little looser for local tools. */
+export const CallSidSchema = z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, 'CallSid is malformed');
 
 /** The fields we read from Twilio's voice webhook; Twilio sends many more, which are kept for the signature only. */
 const VoiceWebhookSchema = z.object({
-  CallSid: z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, 'CallSid is malformed'),
+  CallSid: CallSidSchema,
   From: z.string().max(64).optional(),
 });
 
@@ -25,56 +29,16 @@ export interface VoiceWebhookDeps {
   logger: Logger;
   registry: CallRegistry;
   metrics: Metrics;
-}
-
-/** Reads a form-encoded Twilio webhook and checks its signature; answers the error itself and returns null. */
-async function readTwilioForm(
-  deps: VoiceWebhookDeps,
-  res: HttpResponse,
-  state: { aborted: boolean },
-  url: string,
-  signature: string,
-  contentType: string,
-): Promise<Record<string, string> | null> {
-  if (!contentType.startsWith('application/x-www-form-urlencoded')) {
-    // Drain and refuse; Twilio always posts forms.
-    respondText(res, state, 415, 'expected application/x-www-form-urlencoded');
-    return null;
-  }
-  let body: Buffer;
-  try {
-    body = await readBody(res, MAX_WEBHOOK_BODY_BYTES, state);
-  } catch (error) {
-    if (error instanceof RequestAbortedError) return null;
-    if (error instanceof PayloadTooLargeError) respondText(res, state, 413, 'body too large');
-    else respondText(res, state, 400, 'unreadable body');
-    return null;
-  }
-  const params = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-  const token = deps.config.TWILIO_AUTH_TOKEN;
-  if (token !== undefined && !verifyTwilioSignature({ authToken: token, signature, url, params })) {
-    deps.metrics.count('twilio_signature_rejected_total');
-    respondText(res, state, 403, 'invalid signature');
-    return null;
-  }
-  return params;
-}
-
-/** The URL Twilio requested, as Twilio saw it: from PUBLIC_URL when set, else from the Host header. */
-function publicBase(config: Config, host: string): string {
-  return config.PUBLIC_URL ?? `http://${host || 'localhost'}`;
+  streamTokens: StreamTokens;
 }
 
 /** `POST /twilio/voice-realtime-proxied`: answer with TwiML that connects the call to our media stream. */
 export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const state = { aborted: false };
-    const base = publicBase(deps.config, req.getHeader('host'));
-    const url = `${base.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
-    const signature = req.getHeader('x-twilio-signature');
-    const contentType = req.getHeader('content-type');
+    const head = twilioRequestHead(deps.config, req, WEBHOOK_PATH);
     void (async () => {
-      const params = await readTwilioForm(deps, res, state, url, signature, contentType);
+      const params = await readTwilioForm(deps, res, state, head);
       if (params === null) return;
       const parsed = VoiceWebhookSchema.safeParse(params);
       if (!parsed.success) {
@@ -92,14 +56,16 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
       }
       deps.metrics.count('calls_total');
       call.logger.info({ event: 'call_started' }, 'call_started');
+      const parameters: Record<string, string> = { callSid, from: from ?? '' };
+      if (deps.config.TWILIO_AUTH_TOKEN !== undefined) parameters[STREAM_TOKEN_PARAMETER] = deps.streamTokens.issue(callSid);
       respondXml(
         res,
         state,
         200,
         streamTwiml({
-          streamUrl: streamUrlFor(base),
-          parameters: { callSid, from: from ?? '' },
-          actionUrl: `${base.replace(/\/+$/, '')}${AFTER_STREAM_PATH}`,
+          streamUrl: streamUrlFor(head.base),
+          parameters,
+          actionUrl: `${head.base}${AFTER_STREAM_PATH}`,
         }),
       );
     })().catch((error: unknown) => {
@@ -111,21 +77,19 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
 
 /**
  * `POST /twilio/voice/after-stream`: `<Connect action>` — Twilio asks what to do once our stream has closed.
- * A call whose model failed hears the apology; every other call simply hangs up.
+ * A call whose model failed hears the apology and may leave its details after the tone; every other call hangs up.
  */
 export function afterStreamHandler(deps: VoiceWebhookDeps) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const state = { aborted: false };
-    const base = publicBase(deps.config, req.getHeader('host'));
-    const url = `${base.replace(/\/+$/, '')}${AFTER_STREAM_PATH}`;
-    const signature = req.getHeader('x-twilio-signature');
-    const contentType = req.getHeader('content-type');
+    const head = twilioRequestHead(deps.config, req, AFTER_STREAM_PATH);
     void (async () => {
-      const params = await readTwilioForm(deps, res, state, url, signature, contentType);
+      const params = await readTwilioForm(deps, res, state, head);
       if (params === null) return;
-      const callSid = params.CallSid ?? '';
-      if (deps.registry.wantsApology(callSid)) {
-        respondXml(res, state, 200, apologyTwiml());
+      const callSid = CallSidSchema.safeParse(params.CallSid);
+      if (callSid.success && deps.registry.wantsApology(callSid.data)) {
+        deps.metrics.count('calls_apologised_total');
+        respondXml(res, state, 200, apologyTwiml({ recordingActionUrl: `${head.base}${RECORDING_PATH}` }));
         return;
       }
       const hangup = new twilio.twiml.VoiceResponse();

@@ -4,6 +4,10 @@ import twilio from 'twilio';
 
 export const STREAM_PATH = '/twilio/voice/stream';
 export const WEBHOOK_PATH = '/twilio/voice-realtime-proxied';
+/** `<Connect action>`: Twilio asks what to do once the stream closed. */
+export const AFTER_STREAM_PATH = '/twilio/voice/after-stream';
+/** `<Record action>`: the message a caller left after the model failed. */
+export const RECORDING_PATH = '/twilio/voice/recording';
 
 export interface SignatureCheck {
   authToken: string;
@@ -40,7 +44,12 @@ export function streamUrlFor(publicUrl: string): string {
 
 /** The voice webhook URL Twilio signs. */
 export function webhookUrlFor(publicUrl: string): string {
+  return httpUrlFor(publicUrl, WEBHOOK_PATH);
+}
+
+/** The https (http locally) URL of one of our webhook paths under `PUBLIC_URL`: what Twilio requests and signs. */
+export function httpUrlFor(publicUrl: string, path: string): string {
   const url = base(publicUrl);
   const scheme = url.protocol === 'http:' || url.protocol === 'ws:' ? 'http:' : 'https:';
-  return `${scheme}//${url.host}${url.pathname}${WEBHOOK_PATH}`;
+  return `${scheme}//${url.host}${url.pathname}${path}`;
 }

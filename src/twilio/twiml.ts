@@ -34,10 +34,48 @@ export function busyTwiml(): string {
   return response.toString();
 }
 
-/** Said when the call cannot be connected to the agent (the model is unreachable). */
-export function apologyTwiml(): string {
+/** Said before the tone when the agent is unreachable: the caller can still leave their details. */
+export const LEAVE_DETAILS_MESSAGE =
+  "We're sorry, our assistant is having trouble right now. After the tone, please say your full name, ZIP code, " +
+  'phone number, and the year, make and model of your vehicle, and we will call you back.';
+export const RECORDING_THANKS_MESSAGE = 'Thank you. We will call you back soon. Goodbye.';
+/** Longest message a caller may leave, in seconds (Twilio's `maxLength`). */
+export const RECORDING_MAX_SECONDS = 120;
+
+export interface ApologyOptions {
+  /** Where Twilio posts the recording (`<Record action>`); without it the caller only hears the apology. */
+  recordingActionUrl?: string;
+}
+
+/**
+ * Said when the call cannot be connected to the agent (the model is unreachable or dropped). With a recording URL
+ * the caller is asked to leave their details after the tone; if they say nothing, Twilio goes on to the goodbye.
+ */
+export function apologyTwiml(options: ApologyOptions = {}): string {
   const response = new twilio.twiml.VoiceResponse();
-  response.say(APOLOGY_MESSAGE);
+  if (options.recordingActionUrl === undefined) {
+    response.say(APOLOGY_MESSAGE);
+    response.hangup();
+    return response.toString();
+  }
+  response.say(LEAVE_DETAILS_MESSAGE);
+  response.record({
+    action: options.recordingActionUrl,
+    method: 'POST',
+    maxLength: RECORDING_MAX_SECONDS,
+    playBeep: true,
+    timeout: 5,
+    finishOnKey: '#',
+  });
+  response.say(RECORDING_THANKS_MESSAGE);
+  response.hangup();
+  return response.toString();
+}
+
+/** The answer to `<Record action>`: thanks, and hang up. */
+export function recordingThanksTwiml(): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(RECORDING_THANKS_MESSAGE);
   response.hangup();
   return response.toString();
 }

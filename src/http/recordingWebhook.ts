@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { CallRegistry } from '../calls/callRegistry.js';
+import type { Database } from '../db/orm.js';
+import { reasonOf } from '../errors.js';
+import { attachCallRecording } from '../leads/recordings.js';
+import { RECORDING_PATH } from '../twilio/signature.js';
+import { recordingThanksTwiml } from '../twilio/twiml.js';
+import type { Metrics } from './metrics.js';
+import { respondText, respondXml } from './respond.js';
+import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
+import { CallSidSchema } from './voiceWebhooks.js';
+
+/** How long the recording waits for its call to save the failed lead it belongs to. */
+export const RECORDING_LEAD_WAIT_MS = 10_000;
+
+const RecordingWebhookSchema = z.object({
+  CallSid: CallSidSchema,
+  RecordingSid: z.string().regex(/^RE[A-Za-z0-9]{1,64}$/, 'RecordingSid is malformed'),
+  RecordingUrl: z.url({ protocol: /^https?$/ }).max(512),
+  RecordingDuration: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .transform(Number)
+    .optional(),
+});
+
+export interface RecordingWebhookDeps {
+  config: Config;
+  logger: Logger;
+  registry: CallRegistry;
+  metrics: Metrics;
+  db: Database;
+}
+
+/**
+ * `POST /twilio/voice/recording`: `<Record action>` after the apology. Keeps the recording's reference on the
+ * call's session and failed lead, then thanks the caller. A database failure still thanks the caller (it is logged
+ * and counted); Twilio would otherwise play its application-error message.
+ */
+export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
+  return (res: HttpResponse, req: HttpRequest): void => {
+    const state = { aborted: false };
+    const head = twilioRequestHead(deps.config, req, RECORDING_PATH);
+    void (async () => {
+      const params = await readTwilioForm(deps, res, state, head);
+      if (params === null) return;
+      const parsed = RecordingWebhookSchema.safeParse(params);
+      if (!parsed.success) {
+        // No recording (the caller said nothing) or a malformed one: nothing to keep.
+        deps.metrics.count('recordings_invalid_total');
+        respondXml(res, state, 200, recordingThanksTwiml());
+        return;
+      }
+      const { CallSid: callSid, RecordingSid: sid, RecordingUrl: url, RecordingDuration: duration } = parsed.data;
+      const logger = deps.logger.child({ callSid });
+      // The call may still be saving its lead: let it, so the reference lands on the row.
+      const live = deps.registry.get(callSid);
+      if (live !== undefined) {
+        await Promise.race([live.done, new Promise((resolve) => setTimeout(resolve, RECORDING_LEAD_WAIT_MS).unref())]);
+      }
+      try {
+        const attached = await attachCallRecording(deps.db, {
+          callSid,
+          recording: { sid, url, durationSeconds: duration ?? null, receivedAt: new Date().toISOString() },
+        });
+        deps.metrics.count('recordings_saved_total');
+        logger.info({ event: 'recording_saved', recordingSid: sid, failedLeads: attached.failedLeadIds.length }, 'recording_saved');
+      } catch (error) {
+        deps.metrics.count('recordings_failed_total');
+        logger.error({ err: reasonOf(error), recordingSid: sid }, 'recording could not be saved');
+      }
+      respondXml(res, state, 200, recordingThanksTwiml());
+    })().catch((error: unknown) => {
+      deps.logger.error({ err: reasonOf(error) }, 'recording webhook failed');
+      respondText(res, state, 500, 'internal error');
+    });
+  };
+}
