@@ -1,0 +1,49 @@
+import { parseArgs } from 'node:util';
+import { formatReport } from './report.js';
+import { runBench, type RelayKind } from './runBench.js';
+
+/**
+ * `npm run bench [-- --quick] [--steps 50,100] [--relay real|baseline] [--window-ms 5000]`: the relay load benchmark.
+ * Prints progress on stderr, then the table, the ratios and one JSON line per run on stdout.
+ */
+
+const FULL_STEPS = [50, 100, 200, 400, 800, 1600, 3200];
+const QUICK_STEPS = [10, 50];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    steps: { type: 'string' },
+    relay: { type: 'string' },
+    'window-ms': { type: 'string' },
+    'warmup-ms': { type: 'string' },
+    'max-p99-ms': { type: 'string', default: '20' },
+  },
+});
+
+const steps = values.steps ? values.steps.split(',').map((s) => Number(s.trim())) : values.quick ? QUICK_STEPS : FULL_STEPS;
+const relays: RelayKind[] = values.relay ? [values.relay as RelayKind] : ['real', 'baseline'];
+if (steps.some((n) => !Number.isInteger(n) || n <= 0) || relays.some((r) => r !== 'real' && r !== 'baseline')) {
+  process.stderr.write('usage: npm run bench -- [--quick] [--steps 50,100,...] [--relay real|baseline]\n');
+  process.exit(2);
+}
+
+const started = Date.now();
+const results = await runBench({
+  steps,
+  relays,
+  warmupMs: Number(values['warmup-ms'] ?? (values.quick ? 1000 : 2000)),
+  windowMs: Number(values['window-ms'] ?? (values.quick ? 1500 : 5000)),
+  maxP99Ms: Number(values['max-p99-ms']),
+  env: { BENCH_DATABASE_URL: process.env['BENCH_DATABASE_URL'] },
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
+const first = results[0];
+process.stdout.write(
+  `\nRelay load benchmark (${first?.pinned ? 'server pinned to core 0, generator to core 1' : 'not pinned'}; ` +
+    `uWS native: ${first?.uwsNative ?? 'n/a'}; database: ${results.find((r) => r.relay === 'real')?.database ?? 'n/a'}; ` +
+    `${((Date.now() - started) / 1000).toFixed(0)} s)\n\n`,
+);
+process.stdout.write(`${formatReport(results)}\n\n`);
+for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

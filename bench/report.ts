@@ -1,0 +1,56 @@
+import type { RunResult } from './runBench.js';
+
+/** The human table: one row per run, then the baseline/real ratios per load. */
+export function formatReport(results: RunResult[]): string {
+  const header = [
+    'relay',
+    'calls',
+    'server core%',
+    'CPU/call %core',
+    'calls/core',
+    'mem/call KB',
+    'RSS/call KB',
+    'caller->model p50/p99/max ms',
+    'model->caller p50/p99/max ms',
+    'lost',
+    'start drops',
+    'gen core%',
+    'gen slip p99 ms',
+    'other core%',
+    'note',
+  ];
+  const rows = results.map((r) => [
+    r.relay,
+    String(r.calls),
+    r.serverCorePct.toFixed(1),
+    r.cpuPerCallPct.toFixed(4),
+    String(r.projectedCallsPerCore),
+    r.memPerCallKB.toFixed(1),
+    r.rssPerCallKB.toFixed(1),
+    `${r.callerToModel.p50Ms.toFixed(2)}/${r.callerToModel.p99Ms.toFixed(2)}/${r.callerToModel.maxMs.toFixed(1)}`,
+    `${r.modelToCaller.p50Ms.toFixed(2)}/${r.modelToCaller.p99Ms.toFixed(2)}/${r.modelToCaller.maxMs.toFixed(1)}`,
+    String(r.callerToModel.lost + r.modelToCaller.lost),
+    String(r.startDropped),
+    r.generatorCorePct.toFixed(1),
+    r.generatorSlipP99Ms.toFixed(2),
+    r.otherCorePct.toFixed(0),
+    r.limit ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ').trimEnd();
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)];
+
+  const ratios: string[] = [];
+  for (const real of results.filter((r) => r.relay === 'real')) {
+    const base = results.find((r) => r.relay === 'baseline' && r.calls === real.calls);
+    if (base === undefined) continue;
+    const div = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+    const p99 = (r: RunResult): number => Math.max(r.callerToModel.p99Ms, r.modelToCaller.p99Ms);
+    ratios.push(
+      `${real.calls} calls: baseline/real CPU per call ${div(base.cpuPerCallPct, real.cpuPerCallPct)}x, ` +
+        `memory per call ${div(base.memPerCallKB, real.memPerCallKB)}x, p99 ${div(p99(base), p99(real))}x`,
+    );
+  }
+  if (ratios.length > 0) out.push('', 'Ratios (higher is better for the real relay):', ...ratios);
+  return out.join('\n');
+}

@@ -1,0 +1,319 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLoadGenerator } from './loadGenerator.js';
+import { startLoadModel, type DirectionStats, type LoadModel } from './loadModel.js';
+import type { ServerReady, ServerRequest, ServerStats } from './serverProcess.js';
+
+/** Which relay a run measures: the service itself, or the sample-style baseline. */
+export type RelayKind = 'real' | 'baseline';
+
+export interface BenchOptions {
+  /** Concurrent calls per step, in order; a relay stops at its first step over a limit. */
+  steps: number[];
+  relays: RelayKind[];
+  warmupMs: number;
+  windowMs: number;
+  /** A relay's run fails its step when either direction's p99 exceeds this. */
+  maxP99Ms: number;
+  /** Env for the server processes (BENCH_DATABASE_URL). */
+  env?: Record<string, string | undefined>;
+  /** Progress lines (stderr in the CLI). */
+  progress?: (line: string) => void;
+}
+
+export interface LatencySummary {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  received: number;
+  sent: number;
+  lost: number;
+  reordered: number;
+  gaps: number;
+}
+
+/** One relay at one load. */
+export interface RunResult {
+  relay: RelayKind;
+  calls: number;
+  windowS: number;
+  /** Server process CPU (user + system, all threads) as a share of one core. */
+  serverCorePct: number;
+  /** The same per concurrent call. */
+  cpuPerCallPct: number;
+  /** 100 / cpuPerCallPct: calls one core would carry at this cost. */
+  projectedCallsPerCore: number;
+  /** (heapUsed + external) after a full GC, minus the same before the calls, per call. */
+  memPerCallKB: number;
+  rssPerCallKB: number;
+  callerToModel: LatencySummary;
+  modelToCaller: LatencySummary;
+  /** Caller frames lost at the start of calls (before the relay could forward them). */
+  startDropped: number;
+  /** The bench process (generator + fake model) as a share of its core, and its own lateness. */
+  generatorCorePct: number;
+  generatorSlipP99Ms: number;
+  generatorLoopP99Ms: number;
+  generatorSaturated: boolean;
+  /** CPU used by other processes on the machine during the window, as a share of one core (noise indicator). */
+  otherCorePct: number;
+  /** Why this relay's steps stop here, if they do. */
+  limit: string | null;
+  pinned: boolean;
+  uwsNative: boolean;
+  database: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+/** Generator saturation: its schedule slips or its loop stalls beyond what a healthy process shows. */
+const SLIP_P99_LIMIT_MS = 5;
+const LOOP_P99_LIMIT_MS = 10;
+const GENERATOR_CORE_LIMIT_PCT = 90;
+export const LOOP_RESOLUTION_MS = 10;
+
+interface ServerChild {
+  kind: RelayKind;
+  child: ChildProcess;
+  ready: ServerReady;
+  stats(): Promise<ServerStats>;
+  close(): Promise<void>;
+}
+
+function canPin(): boolean {
+  if (availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / clockTicks;
+}
+
+async function startServer(kind: RelayKind, modelUrl: string, pin: boolean, env: Record<string, string | undefined>): Promise<ServerChild> {
+  const nodeArgs = ['--import', 'tsx', '--expose-gc', join(here, 'serverProcess.ts'), kind, modelUrl];
+  const [command, args] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command as string, args as string[], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+  const ready = await new Promise<ServerReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 120 s`)), 120_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} server exited during start-up (code ${code})`));
+    });
+    child.on('message', (m: ServerReady | ServerStats) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+  });
+  let waiters: Array<(s: ServerStats) => void> = [];
+  child.on('message', (m: ServerReady | ServerStats) => {
+    if (m.type !== 'stats') return;
+    const w = waiters;
+    waiters = [];
+    for (const resolve of w) resolve(m);
+  });
+  return {
+    kind,
+    child,
+    ready,
+    stats: () =>
+      new Promise<ServerStats>((resolve) => {
+        waiters.push(resolve);
+        child.send({ type: 'stats' } satisfies ServerRequest);
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.send({ type: 'close' } satisfies ServerRequest);
+        // It exits once its handles are closed; give it a nudge after the graceful close.
+        child.once('disconnect', () => setTimeout(() => child.kill('SIGTERM'), 2_000).unref());
+      }),
+  };
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - (f[3] ?? 0) - (f[4] ?? 0)) / clockTicks;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function summarize(stats: DirectionStats, sent: number): LatencySummary {
+  const h = stats.latency;
+  const ms = (us: number): number => Math.round(us) / 1000;
+  return {
+    p50Ms: stats.received ? ms(h.percentile(50)) : 0,
+    p99Ms: stats.received ? ms(h.percentile(99)) : 0,
+    maxMs: stats.received ? ms(h.max) : 0,
+    received: stats.received,
+    sent,
+    lost: Math.max(0, sent - stats.received),
+    reordered: stats.reordered,
+    gaps: stats.gaps,
+  };
+}
+
+async function runStep(server: ServerChild, model: LoadModel, calls: number, options: BenchOptions, pinned: boolean): Promise<RunResult> {
+  const before = await server.stats();
+  const startDropped0 = model.startDropped();
+  const base = `ws://127.0.0.1:${server.ready.port}`;
+  const gen = startLoadGenerator({
+    streamUrl: server.kind === 'real' ? `${base}/twilio/voice/stream` : `${base}/media-stream`,
+    ...(server.kind === 'real' ? { webhookUrl: `http://127.0.0.1:${server.ready.port}/twilio/voice-realtime-proxied` } : {}),
+  });
+  try {
+    await gen.addCalls(calls);
+    await waitUntil(() => model.openConnections() >= calls, 30_000, `${calls} model connections`);
+    await sleep(options.warmupMs);
+
+    const windowStart = performance.now();
+    gen.resetStats();
+    gen.windowStart = windowStart;
+    model.resetStats(windowStart);
+    const cpu0 = processCpuSeconds(server.child.pid as number);
+    const gcpu0 = process.cpuUsage();
+    const busy0 = machineBusySeconds();
+    await sleep(options.windowMs);
+    const cpu1 = processCpuSeconds(server.child.pid as number);
+    const gcpu = process.cpuUsage(gcpu0);
+    const busy1 = machineBusySeconds();
+    const elapsedS = (performance.now() - windowStart) / 1000;
+    // Stop sending both ways, then let what is in flight land before counting losses.
+    gen.pause(true);
+    model.pause(true);
+    await sleep(500);
+    const after = await server.stats();
+
+    const serverCorePct = ((cpu1 - cpu0) / elapsedS) * 100;
+    const cpuPerCallPct = serverCorePct / calls;
+    const callerToModel = summarize(model.caller, gen.callerSent());
+    const modelToCaller = summarize(gen.agent, model.agentSent());
+    const generatorCorePct = ((gcpu.user + gcpu.system) / 1e6 / elapsedS) * 100;
+    // Anything else running on the machine meanwhile (other processes compete for the two cores).
+    const otherCorePct = Math.max(0, ((busy1 - busy0) / elapsedS) * 100 - serverCorePct - generatorCorePct);
+    const generatorSlipP99Ms = gen.slip.count ? gen.slip.percentile(99) / 1000 : 0;
+    // The histogram holds whole timer intervals: what exceeds the sampling resolution is the stall.
+    const generatorLoopP99Ms = Math.max(0, gen.loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS);
+    const generatorSaturated =
+      generatorSlipP99Ms > SLIP_P99_LIMIT_MS ||
+      generatorLoopP99Ms > LOOP_P99_LIMIT_MS ||
+      (pinned && generatorCorePct > GENERATOR_CORE_LIMIT_PCT) ||
+      model.lateFrames() > 0;
+    const lost = callerToModel.lost + modelToCaller.lost;
+    const p99 = Math.max(callerToModel.p99Ms, modelToCaller.p99Ms);
+    const limit =
+      generatorSaturated
+        ? 'generator saturated'
+        : p99 > options.maxP99Ms
+          ? `p99 ${p99.toFixed(1)} ms > ${options.maxP99Ms} ms`
+          : lost > 0
+            ? `${lost} frames lost`
+            : null;
+    const round = (x: number, d = 3): number => Number(x.toFixed(d));
+    return {
+      relay: server.kind,
+      calls,
+      windowS: round(elapsedS, 2),
+      serverCorePct: round(serverCorePct, 1),
+      cpuPerCallPct: round(cpuPerCallPct, 4),
+      projectedCallsPerCore: cpuPerCallPct > 0 ? Math.round(100 / cpuPerCallPct) : 0,
+      memPerCallKB: round((after.heapUsed + after.external - before.heapUsed - before.external) / calls / 1024, 1),
+      rssPerCallKB: round((after.rss - before.rss) / calls / 1024, 1),
+      callerToModel,
+      modelToCaller,
+      startDropped: model.startDropped() - startDropped0,
+      generatorCorePct: round(generatorCorePct, 1),
+      otherCorePct: round(otherCorePct, 1),
+      generatorSlipP99Ms: round(generatorSlipP99Ms),
+      generatorLoopP99Ms: round(generatorLoopP99Ms),
+      generatorSaturated,
+      limit,
+      pinned,
+      uwsNative: server.ready.uwsNative,
+      database: server.ready.database,
+    };
+  } finally {
+    await gen.hangUpAll();
+    gen.close();
+    model.pause(false);
+    await waitUntil(async () => (await server.stats()).live === 0 && model.openConnections() === 0, 120_000, 'calls to end');
+  }
+}
+
+/** Runs every step against every relay (side by side per step) and returns one result per run. */
+export async function runBench(options: BenchOptions): Promise<RunResult[]> {
+  const progress = options.progress ?? (() => undefined);
+  const pinned = canPin();
+  if (pinned) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  progress(pinned ? 'pinned: servers on core 0, generator + fake model on core 1' : 'not pinned (fewer than 2 cores or no taskset)');
+  const model = await startLoadModel();
+  const servers: ServerChild[] = [];
+  const results: RunResult[] = [];
+  try {
+    for (const kind of options.relays) servers.push(await startServer(kind, model.url, pinned, options.env ?? {}));
+    const active = new Set(servers);
+    for (const calls of options.steps) {
+      if (active.size === 0) break;
+      let saturated = false;
+      for (const server of servers) {
+        if (!active.has(server)) continue;
+        progress(`${server.kind}: ${calls} calls...`);
+        const result = await runStep(server, model, calls, options, pinned);
+        results.push(result);
+        progress(
+          `${server.kind}: ${calls} calls: server ${result.serverCorePct}% of a core, p99 ${result.callerToModel.p99Ms}/${result.modelToCaller.p99Ms} ms${result.limit ? ` (${result.limit})` : ''}`,
+        );
+        if (result.limit !== null) active.delete(server);
+        if (result.generatorSaturated) saturated = true;
+      }
+      // When the generator is the bottleneck, no relay can be measured beyond this load (the step itself is kept
+      // for every relay, so the ratios compare like with like).
+      if (saturated) active.clear();
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    model.close();
+  }
+  return results;
+}

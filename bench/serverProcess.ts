@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrap } from '../src/app.js';
+import { configWith } from '../src/config.js';
+import { uwsIsNative } from '../src/http/uws.js';
+import { createLogger } from '../src/log.js';
+import { startBaselineRelay } from './baselineRelay.js';
+
+/**
+ * The server under test, in a process of its own (so its CPU time can be read from /proc and it can be pinned to a
+ * core): `real` is the service itself (bootstrap from src/app.ts, on an embedded PGlite database in a temp DATA_DIR
+ * unless BENCH_DATABASE_URL is set), `baseline` the sample-style relay. Talks to the runner over IPC.
+ *
+ * argv: <real|baseline> <model realtime url>
+ */
+
+export type ServerRequest = { type: 'stats' } | { type: 'close' };
+export interface ServerStats {
+  type: 'stats';
+  live: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+export interface ServerReady {
+  type: 'ready';
+  port: number;
+  uwsNative: boolean;
+  database: string;
+}
+
+const [kind, modelUrl] = process.argv.slice(2);
+if ((kind !== 'real' && kind !== 'baseline') || modelUrl === undefined || process.send === undefined) {
+  process.stderr.write('usage: serverProcess.ts <real|baseline> <model url> (as a child with IPC)\n');
+  process.exit(2);
+}
+const send = (message: ServerReady | ServerStats): void => void process.send?.(message);
+const gc = (globalThis as { gc?: () => void }).gc;
+
+let live: () => number;
+let close: () => Promise<void>;
+let port: number;
+let database = 'none';
+let dataDir: string | null = null;
+
+if (kind === 'real') {
+  const databaseUrl = process.env['BENCH_DATABASE_URL'];
+  dataDir = await mkdtemp(join(tmpdir(), 'psb-bench-'));
+  database = databaseUrl ? 'postgresql' : 'pglite';
+  const config = configWith({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    OPENAI_REALTIME_URL: modelUrl,
+    LOG_LEVEL: 'silent',
+    MAX_CALLS: '100000',
+    PREWARM_TTL_MS: '120000',
+    TRANSCRIPT_WAIT_MS: '200',
+    EXTRACTION_TIMEOUT_MS: '5000',
+    SUBMISSION_TIMEOUT_MS: '5000',
+  });
+  const app = await bootstrap(config, createLogger('silent'), { callControl: null });
+  port = app.port;
+  live = () => app.registry.size;
+  close = () => app.close(10_000);
+} else {
+  const relay = await startBaselineRelay(modelUrl);
+  port = relay.port;
+  live = relay.live;
+  close = () => relay.close();
+}
+
+send({ type: 'ready', port, uwsNative: uwsIsNative, database });
+
+process.on('message', (message: ServerRequest) => {
+  if (message.type === 'stats') {
+    // Two collections so what is left is what the live calls hold.
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    send({ type: 'stats', live: live(), rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
+  } else if (message.type === 'close') {
+    void close()
+      .catch(() => undefined)
+      .then(async () => {
+        if (dataDir !== null) await rm(dataDir, { recursive: true, force: true });
+        process.disconnect();
+      });
+  }
+});
