@@ -75,6 +75,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       modelConnectMs: config.MODEL_CONNECT_TIMEOUT_MS,
       streamStartMs: config.PREWARM_TTL_MS,
       maxCallMs: config.MAX_CALL_MS,
+      goodbyePlaybackMs: config.GOODBYE_PLAYBACK_TIMEOUT_MS,
       transcriptWaitMs: config.TRANSCRIPT_WAIT_MS,
       extractionMs: config.EXTRACTION_TIMEOUT_MS,
       submissionMs: config.SUBMISSION_TIMEOUT_MS,

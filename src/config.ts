@@ -46,6 +46,7 @@ export const ConfigSchema = z.object({
   MAX_CALLS: z.coerce.number().int().positive().default(200),
   MODEL_CONNECT_TIMEOUT_MS: ms(5_000),
   MAX_CALL_MS: ms(15 * 60_000),
+  GOODBYE_PLAYBACK_TIMEOUT_MS: ms(8_000),
   TRANSCRIPT_WAIT_MS: ms(3_000),
   EXTRACTION_TIMEOUT_MS: ms(20_000),
   SUBMISSION_TIMEOUT_MS: ms(60_000),

@@ -41,7 +41,7 @@ export function createExtractor(
   const log = deps.logger.child({ component: 'extractor' });
   const client = deps.client === undefined ? createOpenAIClient(config) : deps.client;
   const llm: LlmExtractor | null = client
-    ? createLlmExtractor({ client, model: config.OPENAI_MODEL, timeoutMs: config.EXTRACTION_TIMEOUT_MS, logger: log })
+    ? createLlmExtractor({ client, model: config.OPENAI_MODEL, timeoutMs: llmDeadlineMs(config.EXTRACTION_TIMEOUT_MS), logger: log })
     : null;
 
   return {
@@ -74,4 +74,12 @@ export function compareLeads(llm: Lead, offline: Lead): Disagreement[] {
     llm: llm[field],
     offline: offline[field],
   }));
+}
+
+/**
+ * The LLM gets three quarters of the extraction deadline, so that when it is slow the offline reading is still
+ * delivered before the call's own extraction timeout fires.
+ */
+export function llmDeadlineMs(extractionTimeoutMs: number): number {
+  return Math.max(1, Math.floor(extractionTimeoutMs * 0.75));
 }

@@ -75,7 +75,7 @@ describe('createExtractor', () => {
   it.each([
     ['http-500', 5000, 'extraction failed: OpenAI 500'],
     ['malformed-json', 5000, 'extraction failed: malformed model output'],
-    ['timeout', 300, 'extraction failed: timeout after 300 ms'],
+    ['timeout', 300, 'extraction failed: timeout after 225 ms'],
   ] as const)('falls back to offline when the LLM fails (%s)', async (mode, timeoutMs, reason) => {
     fake.chatMode(mode);
     const combined = await createExtractor(config(timeoutMs), { logger }).extract(call);
