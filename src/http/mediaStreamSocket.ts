@@ -7,6 +7,7 @@ import type { StreamTokens } from '../security/streamTokens.js';
 import { TokenBucket } from '../security/tokenBucket.js';
 import { parseTwilioMessage } from '../twilio/mediaStreamMessages.js';
 import { streamUrlFor, verifyTwilioSignature } from '../twilio/signature.js';
+import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
 import { hasQuery } from './twilioForm.js';
 import type { HttpRequest, HttpResponse, WebSocketBehaviorOf } from './uws.js';
@@ -119,7 +120,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         onMessage(data, message);
       } catch (error) {
         metrics.count('twilio_message_errors_total');
-        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'media stream message failed');
+        logger.error({ err: logSafeReason(error) }, 'media stream message failed');
       }
     },
 
@@ -132,7 +133,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         }
         if (data.call !== null && !data.call.twilioEnded) data.call.callerHungUp();
       } catch (error) {
-        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'media stream close failed');
+        logger.error({ err: logSafeReason(error) }, 'media stream close failed');
       }
     },
   };

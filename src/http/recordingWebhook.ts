@@ -3,8 +3,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
-import { reasonOf } from '../errors.js';
 import { attachCallRecording } from '../leads/recordings.js';
+import { logSafeReason } from '../security/logSafeReason.js';
 import { RECORDING_PATH } from '../twilio/signature.js';
 import { recordingThanksTwiml } from '../twilio/twiml.js';
 import type { Metrics } from './metrics.js';
@@ -70,11 +70,11 @@ export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
         logger.info({ event: 'recording_saved', recordingSid: sid, failedLeads: attached.failedLeadIds.length }, 'recording_saved');
       } catch (error) {
         deps.metrics.count('recordings_failed_total');
-        logger.error({ err: reasonOf(error), recordingSid: sid }, 'recording could not be saved');
+        logger.error({ err: logSafeReason(error), recordingSid: sid }, 'recording could not be saved');
       }
       respondXml(res, state, 200, recordingThanksTwiml());
     })().catch((error: unknown) => {
-      deps.logger.error({ err: reasonOf(error) }, 'recording webhook failed');
+      deps.logger.error({ err: logSafeReason(error) }, 'recording webhook failed');
       respondText(res, state, 500, 'internal error');
     });
   };

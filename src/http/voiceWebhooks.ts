@@ -7,6 +7,7 @@ import type { StreamTokens } from '../security/streamTokens.js';
 import { apologyTwiml, busyTwiml, streamTwiml } from '../twilio/twiml.js';
 import { AFTER_STREAM_PATH, RECORDING_PATH, streamUrlFor, WEBHOOK_PATH } from '../twilio/signature.js';
 import { STREAM_TOKEN_PARAMETER } from './mediaStreamSocket.js';
+import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
 import { respondText, respondXml } from './respond.js';
 import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
@@ -69,7 +70,7 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
         }),
       );
     })().catch((error: unknown) => {
-      deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'voice webhook failed');
+      deps.logger.error({ err: logSafeReason(error) }, 'voice webhook failed');
       respondText(res, state, 500, 'internal error');
     });
   };
@@ -96,7 +97,7 @@ export function afterStreamHandler(deps: VoiceWebhookDeps) {
       hangup.hangup();
       respondXml(res, state, 200, hangup.toString());
     })().catch((error: unknown) => {
-      deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'after-stream webhook failed');
+      deps.logger.error({ err: logSafeReason(error) }, 'after-stream webhook failed');
       respondText(res, state, 500, 'internal error');
     });
   };

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logSafeReason } from '../../src/security/logSafeReason.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+describe('logSafeReason', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('reduces a database error, whose message inlines the bound values, to its class and SQLSTATE', async () => {
+    const error = await database.db
+      .em()
+      .execute(`update conversation_sessions set state = state || ?::jsonb where id = ?`, [
+        JSON.stringify({ transcript: 'my name is John Carter' }),
+        'CA-not-a-uuid',
+      ])
+      .then(() => null, (e: unknown) => e);
+    // The raw message is the leak this guards against.
+    expect((error as Error).message).toContain('John Carter');
+    const reason = logSafeReason(error);
+    expect(reason).not.toContain('John');
+    expect(reason).not.toContain('CA-not-a-uuid');
+    expect(reason).toMatch(/^\w+Exception \(SQLSTATE 22P02\)$/);
+  });
+
+  it('keeps other errors readable', () => {
+    expect(logSafeReason(new Error('NPA API error: 503 Service Unavailable'))).toBe('NPA API error: 503 Service Unavailable');
+    expect(logSafeReason('plain')).toBe('plain');
+  });
+});
