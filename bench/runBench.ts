@@ -20,6 +20,8 @@ export interface BenchOptions {
   maxP99Ms: number;
   /** Env for the server processes (BENCH_DATABASE_URL). */
   env?: Record<string, string | undefined>;
+  /** Pin servers and this process to separate cores when possible (default true; tests say false). */
+  pin?: boolean;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
 }
@@ -80,7 +82,9 @@ interface ServerChild {
   kind: RelayKind;
   child: ChildProcess;
   ready: ServerReady;
-  stats(): Promise<ServerStats>;
+  /** Memory after two full collections (or, without `gc`, just the live count cheaply). */
+  stats(gc?: boolean): Promise<ServerStats>;
+  window(phase: 'start' | 'end', label: string): void;
   close(): Promise<void>;
 }
 
@@ -110,7 +114,9 @@ export function processCpuSeconds(pid: number): number {
 }
 
 async function startServer(kind: RelayKind, modelUrl: string, pin: boolean, env: Record<string, string | undefined>): Promise<ServerChild> {
-  const nodeArgs = ['--import', 'tsx', '--expose-gc', join(here, 'serverProcess.ts'), kind, modelUrl];
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the server processes, for profiling.
+  const extra = (env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...extra, '--import', 'tsx', '--expose-gc', join(here, 'serverProcess.ts'), kind, modelUrl];
   const [command, args] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command as string, args as string[], {
     cwd: root,
@@ -141,11 +147,12 @@ async function startServer(kind: RelayKind, modelUrl: string, pin: boolean, env:
     kind,
     child,
     ready,
-    stats: () =>
+    stats: (gc = true) =>
       new Promise<ServerStats>((resolve) => {
         waiters.push(resolve);
-        child.send({ type: 'stats' } satisfies ServerRequest);
+        child.send({ type: 'stats', gc } satisfies ServerRequest);
       }),
+    window: (phase, label) => child.send({ type: 'window', phase, label } satisfies ServerRequest),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -211,6 +218,7 @@ async function runStep(server: ServerChild, model: LoadModel, calls: number, opt
     gen.resetStats();
     gen.windowStart = windowStart;
     model.resetStats(windowStart);
+    server.window('start', String(calls));
     const cpu0 = processCpuSeconds(server.child.pid as number);
     const gcpu0 = process.cpuUsage();
     const busy0 = machineBusySeconds();
@@ -218,6 +226,7 @@ async function runStep(server: ServerChild, model: LoadModel, calls: number, opt
     const cpu1 = processCpuSeconds(server.child.pid as number);
     const gcpu = process.cpuUsage(gcpu0);
     const busy1 = machineBusySeconds();
+    server.window('end', String(calls));
     const elapsedS = (performance.now() - windowStart) / 1000;
     // Stop sending both ways, then let what is in flight land before counting losses.
     gen.pause(true);
@@ -277,14 +286,14 @@ async function runStep(server: ServerChild, model: LoadModel, calls: number, opt
     await gen.hangUpAll();
     gen.close();
     model.pause(false);
-    await waitUntil(async () => (await server.stats()).live === 0 && model.openConnections() === 0, 120_000, 'calls to end');
+    await waitUntil(async () => (await server.stats(false)).live === 0 && model.openConnections() === 0, 120_000, 'calls to end');
   }
 }
 
 /** Runs every step against every relay (side by side per step) and returns one result per run. */
 export async function runBench(options: BenchOptions): Promise<RunResult[]> {
   const progress = options.progress ?? (() => undefined);
-  const pinned = canPin();
+  const pinned = (options.pin ?? true) && canPin();
   if (pinned) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   progress(pinned ? 'pinned: servers on core 0, generator + fake model on core 1' : 'not pinned (fewer than 2 cores or no taskset)');
   const model = await startLoadModel();

@@ -1,5 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { bootstrap } from '../src/app.js';
 import { configWith } from '../src/config.js';
@@ -15,7 +17,10 @@ import { startBaselineRelay } from './baselineRelay.js';
  * argv: <real|baseline> <model realtime url>
  */
 
-export type ServerRequest = { type: 'stats' } | { type: 'close' };
+export type ServerRequest =
+  | { type: 'stats'; gc: boolean }
+  | { type: 'close' }
+  | { type: 'window'; phase: 'start' | 'end'; label: string };
 export interface ServerStats {
   type: 'stats';
   live: number;
@@ -75,11 +80,29 @@ if (kind === 'real') {
 
 send({ type: 'ready', port, uwsNative: uwsIsNative, database });
 
+// BENCH_PROFILE_DIR: a CPU profile of each measurement window alone (not start-up, ramp or the lead pipeline).
+const profileDir = process.env['BENCH_PROFILE_DIR'];
+const inspector = profileDir ? new Session() : null;
+inspector?.connect();
+
 process.on('message', (message: ServerRequest) => {
+  if (message.type === 'window') {
+    if (inspector === null || profileDir === undefined) return;
+    if (message.phase === 'start') {
+      inspector.post('Profiler.enable', () => inspector.post('Profiler.start'));
+    } else {
+      inspector.post('Profiler.stop', (error, result) => {
+        if (!error) writeFileSync(join(profileDir, `${kind}-${message.label}.cpuprofile`), JSON.stringify(result.profile));
+      });
+    }
+    return;
+  }
   if (message.type === 'stats') {
     // Two collections so what is left is what the live calls hold.
-    gc?.();
-    gc?.();
+    if (message.gc) {
+      gc?.();
+      gc?.();
+    }
     const m = process.memoryUsage();
     send({ type: 'stats', live: live(), rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
   } else if (message.type === 'close') {
@@ -88,6 +111,8 @@ process.on('message', (message: ServerRequest) => {
       .then(async () => {
         if (dataDir !== null) await rm(dataDir, { recursive: true, force: true });
         process.disconnect();
+        // An entry point: exit now rather than wait on lingering handles (and so --cpu-prof gets written).
+        process.exit(0);
       });
   }
 });

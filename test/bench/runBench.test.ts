@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatReport } from '../../bench/report.js';
+import { runBench, type RunResult } from '../../bench/runBench.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+// Keeps the benchmark working: a handful of calls through the real server (and the baseline), not timed.
+describe('relay load benchmark', () => {
+  let db: TestDatabase;
+  let results: RunResult[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    results = await runBench({
+      steps: [4],
+      relays: ['real', 'baseline'],
+      warmupMs: 600,
+      windowMs: 1000,
+      maxP99Ms: Number.POSITIVE_INFINITY,
+      pin: false,
+      env: { BENCH_DATABASE_URL: db.url },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('measures both relays at the same load, both directions', () => {
+    expect(results.map((r) => [r.relay, r.calls])).toEqual([
+      ['real', 4],
+      ['baseline', 4],
+    ]);
+    for (const r of results) {
+      // 4 calls x 50 frames a second x 1 s, each way: allow for the window's edges.
+      expect(r.callerToModel.received).toBeGreaterThan(100);
+      expect(r.modelToCaller.received).toBeGreaterThan(100);
+      expect(r.callerToModel.p50Ms).toBeGreaterThan(0);
+      expect(r.modelToCaller.p99Ms).toBeGreaterThanOrEqual(r.modelToCaller.p50Ms);
+      expect(r.serverCorePct).toBeGreaterThan(0);
+      expect(Number.isFinite(r.memPerCallKB)).toBe(true);
+    }
+  });
+
+  it('the real relay loses no frame, none at call start, and keeps their order', () => {
+    const real = results[0] as RunResult;
+    expect(real.database).toBe('postgresql');
+    expect(real.callerToModel.lost + real.modelToCaller.lost).toBe(0);
+    expect(real.callerToModel.gaps + real.modelToCaller.gaps).toBe(0);
+    expect(real.callerToModel.reordered + real.modelToCaller.reordered).toBe(0);
+    expect(real.startDropped).toBe(0);
+  });
+
+  it('prints a table with the ratios', () => {
+    const report = formatReport(results);
+    expect(report).toContain('CPU/call %core');
+    expect(report).toMatch(/4 calls: baseline\/real CPU per call [\d.]+x/);
+  });
+});
