@@ -61,6 +61,11 @@ export interface SubmitOutput {
   outcome: 'succeeded' | 'failed';
   leadId: string;
   reason?: string;
+  /**
+   * The lead is durable but not finished (in the outbox, or in the local spool while the database is down): the
+   * call ends in saved-failure with a "submission pending: ..." reason and a worker finishes the lead later.
+   */
+  pending?: true;
 }
 
 export interface RecordFailureInput extends SubmitInput {

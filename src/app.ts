@@ -16,6 +16,11 @@ import { LeadStore } from './leads/leadStore.js';
 import { createNpaClient, npaOptionsFrom } from './leads/npaClient.js';
 import { createModelConnector, type ModelConnector } from './realtime/modelConnection.js';
 import { buildSessionUpdate } from './realtime/sessionConfig.js';
+import { LeadOutbox } from './outbox/leadOutbox.js';
+import { LeadSpool } from './outbox/leadSpool.js';
+import { OutboxWorker } from './outbox/outboxWorker.js';
+import { sweepAbandonedCalls } from './outbox/recoverySweep.js';
+import { DEFAULT_RELIABILITY, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
 
 /** Parts a test or the demo may replace; everything else is built from the config. */
 export interface AppOverrides {
@@ -25,6 +30,8 @@ export interface AppOverrides {
   callControl?: CallControl | null;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   onCallDone?: (call: Call, output: CallOutput) => void;
+  /** Durability knobs (outbox, recovery, drain); defaults from DEFAULT_RELIABILITY. */
+  reliability?: Partial<ReliabilityConfig>;
 }
 
 export interface App {
@@ -34,8 +41,18 @@ export interface App {
   readonly store: LeadStore;
   readonly registry: CallRegistry;
   readonly metrics: Metrics;
-  /** Stops taking calls, lets live calls save their leads (up to `drainMs`), closes the database. */
+  readonly outbox: LeadOutbox;
+  readonly worker: OutboxWorker;
+  readonly spool: LeadSpool;
+  /** One round of upkeep: replay the spool into the database, then (spool empty) recover abandoned calls. */
+  maintain(): Promise<void>;
+  /**
+   * Stops taking calls (the webhook answers busy), lets live calls save their leads (up to `drainMs`, default
+   * DRAIN_TIMEOUT_MS), finishes the outbox passes under way, replays the spool once more, closes the database.
+   */
   close(drainMs?: number): Promise<void>;
+  /** The second signal: waits only for spool writes under way (so none is torn), at most `maxMs`. */
+  abort(maxMs?: number): Promise<void>;
 }
 
 /** Builds and starts the whole service: database and migrations, call registry, HTTP and WebSocket server. */
@@ -53,6 +70,13 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const store = new LeadStore(db);
   const metrics = new Metrics();
   const npa = createNpaClient(npaOptionsFrom(config, logger));
+  const reliability: ReliabilityConfig = { ...DEFAULT_RELIABILITY, ...overrides.reliability };
+  const outbox = new LeadOutbox(
+    { db, store, npa, logger },
+    { maxAttempts: reliability.OUTBOX_MAX_ATTEMPTS, retryBaseMs: reliability.OUTBOX_RETRY_BASE_MS, leaseMs: leaseFor(config) },
+  );
+  const spool = new LeadSpool(config.DATA_DIR, logger);
+  const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const deps: CallDeps = {
     config,
     logger,
@@ -64,7 +88,9 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         apiKey: config.OPENAI_API_KEY,
       }),
     extractor: overrides.extractor ?? createExtractor(config, { logger }),
-    pipeline: { db, store, npa, logger },
+    pipeline: { db, store, npa, logger, outbox },
+    spool,
+    heartbeatMs: reliability.HEARTBEAT_MS,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
   };
@@ -97,6 +123,41 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     await db.close();
     throw error;
   }
+
+  const replaySpool = () =>
+    spool.replay(async (record) => {
+      const sessionId = await store.openSession({ channel: record.channel, sessionKey: record.sessionKey, state: record.sessionState });
+      await outbox.accept({
+        id: record.id,
+        lead: record.lead,
+        channel: record.channel,
+        sessionId,
+        externalId: record.externalId,
+        ...(record.refusal === null ? {} : { refusal: record.refusal }),
+      });
+    });
+  const maintain = async (): Promise<void> => {
+    try {
+      const { remaining, replayed } = await replaySpool();
+      if (replayed > 0) metrics.count('leads_spool_replayed_total', replayed);
+      // Spooled leads first: a sweep could otherwise rebuild one from the stale transcript of its session.
+      if (remaining > 0 || !(await spool.isEmpty())) return;
+      const recovered = await sweepAbandonedCalls(
+        { db, store, outbox, logger },
+        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
+      );
+      if (recovered > 0) metrics.count('leads_recovered_total', recovered);
+      if (replayed + recovered > 0) worker.kick();
+    } catch (error) {
+      logger.warn({ err: reasonOf(error) }, 'reliability upkeep failed; will try again');
+    }
+  };
+  worker.start();
+  let upkeep: Promise<void> = maintain();
+  const upkeepTimer = setInterval(() => {
+    upkeep = upkeep.then(maintain);
+  }, reliability.RECOVERY_SWEEP_MS);
+  upkeepTimer.unref();
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port: server.port, database: db.kind, uwsNative: uwsIsNative }, 'server listening');
 
@@ -107,17 +168,36 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     store,
     registry,
     metrics,
-    async close(drainMs = 30_000) {
-      server.close();
+    outbox,
+    worker,
+    spool,
+    maintain: () => (upkeep = upkeep.then(maintain)),
+    async close(drainMs = reliability.DRAIN_TIMEOUT_MS) {
+      // The server stays open while draining: new calls hear the busy message, live calls keep their streams.
       const drained = await Promise.race([
         registry.drain().then(() => true),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), drainMs).unref()),
       ]);
+      // Calls still live lose their process, not their lead: the transcript is in their session for the sweep.
       if (!drained) logger.warn({ live: registry.size }, 'drain timeout: calls still live at shutdown');
+      server.close();
+      clearInterval(upkeepTimer);
+      await upkeep;
+      await worker.stop();
+      // Flush: anything spooled while the database was down goes in now if it can.
+      await replaySpool().catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'spool replay at shutdown failed; kept on disk'));
       registry.clear();
       if (!overrides.db) await db.close();
     },
+    async abort(maxMs = 1_000) {
+      await Promise.race([spool.flush(), new Promise((resolve) => setTimeout(resolve, maxMs).unref())]);
+    },
   };
+}
+
+/** How long an outbox claim holds a row: longer than one NpaClient.submit can take (attempts, timeouts, Retry-After). */
+export function leaseFor(config: Config): number {
+  return config.NPA_TIMEOUT_MS * config.NPA_MAX_ATTEMPTS + 30_000 * (config.NPA_MAX_ATTEMPTS - 1) + 5_000;
 }
 
 /** Ends calls through Twilio's REST API when credentials are configured. */

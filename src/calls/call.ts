@@ -4,8 +4,14 @@ import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTyp
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
 import { extractOffline } from '../leads/offlineExtractor.js';
+import type { Turn } from '../leads/lead.js';
 import { CallRelay, type TwilioSink } from './relay.js';
 import { callActors, type CallDeps } from './callActors.js';
+
+/** How often a live call's transcript is written into its session at most. */
+export const TRANSCRIPT_PERSIST_DEBOUNCE_MS = 250;
+/** How often a live call touches its session row (the default when CallDeps does not say). */
+export const HEARTBEAT_MS = 20_000;
 
 export interface CallOptions {
   callSid: string;
@@ -33,6 +39,11 @@ export class Call {
   /** Serialises the session row writes of this call, in the order the machine asked for them. */
   private writes: Promise<unknown> = Promise.resolve();
   private sessionId: string | null = null;
+  /** The lead went to the local spool (database unreachable): recordFailure must not spool it again. */
+  spooled = false;
+  private transcriptTimer: NodeJS.Timeout | undefined;
+  private latestTurns: Turn[] | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: CallDeps,
@@ -47,6 +58,7 @@ export class Call {
         this.send(event);
         // A live reading of the fields, so the machine (and the inspector) know what the caller has given so far.
         if (event.type === 'TRANSCRIPT_UPDATED') {
+          this.persistTranscript(event.turns);
           this.send({ type: 'FIELDS_UPDATED', fields: extractOffline({ callerPhone: options.callerPhone, turns: event.turns }).lead });
         }
       },
@@ -61,15 +73,49 @@ export class Call {
       },
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    // A live call touches its session row now and then, so a recovery sweep (here or in another instance) never
+    // takes it for one abandoned by a dead process.
+    this.heartbeatTimer = setInterval(() => {
+      const id = this.sessionId;
+      if (id !== null) void this.enqueueWrite(() => deps.pipeline.store.updateSessionState(id, {}));
+    }, deps.heartbeatMs ?? HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
     this.done = new Promise((resolve) => {
       this.actor.subscribe({
-        complete: () => resolve(this.actor.getSnapshot().output as CallOutput),
+        complete: () => {
+          this.stopTimers();
+          resolve(this.actor.getSnapshot().output as CallOutput);
+        },
         error: (error) => {
+          this.stopTimers();
           this.logger.error({ err: reasonOf(error) }, 'call actor crashed');
           resolve({ outcome: 'lost', leadId: options.leadId, reason: reasonOf(error), endReason: null });
         },
       });
     });
+  }
+
+  /**
+   * Writes the transcript into the session as the conversation goes (debounced), so a process that dies mid-call
+   * leaves enough behind for the recovery sweep to make the lead.
+   */
+  private persistTranscript(turns: Turn[]): void {
+    this.latestTurns = turns;
+    if (this.transcriptTimer !== undefined) return;
+    this.transcriptTimer = setTimeout(() => {
+      this.transcriptTimer = undefined;
+      const transcript = this.latestTurns;
+      const id = this.sessionId;
+      if (transcript === undefined || id === null || this.actor.getSnapshot().status !== 'active') return;
+      void this.enqueueWrite(() => this.deps.pipeline.store.updateSessionState(id, { transcript }));
+    }, TRANSCRIPT_PERSIST_DEBOUNCE_MS);
+    this.transcriptTimer.unref();
+  }
+
+  /** Stops the call's timers (the call is over). */
+  private stopTimers(): void {
+    clearTimeout(this.transcriptTimer);
+    clearInterval(this.heartbeatTimer);
   }
 
   start(): this {

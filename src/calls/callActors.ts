@@ -9,9 +9,11 @@ import type {
 } from '../../machines/callTypes.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { LEAD_FIELDS, type Conversation, type ExtractionResult, type Turn } from '../leads/lead.js';
+import { reasonOf } from '../errors.js';
+import { LEAD_FIELDS, type Conversation, type ExtractionResult, type Lead, type Turn } from '../leads/lead.js';
 import { extractOffline } from '../leads/offlineExtractor.js';
-import { submitLead, type LeadPipelineDeps } from '../leads/submitLead.js';
+import { outboxOf, outcomeOf, refusalOf, type LeadPipelineDeps } from '../leads/submitLead.js';
+import type { LeadSpool } from '../outbox/leadSpool.js';
 import type { ModelConnector } from '../realtime/modelConnection.js';
 import type { Call } from './call.js';
 
@@ -35,7 +37,14 @@ export interface CallDeps {
   callControl: CallControl | null;
   /** The session.update event (JSON) every call's model session starts with. */
   sessionUpdate: string;
+  /** Where a lead goes when the database cannot take it; null: no spool (the lead is then lost with a reason). */
+  spool?: LeadSpool | null;
+  /** How often a live call touches its session row. */
+  heartbeatMs?: number;
 }
+
+/** How long the end of a call waits for the database to take the lead before it spools it instead. */
+export const DB_WRITE_TIMEOUT_MS = 5_000;
 
 type Implementations = Parameters<typeof callMachine.provide>[0];
 
@@ -69,7 +78,7 @@ export function callActors(call: Call, deps: CallDeps): Implementations {
         ({ input, signal }) => deps.extractor.extract({ callerPhone: input.callerPhone, turns: input.transcript }, signal),
       ),
       submitLead: fromPromise<SubmitOutput, SubmitInput>(({ input, signal }) => submit(call, deps, input, signal)),
-      recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(({ input }) => submit(call, deps, input, undefined)),
+      recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(({ input }) => recordFailure(call, deps, input)),
     },
     actions: {
       persistSession: ({ context }, params) => {
@@ -96,7 +105,8 @@ export function callActors(call: Call, deps: CallDeps): Implementations {
             disagreements: context.extraction.disagreements,
           };
         }
-        if (context.result !== null) state.outcome = context.result.outcome;
+        // A pending lead's outcome is the outbox's to write (it may already have, when its worker was quick).
+        if (context.result !== null && context.result.pending !== true) state.outcome = context.result.outcome;
         if (context.lostReason !== null) state.lostReason = context.lostReason;
         void call.enqueueWrite(async () => {
           const existing = call.currentSessionId();
@@ -138,23 +148,126 @@ export function callActors(call: Call, deps: CallDeps): Implementations {
   };
 }
 
+/**
+ * Makes the call's lead durable and sends it: the outbox (pending, then sent by this process at once), or straight
+ * to failed_leads when it must not be sent. If the database does not take it within DB_WRITE_TIMEOUT_MS, the lead
+ * and its transcript go to the local spool instead and the call reports it pending.
+ */
 async function submit(call: Call, deps: CallDeps, input: SubmitInput, signal: AbortSignal | undefined): Promise<SubmitOutput> {
-  const sessionId = await call.session();
   // Extraction failed or timed out: read the transcript ourselves, so whatever the caller said is kept.
   const extraction = input.extraction?.result ?? extractOffline({ callerPhone: input.callerPhone, turns: input.transcript });
   const reasons = [input.failureReason, earlyEndReason(input.endReason, extraction)].filter(
     (r): r is string => typeof r === 'string' && r !== '',
   );
-  const outcome = await submitLead(deps.pipeline, {
-    sessionId,
+  const failureReason = reasons.length > 0 ? reasons.join('; ') : undefined;
+  const refusal = refusalOf({ extraction, failureReason });
+  const outbox = outboxOf(deps.pipeline);
+  const accepted = await withDeadline(
+    (async () => {
+      const sessionId = (await call.session()) ?? (await openCallSession(call, deps, input));
+      return outbox.accept({
+        id: input.leadId,
+        lead: extraction.lead,
+        channel: 'voice',
+        sessionId,
+        externalId: input.callSid,
+        ...(refusal === undefined ? {} : { refusal }),
+      });
+    })(),
+    DB_WRITE_TIMEOUT_MS,
+  ).catch(async (error: unknown) => spoolLead(call, deps, input, extraction.lead, refusal ?? null, error));
+  if ('outcome' in accepted) return accepted;
+  if (accepted.status !== 'pending') return outcomeOf(input.leadId, accepted);
+  // The lead is safe in the outbox; send it now (a worker finishes it if this pass cannot).
+  return submitOutcome(input.leadId, outbox, signal);
+}
+
+async function submitOutcome(leadId: string, outbox: ReturnType<typeof outboxOf>, signal: AbortSignal | undefined): Promise<SubmitOutput> {
+  try {
+    return outcomeOf(leadId, await outbox.process(leadId, signal));
+  } catch (error) {
+    return outcomeOf(leadId, { status: 'pending', attempts: 1, lastError: `could not record the outcome: ${reasonOf(error)}` });
+  }
+}
+
+/**
+ * The last resort after submission failed or timed out. A lead already durable (outbox, failed or succeeded row,
+ * spool) is reported as it stands and not written again; only a lead that never got anywhere is recorded as failed
+ * with the reason (or spooled, when the database is down).
+ */
+async function recordFailure(call: Call, deps: CallDeps, input: RecordFailureInput): Promise<SubmitOutput> {
+  if (call.spooled) {
+    return { outcome: 'failed', leadId: input.leadId, pending: true, reason: `submission pending: ${input.failureReason}; lead kept in the local spool` };
+  }
+  const outbox = outboxOf(deps.pipeline);
+  const extraction = input.extraction?.result ?? extractOffline({ callerPhone: input.callerPhone, turns: input.transcript });
+  const result = await withDeadline(
+    (async () => {
+      const state = await outbox.state(input.leadId);
+      if (state.status === 'pending') {
+        return { outcome: 'failed', leadId: input.leadId, pending: true, reason: `submission pending: ${input.failureReason}; the outbox will finish it` } satisfies SubmitOutput;
+      }
+      if (state.status !== 'absent') return outcomeOf(input.leadId, state);
+      const sessionId = (await call.session()) ?? (await openCallSession(call, deps, input));
+      return outcomeOf(
+        input.leadId,
+        await outbox.accept({ id: input.leadId, lead: extraction.lead, channel: 'voice', sessionId, externalId: input.callSid, refusal: input.failureReason }),
+      );
+    })(),
+    DB_WRITE_TIMEOUT_MS,
+  ).catch((error: unknown) => spoolLead(call, deps, input, extraction.lead, input.failureReason, error));
+  return result;
+}
+
+/** The session row, when the call's own writes never created it (the database was down at the start). */
+async function openCallSession(call: Call, deps: CallDeps, input: SubmitInput): Promise<string> {
+  const id = await deps.pipeline.store.openSession({ channel: 'voice', sessionKey: input.callSid, state: callState(input) });
+  call.setSessionId(id);
+  return id;
+}
+
+function callState(input: SubmitInput): Record<string, unknown> {
+  return { callSid: input.callSid, callerPhone: input.callerPhone, leadId: input.leadId, endReason: input.endReason, transcript: input.transcript };
+}
+
+/** The database did not take the lead: append it (and its transcript) to the fsynced spool; replayed later. */
+async function spoolLead(
+  call: Call,
+  deps: CallDeps,
+  input: SubmitInput,
+  lead: Lead,
+  refusal: string | null,
+  error: unknown,
+): Promise<SubmitOutput> {
+  if (!deps.spool) throw error;
+  await deps.spool.append({
+    v: 1,
+    id: input.leadId,
     channel: 'voice',
     externalId: input.callSid,
-    leadId: input.leadId,
-    extraction,
-    ...(reasons.length > 0 ? { failureReason: reasons.join('; ') } : {}),
-    ...(signal ? { signal } : {}),
+    sessionKey: input.callSid,
+    // The call ends in saved-failure (pending); the replay writes that phase with the transcript.
+    sessionState: { ...callState(input), phase: 'saved-failure', spooled: true },
+    lead,
+    refusal,
+    spooledAt: new Date().toISOString(),
   });
-  return outcome;
+  call.spooled = true;
+  call.logger.warn({ leadId: input.leadId, err: reasonOf(error) }, 'database unavailable: lead spooled to disk');
+  return {
+    outcome: 'failed',
+    leadId: input.leadId,
+    pending: true,
+    reason: `submission pending: database unavailable (${reasonOf(error)}); lead kept in the local spool`,
+  };
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** "incomplete: caller hung up after zip_code": what operations need to call back. Null when nothing is missing. */
