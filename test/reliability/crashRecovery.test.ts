@@ -1,0 +1,165 @@
+// Crash safety: the real server in a child process is SIGKILLed at each step of a lead's life (mid-call, with the
+// lead in the outbox before NPA took it, with the NPA request in flight) and restarted on the same database. Every
+// lead ends up accepted by the (fake) NPA API exactly once under its own Idempotency-Key, with one succeeded row.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
+import { chatResponderFromExtractor, scriptFromTranscript, startFakeOpenAI, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
+import type { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
+import { ConversationSchema, type Conversation } from '../../src/leads/lead.js';
+import { extractOffline } from '../../src/leads/offlineExtractor.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { eventually, ServerProcess } from './serverProcess.js';
+
+const sample = (name: string): Conversation =>
+  ConversationSchema.parse(JSON.parse(readFileSync(new URL(`../../../shared/transcripts/${name}`, import.meta.url), 'utf8')));
+
+let database: TestDatabase;
+let openai: FakeOpenAI;
+let npa: FakeNpa;
+let env: Record<string, string>;
+let server: ServerProcess | undefined;
+const callers: FakeTwilioCaller[] = [];
+
+beforeAll(async () => {
+  [database, openai, npa] = await Promise.all([
+    createTestDatabase(),
+    startFakeOpenAI({ apiKey: 'sk-test', chatResponder: chatResponderFromExtractor(extractOffline) }),
+    startFakeNpa({ username: 'psb', password: 'pw' }),
+  ]);
+  env = {
+    DATABASE_URL: database.url ?? '',
+    DATA_DIR: database.dataDir,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: openai.httpUrl,
+    OPENAI_REALTIME_URL: openai.realtimeUrl,
+    NPA_API_URL: npa.url,
+    NPA_API_USERNAME: 'psb',
+    NPA_API_PASSWORD: 'pw',
+    // One HTTP attempt per pass, so the outbox (not the client) does the retrying; a lease of about 6.5 s.
+    NPA_MAX_ATTEMPTS: '1',
+    NPA_TIMEOUT_MS: '1500',
+    TRANSCRIPT_WAIT_MS: '300',
+    EXTRACTION_TIMEOUT_MS: '3000',
+    SUBMISSION_TIMEOUT_MS: '5000',
+    OUTBOX_POLL_MS: '200',
+    OUTBOX_RETRY_BASE_MS: '200',
+    RECOVERY_GRACE_MS: '1000',
+    RECOVERY_SWEEP_MS: '300',
+    HEARTBEAT_MS: '300',
+  };
+}, 60_000);
+
+afterAll(async () => {
+  for (const caller of callers) caller.terminate();
+  await server?.kill();
+  await Promise.all([database?.close(), openai?.close(), npa?.close()]);
+});
+
+async function restart(): Promise<void> {
+  await server?.kill();
+  server = await ServerProcess.start(env);
+}
+
+async function session(callSid: string): Promise<Record<string, unknown> | undefined> {
+  const row = await database.db.em().execute<{ state: Record<string, unknown> }[]>(
+    `select state from conversation_sessions where session_key = ?`,
+    [callSid],
+  );
+  return row[0]?.state;
+}
+
+async function outboxRow(id: string): Promise<{ status: string; attempts: number } | undefined> {
+  const rows = await database.db.em().execute<{ status: string; attempts: number }[]>(`select status, attempts from lead_outbox where id = ?`, [id]);
+  return rows[0];
+}
+
+/** Exactly once: NPA accepted this call's lead under one key (its lead id), and we hold one succeeded row. */
+async function expectDeliveredOnce(callSid: string, leadId: string): Promise<void> {
+  await eventually(async () => (npa.accepted.has(leadId) ? true : undefined), 30_000, `NPA to accept ${callSid}`);
+  await eventually(async () => ((await outboxRow(leadId))?.status === 'succeeded' ? true : undefined), 10_000, 'the outbox row to finish');
+  const acceptedForCall = [...npa.accepted.entries()].filter(([, v]) => (v.body as { external_id?: string }).external_id === callSid);
+  expect(acceptedForCall.map(([key]) => key)).toEqual([leadId]);
+  const keys = new Set(npa.requests.filter((r) => (r.body as { external_id?: string }).external_id === callSid).map((r) => r.headers['idempotency-key']));
+  expect([...keys]).toEqual([leadId]);
+  const counts = await database.db.em().execute<{ succeeded: string; failed: string }[]>(
+    `select (select count(*) from succeeded_leads s join conversation_sessions c on c.id = s.session_id where c.session_key = ?) as succeeded,
+            (select count(*) from failed_leads f join conversation_sessions c on c.id = f.session_id where c.session_key = ?) as failed`,
+    [callSid, callSid],
+  );
+  expect(counts[0]).toEqual({ succeeded: '1', failed: '0' });
+  expect((await session(callSid))?.['outcome']).toBe('succeeded');
+}
+
+describe('SIGKILL at each step of a lead', { timeout: 90_000 }, () => {
+  it('during the call (before the goodbye): the stored transcript becomes the lead after the restart', async () => {
+    server = await ServerProcess.start(env);
+    const conversation = sample('public-01.json');
+    const lastCallerTurn = conversation.turns.map((t) => t.role).lastIndexOf('user');
+    const turns = conversation.turns.slice(0, lastCallerTurn + 1);
+    // Everything said, no goodbye: the call stays live until the process dies.
+    const script: ScriptStep[] = [...scriptFromTranscript({ turns }).filter((s) => !('callerHangsUp' in s)), { wait: 600_000 }];
+    openai.enqueueScript(script);
+    const callSid = 'CAcrash0000000000000000000000000001';
+    callers.push(await server.call(callSid, conversation.callerPhone ?? '+14045550111'));
+    const state = await eventually(
+      async () => {
+        const s = await session(callSid);
+        return Array.isArray(s?.['transcript']) && (s['transcript'] as unknown[]).length === turns.length ? s : undefined;
+      },
+      30_000,
+      'the transcript in the session',
+    );
+    expect(state['phase']).toBe('streaming');
+    const leadId = String(state['leadId']);
+    expect(npa.accepted.has(leadId)).toBe(false);
+
+    await restart();
+    await expectDeliveredOnce(callSid, leadId);
+    expect(await session(callSid)).toMatchObject({ phase: 'recovered', recovery: { reason: 'recovered after a server restart', fromPhase: 'streaming' } });
+  });
+
+  it('after extraction, before NPA took it: the outbox row survives and is sent once', async () => {
+    npa.setMode('fail-503');
+    const conversation = sample('public-02.json');
+    openai.enqueueScript(scriptFromTranscript(conversation));
+    const callSid = 'CAcrash0000000000000000000000000002';
+    callers.push(await server!.call(callSid, conversation.callerPhone ?? '+14045550111'));
+    const leadId = await eventually(
+      async () => {
+        const s = await session(callSid);
+        const id = typeof s?.['leadId'] === 'string' ? s['leadId'] : undefined;
+        const row = id === undefined ? undefined : await outboxRow(id);
+        return row?.status === 'pending' && row.attempts >= 1 ? id : undefined;
+      },
+      30_000,
+      'a pending outbox row that NPA refused once',
+    );
+    expect(npa.accepted.has(leadId)).toBe(false);
+
+    await server!.kill();
+    npa.setMode('ok');
+    server = await ServerProcess.start(env);
+    await expectDeliveredOnce(callSid, leadId);
+  });
+
+  it('while the NPA request is in flight: the lease expires and the same key is sent again, accepted once', async () => {
+    npa.setMode('slow', { slowMs: 60_000 });
+    const conversation = sample('public-03.json');
+    openai.enqueueScript(scriptFromTranscript(conversation));
+    const callSid = 'CAcrash0000000000000000000000000003';
+    callers.push(await server!.call(callSid, conversation.callerPhone ?? '+14045550111'));
+    const inFlight = await eventually(
+      async () =>
+        npa.requests.find((r) => (r.body as { external_id?: string }).external_id === callSid && r.status === undefined),
+      30_000,
+      'the NPA request in flight',
+    );
+    const leadId = String(inFlight.headers['idempotency-key']);
+
+    await server!.kill();
+    npa.setMode('ok');
+    server = await ServerProcess.start(env);
+    await expectDeliveredOnce(callSid, leadId);
+  });
+});
