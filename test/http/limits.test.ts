@@ -86,7 +86,7 @@ describe('MAX_CALLS', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    lab = await startVoiceLab({ env: { ...database.env, MAX_CALLS: '1' }, logger: database.logger, overrides: { db: database.db } });
+    lab = await startVoiceLab({ env: { ...database.env, MAX_CALLS: '1', PREWARM_TTL_MS: '1000' }, logger: database.logger, overrides: { db: database.db } });
   });
   afterAll(async () => {
     await lab?.close();
