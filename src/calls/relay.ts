@@ -18,6 +18,8 @@ import { PlaybackTracker } from './playbackTracker.js';
 /** The Twilio side of a call as the relay sees it: a text-frame sink that can be closed. */
 export interface TwilioSink {
   send(data: string): void;
+  /** Runs `sends` so that the frames it sends leave in one socket write (optional: a plain sink just sends). */
+  cork?(sends: () => void): void;
   close(): void;
 }
 
@@ -156,9 +158,23 @@ export class CallRelay {
     const writeMedia = this.writeMedia;
     if (twilio === null || writeMedia === null) return;
     this.counters.agentFrames++;
-    twilio.send(writeMedia(deltaB64));
+    const media = writeMedia(deltaB64);
     const { mark } = this.playback.onAudioSent(itemId, base64DecodedLength(deltaB64));
-    if (mark !== undefined) twilio.send(twilioMark(this.streamSid, mark));
+    if (mark === undefined) {
+      twilio.send(media);
+      return;
+    }
+    // The frame and its mark in one write (every MARK_INTERVAL_MS of audio): one syscall instead of two.
+    const markFrame = twilioMark(this.streamSid, mark);
+    if (twilio.cork === undefined) {
+      twilio.send(media);
+      twilio.send(markFrame);
+      return;
+    }
+    twilio.cork(() => {
+      twilio.send(media);
+      twilio.send(markFrame);
+    });
   }
 
   private onModelEvent(event: RealtimeServerEvent): void {

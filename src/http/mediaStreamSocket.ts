@@ -94,6 +94,11 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         send: (message) => {
           if (!data.closed) ws.send(message, false, false);
         },
+        // Outside uWS callbacks each send is its own write: corked, an audio frame and its mark share one.
+        cork: (sends) => {
+          if (data.closed) sends();
+          else ws.cork(sends);
+        },
         close: () => {
           if (data.closed) return;
           data.closed = true;
