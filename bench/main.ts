@@ -35,7 +35,9 @@ const results = await runBench({
   warmupMs: Number(values['warmup-ms'] ?? (values.quick ? 1000 : 2000)),
   windowMs: Number(values['window-ms'] ?? (values.quick ? 1500 : 5000)),
   maxP99Ms: Number(values['max-p99-ms']),
-  env: { BENCH_DATABASE_URL: process.env['BENCH_DATABASE_URL'], BENCH_NODE_ARGS: process.env['BENCH_NODE_ARGS'], BENCH_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'] },
+  env: { BENCH_DATABASE_URL: process.env['BENCH_DATABASE_URL'], BENCH_NODE_ARGS: process.env['BENCH_NODE_ARGS'], BENCH_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'],
+    BENCH_HEAP_DIR: process.env['BENCH_HEAP_DIR'],
+  },
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 const first = results[0];

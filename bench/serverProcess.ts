@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import { bootstrap } from '../src/app.js';
 import { configWith } from '../src/config.js';
@@ -85,6 +86,7 @@ const profileDir = process.env['BENCH_PROFILE_DIR'];
 const inspector = profileDir ? new Session() : null;
 inspector?.connect();
 
+let snapshots = 0;
 process.on('message', (message: ServerRequest) => {
   if (message.type === 'window') {
     if (inspector === null || profileDir === undefined) return;
@@ -98,12 +100,15 @@ process.on('message', (message: ServerRequest) => {
     return;
   }
   if (message.type === 'stats') {
-    // Two collections so what is left is what the live calls hold.
+    // Two collections so what is left is what the live calls hold. BENCH_HEAP_DIR: a heap snapshot each time.
     if (message.gc) {
       gc?.();
       gc?.();
     }
     const m = process.memoryUsage();
+    if (message.gc && process.env['BENCH_HEAP_DIR'] !== undefined) {
+      writeHeapSnapshot(join(process.env['BENCH_HEAP_DIR'], `${kind}-stats-${++snapshots}.heapsnapshot`));
+    }
     send({ type: 'stats', live: live(), rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
   } else if (message.type === 'close') {
     void close()
