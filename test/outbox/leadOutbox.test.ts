@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
+import type { Lead } from '../../src/leads/lead.js';
+import { LeadStore } from '../../src/leads/leadStore.js';
+import { createNpaClient } from '../../src/leads/npaClient.js';
+import { LeadOutbox, type OutboxDeps } from '../../src/outbox/leadOutbox.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+const lead: Lead = {
+  full_name: 'Pat Example',
+  zip_code: '30093',
+  phone: '+14045551234',
+  vehicle_year: 2019,
+  vehicle_make: 'Honda',
+  vehicle_model: 'Rancher',
+};
+
+let t: TestDatabase;
+let npa: FakeNpa;
+let deps: OutboxDeps;
+
+beforeAll(async () => {
+  [t, npa] = await Promise.all([createTestDatabase(), startFakeNpa({ username: 'psb', password: 'pw' })]);
+  deps = {
+    db: t.db,
+    store: new LeadStore(t.db),
+    npa: createNpaClient({ url: npa.url, username: 'psb', password: 'pw', timeoutMs: 1_000, maxAttempts: 1, logger: t.logger }),
+    logger: t.logger,
+  };
+});
+afterAll(async () => {
+  await Promise.all([t?.close(), npa?.close()]);
+});
+beforeEach(async () => {
+  npa.setMode('ok');
+  await t.db.em().execute('delete from lead_outbox; delete from succeeded_leads; delete from failed_leads');
+});
+
+const accept = (outbox: LeadOutbox, id = randomUUID()) =>
+  outbox.accept({ id, lead, channel: 'voice', sessionId: null, externalId: `ext-${id}` }).then(() => id);
+
+describe('LeadOutbox', () => {
+  it('two workers claiming at once never get the same row (SKIP LOCKED), and together get them all', async () => {
+    const a = new LeadOutbox(deps, { instanceId: 'a' });
+    const b = new LeadOutbox(deps, { instanceId: 'b' });
+    const ids = await Promise.all(Array.from({ length: 12 }, () => accept(a)));
+    const [fromA, fromB] = await Promise.all([a.claimDue(8), b.claimDue(8)]);
+    const claimed = [...fromA, ...fromB].map((r) => r.id);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    // A claimed row is leased: nobody claims it again until the lease runs out.
+    const rest = await a.claimDue(20);
+    expect(new Set([...claimed, ...rest.map((r) => r.id)])).toEqual(new Set(ids));
+    expect(await b.claimDue(20)).toEqual([]);
+  });
+
+  it('accepting a lead twice keeps one row; a refused lead goes to failed_leads and is never sent', async () => {
+    const outbox = new LeadOutbox(deps);
+    const id = await accept(outbox);
+    expect(await outbox.accept({ id, lead: { ...lead, full_name: 'Someone Else' }, channel: 'voice', sessionId: null, externalId: 'x' })).toMatchObject({ status: 'pending' });
+    const rows = await t.db.em().execute<{ lead_data: Lead }[]>('select lead_data from lead_outbox');
+    expect(rows.map((r) => r.lead_data.full_name)).toEqual(['Pat Example']);
+
+    const refused = randomUUID();
+    expect(await outbox.accept({ id: refused, lead, channel: 'voice', sessionId: null, externalId: 'y', refusal: 'missing: phone' })).toEqual({ status: 'failed', reason: 'missing: phone' });
+    expect(await outbox.state(refused)).toEqual({ status: 'failed', reason: 'missing: phone' });
+    expect((await t.db.em().execute<{ n: string }[]>('select count(*) as n from lead_outbox where id = ?', [refused]))[0]?.n).toBe('0');
+  });
+
+  it('retries a retryable failure across passes with backoff, then records a failed lead with the reason', async () => {
+    npa.setMode('fail-503');
+    const outbox = new LeadOutbox(deps, { maxAttempts: 2, retryBaseMs: 300 });
+    const id = await accept(outbox);
+    expect(await outbox.process(id)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'NPA API error: 503 Service Unavailable' });
+    // Not due yet: the backoff holds it back from the worker.
+    expect(await outbox.claimDue(10)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 400));
+    const [row] = await outbox.claimDue(10);
+    expect(row?.id).toBe(id);
+    expect(await outbox.run(row!)).toEqual({ status: 'failed', reason: 'NPA API error: 503 Service Unavailable' });
+    const failed = await deps.store.getFailed(id);
+    expect(failed).toMatchObject({ errorMessage: 'NPA API error: 503 Service Unavailable', attempts: 2 });
+    expect(npa.requests.filter((r) => r.headers['idempotency-key'] === id)).toHaveLength(2);
+  });
+
+  it('a final (non-retryable) failure is not retried; success after a retry writes one succeeded row', async () => {
+    npa.setMode('unauthorized');
+    const outbox = new LeadOutbox(deps, { maxAttempts: 5 });
+    const id = await accept(outbox);
+    expect(await outbox.process(id)).toEqual({ status: 'failed', reason: 'NPA API error: 401 Unauthorized' });
+
+    npa.setMode('fail-503');
+    const other = await accept(outbox);
+    expect((await outbox.process(other)).status).toBe('pending');
+    npa.setMode('ok');
+    expect(await outbox.process(other)).toEqual({ status: 'succeeded' });
+    expect(await outbox.process(other)).toEqual({ status: 'succeeded' });
+    expect(npa.accepted.has(other)).toBe(true);
+    expect((await t.db.em().execute<{ n: string }[]>('select count(*) as n from succeeded_leads where id = ?', [other]))[0]?.n).toBe('1');
+  });
+});
