@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { createActor, fromPromise, waitFor, type Snapshot } from 'xstate';
+import { smsMachine, type SmsReading, type SmsSubmitInput, type SmsSubmitOutput } from '../../machines/smsMachine.js';
+import type { Logger } from '../log.js';
+import { reasonOf } from '../errors.js';
+import { isAffirmation } from '../leads/callerAnswers.js';
+import type { Turn } from '../leads/lead.js';
+import { extractOffline } from '../leads/offlineExtractor.js';
+import { submitLead, type LeadPipelineDeps } from '../leads/submitLead.js';
+import { renderSmsPrompt } from './smsPrompts.js';
+
+/** Longest SMS body we read (Twilio concatenates long messages; 1,600 characters is its own limit). */
+export const MAX_SMS_CHARS = 1_600;
+/** How long one text may wait for its lead's submission before the reply goes out anyway. */
+export const SMS_SUBMIT_WAIT_MS = 20_000;
+
+interface StoredSmsState {
+  machine?: Snapshot<unknown>;
+}
+
+/**
+ * SMS conversations, one per texting number (the session key). Each text restores that number's machine from its
+ * session row, lets the reader see the whole conversation, and persists the machine again with the reply.
+ * Texts from one number are handled one at a time.
+ */
+export class SmsConversations {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: { pipeline: LeadPipelineDeps; logger: Logger }) {}
+
+  /** Handles one inbound text and returns the reply. */
+  handle(phone: string, text: string): Promise<string> {
+    const previous = this.queues.get(phone) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.handleNow(phone, text.slice(0, MAX_SMS_CHARS)));
+    this.queues.set(phone, next);
+    void next.finally(() => {
+      if (this.queues.get(phone) === next) this.queues.delete(phone);
+    });
+    return next;
+  }
+
+  private async handleNow(phone: string, text: string): Promise<string> {
+    const { store } = this.deps.pipeline;
+    const session = await store.getSessionByKey(phone);
+    const stored = (session?.state ?? {}) as StoredSmsState;
+    const machine = smsMachine.provide({
+      actors: {
+        submitLead: fromPromise<SmsSubmitOutput, SmsSubmitInput>(({ input, signal }) =>
+          this.submit(phone, input, signal),
+        ),
+      },
+    });
+    // A finished conversation is not resumed: the next text starts a new lead.
+    const resumable =
+      stored.machine !== undefined && (stored.machine as { status?: string }).status === 'active';
+    const actor = resumable
+      ? createActor(machine, { snapshot: stored.machine as never, input: { phone, leadId: randomUUID() } })
+      : createActor(machine, { input: { phone, leadId: randomUUID() } });
+    actor.start();
+
+    const turns: Turn[] = [...actor.getSnapshot().context.turns, { role: 'user', text }];
+    actor.send({ type: 'TEXT', text, reading: read(phone, turns, text) });
+    const settled = await waitFor(actor, (s) => !s.matches('submitting'), { timeout: SMS_SUBMIT_WAIT_MS }).catch(
+      () => actor.getSnapshot(),
+    );
+    const reply = renderSmsPrompt(settled.context.prompt, settled.context);
+    actor.send({ type: 'SAID', text: reply });
+
+    const snapshot = actor.getSnapshot();
+    // A finished machine takes no more events: its last reply is added to the transcript here.
+    const transcript: Turn[] =
+      snapshot.status === 'done' ? [...snapshot.context.turns, { role: 'assistant', text: reply }] : snapshot.context.turns;
+    const state = {
+      phase: typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value),
+      phone,
+      leadId: snapshot.context.leadId,
+      transcript,
+      fields: snapshot.context.reading?.lead ?? null,
+      outcome: snapshot.context.result?.outcome ?? null,
+      machine: actor.getPersistedSnapshot(),
+    };
+    actor.stop();
+    const sessionId = await store.openSession({ channel: 'sms', sessionKey: phone, state });
+    if (session === null) this.deps.logger.info({ event: 'sms_session_started', sessionId }, 'sms_session_started');
+    return reply;
+  }
+
+  private async submit(phone: string, input: SmsSubmitInput, signal: AbortSignal): Promise<SmsSubmitOutput> {
+    const { store } = this.deps.pipeline;
+    const sessionId = await store.openSession({ channel: 'sms', sessionKey: phone, state: { transcript: input.turns } });
+    const extraction = extractOffline({ callerPhone: phone, turns: input.turns });
+    try {
+      return await submitLead(this.deps.pipeline, {
+        sessionId,
+        channel: 'sms',
+        externalId: `sms:${input.leadId}`,
+        leadId: input.leadId,
+        extraction,
+        signal,
+      });
+    } catch (error) {
+      this.deps.logger.error({ err: reasonOf(error), leadId: input.leadId }, 'sms lead submission failed');
+      throw error;
+    }
+  }
+}
+
+/** "No", "nope, that's wrong": the texter rejects the read-back. */
+const NEGATIVE = /^\s*(?:no|nope|nah|not (?:quite|right|correct)|wrong|incorrect)\b/i;
+
+/** The reader's view of the conversation with the latest text in it. */
+function read(phone: string, turns: Turn[], text: string): SmsReading {
+  const result = extractOffline({ callerPhone: phone, turns });
+  return {
+    lead: result.lead,
+    complete: result.complete,
+    missing: result.missing,
+    errors: result.errors,
+    affirmative: isAffirmation(text),
+    negative: NEGATIVE.test(text),
+  };
+}
