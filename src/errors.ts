@@ -1,3 +1,5 @@
+import { DriverException } from '@mikro-orm/core';
+
 /** Base of every error this service raises on purpose; `name` is the subclass name. */
 export class AppError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -30,8 +32,15 @@ export class ExtractionError extends AppError {}
 /** The OpenAI Realtime socket could not be opened, timed out or dropped. */
 export class ModelConnectionError extends AppError {}
 
-/** The one place errors become readable reasons (failed leads, logs) and HTTP statuses. */
+/**
+ * The one place errors become readable reasons (failed leads, logs) and HTTP statuses. Database errors are reduced
+ * to their class and SQLSTATE: their messages inline the query's bound values (a transcript, a lead, a phone number).
+ */
 export function reasonOf(error: unknown): string {
+  if (error instanceof DriverException) {
+    const code = error.sqlState ?? error.code;
+    return `database error: ${error.name}${code === undefined ? '' : ` (SQLSTATE ${code})`}`;
+  }
   if (error instanceof Error) return error.message;
   return String(error);
 }

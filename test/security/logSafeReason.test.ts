@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reasonOf } from '../../src/errors.js';
 import { logSafeReason } from '../../src/security/logSafeReason.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
@@ -24,7 +25,8 @@ describe('logSafeReason', () => {
     const reason = logSafeReason(error);
     expect(reason).not.toContain('John');
     expect(reason).not.toContain('CA-not-a-uuid');
-    expect(reason).toMatch(/^\w+Exception \(SQLSTATE 22P02\)$/);
+    expect(reason).toMatch(/^database error: \w+Exception \(SQLSTATE 22P02\)$/);
+    expect(reasonOf(error)).toBe(reason);
   });
 
   it('keeps other errors readable', () => {
