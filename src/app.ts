@@ -9,6 +9,7 @@ import type { CallControl, CallDeps, CallExtractor } from './calls/callActors.js
 import { CallRegistry } from './calls/callRegistry.js';
 import { initORM, type Database } from './db/orm.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
+import { SmsConversations } from './sms/smsConversations.js';
 import { Metrics } from './http/metrics.js';
 import { uwsIsNative } from './http/uws.js';
 import { createExtractor } from './leads/extractLead.js';
@@ -115,7 +116,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   });
   metrics.gauge('calls_live', () => registry.size);
 
-  const uwsApp = createApp({ config, logger, registry, metrics, db, isReady: () => ready });
+  const sms = new SmsConversations({ pipeline: deps.pipeline, logger });
+  const uwsApp = createApp({ config, logger, registry, metrics, db, sms, isReady: () => ready });
   let server: HttpServer;
   try {
     server = await listen(uwsApp, config.HOST, config.PORT);

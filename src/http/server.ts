@@ -6,6 +6,8 @@ import { StreamTokens } from '../security/streamTokens.js';
 import { RECORDING_PATH, STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
 import { mediaStreamBehavior, type StreamSocketData } from './mediaStreamSocket.js';
 import { recordingWebhookHandler } from './recordingWebhook.js';
+import { SMS_PATH, smsWebhookHandler } from './smsWebhook.js';
+import type { SmsConversations } from '../sms/smsConversations.js';
 import type { Metrics } from './metrics.js';
 import { respondJson, respondText } from './respond.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
@@ -17,6 +19,7 @@ export interface ServerDeps {
   registry: CallRegistry;
   metrics: Metrics;
   db: Database;
+  sms: SmsConversations;
   /** Set once migrations ran; /readyz answers 503 before. */
   isReady: () => boolean;
 }
@@ -34,6 +37,7 @@ export function createApp(deps: ServerDeps): TemplatedApp {
   app.post(WEBHOOK_PATH, voiceWebhookHandler({ ...deps, streamTokens }));
   app.post(AFTER_STREAM_PATH, afterStreamHandler({ ...deps, streamTokens }));
   app.post(RECORDING_PATH, recordingWebhookHandler(deps));
+  app.post(SMS_PATH, smsWebhookHandler(deps));
   app.ws<StreamSocketData>(STREAM_PATH, mediaStreamBehavior({ ...deps, streamTokens }));
 
   app.get('/healthz', (res) => {
