@@ -78,17 +78,18 @@ describe('SIGTERM', { timeout: 60_000 }, () => {
     const conversation = sample('public-02.json');
     const script: ScriptStep[] = scriptFromTranscript(conversation);
     // A pause after the caller's first answer: SIGTERM arrives while the call is live.
-    script.splice(2, 0, { wait: 2_000 });
+    script.splice(2, 0, { wait: 8_000 });
     openai.enqueueScript(script);
     const callSid = 'CAdrain000000000000000000000000001';
     callers.push(await server.call(callSid, conversation.callerPhone ?? '+14045550111'));
     await eventually(async () => ((await transcriptLength(callSid)) >= 2 ? true : undefined), 20_000, 'the call to be under way');
+    const phase = await database.db.em().execute<{ phase: string }[]>(`select state->>'phase' as phase from conversation_sessions where session_key = ?`, [callSid]);
+    expect(phase[0]?.phase).toBe('streaming');
 
     server.signal('SIGTERM');
-    const busy = await eventually(async () => {
-      const hook = await server.webhook('CAdrain000000000000000000000000002', '+14045550199');
-      return hook.body.includes('<Stream') ? undefined : hook;
-    }, 5_000, 'the webhook to answer busy');
+    // Once the process has taken the signal, a new call is refused with the busy message.
+    await eventually(async () => (server.logs.some((l) => l['msg'] === 'shutting down: draining calls') ? true : undefined), 10_000, 'the signal to be taken');
+    const busy = await server.webhook('CAdrain000000000000000000000000002', '+14045550199');
     expect(busy.status).toBe(200);
     expect(busy.body).toMatch(/<Say[^>]*>.+<\/Say><Hangup\/>/);
 
