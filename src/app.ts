@@ -21,7 +21,7 @@ import { LeadOutbox } from './outbox/leadOutbox.js';
 import { LeadSpool } from './outbox/leadSpool.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
 import { sweepAbandonedCalls } from './outbox/recoverySweep.js';
-import { DEFAULT_RELIABILITY, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
+import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
 
 /** Parts a test or the demo may replace; everything else is built from the config. */
 export interface AppOverrides {
@@ -71,7 +71,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const store = new LeadStore(db);
   const metrics = new Metrics();
   const npa = createNpaClient(npaOptionsFrom(config, logger));
-  const reliability: ReliabilityConfig = { ...DEFAULT_RELIABILITY, ...overrides.reliability };
+  const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
   const outbox = new LeadOutbox(
     { db, store, npa, logger },
     { maxAttempts: reliability.OUTBOX_MAX_ATTEMPTS, retryBaseMs: reliability.OUTBOX_RETRY_BASE_MS, leaseMs: leaseFor(config) },

@@ -51,6 +51,20 @@ export const ConfigSchema = z.object({
   EXTRACTION_TIMEOUT_MS: ms(20_000),
   SUBMISSION_TIMEOUT_MS: ms(60_000),
   PREWARM_TTL_MS: ms(15_000),
+  /** How long SIGTERM lets live calls finish before the process stops anyway. */
+  DRAIN_TIMEOUT_MS: ms(30_000),
+  /** How often the outbox worker looks for due leads. */
+  OUTBOX_POLL_MS: ms(1_000),
+  /** Worker passes a lead gets before it is a failed lead. */
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  /** First backoff between passes (then x4 per pass, capped at 10 min). */
+  OUTBOX_RETRY_BASE_MS: ms(10_000),
+  /** A voice session not updated for this long, and not live here, was left by a dead process. */
+  RECOVERY_GRACE_MS: ms(90_000),
+  /** How often the recovery sweep and the spool replay run. */
+  RECOVERY_SWEEP_MS: ms(15_000),
+  /** How often a live call touches its session row, so other instances' sweeps leave it alone. */
+  HEARTBEAT_MS: ms(20_000),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -1,17 +1,13 @@
 import { bootstrap } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
-import { parseReliabilityConfig } from './outbox/reliabilityConfig.js';
 import { createCallInspector } from './inspect/callInspector.js';
 import { createLogger } from './log.js';
 
 /** Entry point: `npm start`. Config from the environment; `--inspect` (or INSPECT=1) streams call actors to the inspector. */
 async function main(): Promise<void> {
   let config;
-  let reliability;
   try {
     config = parseConfig(process.env);
-    // DRAIN_TIMEOUT_MS, OUTBOX_*, RECOVERY_*, HEARTBEAT_MS: to be merged into src/config.ts.
-    reliability = parseReliabilityConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -25,7 +21,7 @@ async function main(): Promise<void> {
     ? createCallInspector({ url: config.INSPECT_URL, bridgePort: Number(new URL(config.INSPECT_URL).port) || 8090, logger })
     : null;
 
-  const app = await bootstrap(config, logger, { reliability, ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const app = await bootstrap(config, logger, inspector ? { inspect: inspector.inspect } : {});
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -38,7 +34,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, live: app.registry.size }, 'shutting down: draining calls');
     app
-      .close(reliability.DRAIN_TIMEOUT_MS)
+      .close(config.DRAIN_TIMEOUT_MS)
       .then(() => {
         inspector?.stop();
         logger.info('shutdown complete');
