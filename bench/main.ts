@@ -3,7 +3,7 @@ import { formatReport } from './report.js';
 import { runBench, type RelayKind } from './runBench.js';
 
 /**
- * `npm run bench [-- --quick] [--steps 50,100] [--relay real|baseline] [--window-ms 5000]`: the relay load benchmark.
+ * `npm run bench [-- --quick] [--steps 50,100] [--relay real|baseline] [--window-ms 5000] [--budget-s 240]`: the relay load benchmark.
  * Prints progress on stderr, then the table, the ratios and one JSON line per run on stdout.
  */
 
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'window-ms': { type: 'string' },
     'warmup-ms': { type: 'string' },
     'max-p99-ms': { type: 'string', default: '20' },
+    'budget-s': { type: 'string' },
   },
 });
 
@@ -35,6 +36,7 @@ const results = await runBench({
   warmupMs: Number(values['warmup-ms'] ?? (values.quick ? 1000 : 2000)),
   windowMs: Number(values['window-ms'] ?? (values.quick ? 1500 : 5000)),
   maxP99Ms: Number(values['max-p99-ms']),
+  budgetMs: Number(values['budget-s'] ?? (values.quick ? 60 : 240)) * 1000,
   env: { BENCH_DATABASE_URL: process.env['BENCH_DATABASE_URL'], BENCH_NODE_ARGS: process.env['BENCH_NODE_ARGS'], BENCH_PROFILE_DIR: process.env['BENCH_PROFILE_DIR'],
     BENCH_HEAP_DIR: process.env['BENCH_HEAP_DIR'],
   },

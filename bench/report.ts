@@ -34,7 +34,7 @@ export function formatReport(results: RunResult[]): string {
     r.generatorCorePct.toFixed(1),
     r.generatorSlipP99Ms.toFixed(2),
     r.otherCorePct.toFixed(0),
-    r.limit ?? '',
+    r.note,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ').trimEnd();
