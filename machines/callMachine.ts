@@ -76,6 +76,11 @@ export const callMachine = setup({
     recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(notProvided('recordFailure')),
   },
   actions: {
+    /** The model failed: the lead will be saved as failed with this reason, and the caller hears the apology. */
+    markModelFailure: assign((_, params: { reason: string }) => ({
+      endReason: 'model-failure' as const,
+      failureReason: params.reason,
+    })),
     /** Writes the session row (created on the first call, then updated) with the machine's state. */
     persistSession: (_, _params: { phase: string }) => undefined,
     /** Ends the Twilio leg: closes the media stream (so `<Hangup/>` or the apology runs), and via REST if configured. */
@@ -145,10 +150,10 @@ export const callMachine = setup({
         onError: {
           target: 'awaiting-transcript',
           actions: [
-            assign({
-              endReason: 'model-failure',
-              failureReason: ({ event }) => `model connection failed: ${errorMessage(event.error)}`,
-            }),
+            {
+              type: 'markModelFailure',
+              params: ({ event }) => ({ reason: `model connection failed: ${errorMessage(event.error)}` }),
+            },
             { type: 'hangUp', params: { apology: true } },
           ],
         },
@@ -166,10 +171,7 @@ export const callMachine = setup({
         MODEL_FAILED: {
           target: 'awaiting-transcript',
           actions: [
-            assign({
-              endReason: 'model-failure',
-              failureReason: ({ event }) => `model connection lost: ${event.reason}`,
-            }),
+            { type: 'markModelFailure', params: ({ event }) => ({ reason: `model connection lost: ${event.reason}` }) },
             { type: 'hangUp', params: { apology: true } },
           ],
         },
@@ -183,11 +185,12 @@ export const callMachine = setup({
           guard: 'modelNotReady',
           target: 'awaiting-transcript',
           actions: [
-            assign({
-              endReason: 'model-failure',
-              failureReason: ({ context }) =>
-                `model connection failed: timeout after ${context.timeouts.modelConnectMs} ms`,
-            }),
+            {
+              type: 'markModelFailure',
+              params: ({ context }) => ({
+                reason: `model connection failed: timeout after ${context.timeouts.modelConnectMs} ms`,
+              }),
+            },
             { type: 'hangUp', params: { apology: true } },
           ],
         },
@@ -255,10 +258,7 @@ export const callMachine = setup({
         MODEL_FAILED: {
           target: 'awaiting-transcript',
           actions: [
-            assign({
-              endReason: 'model-failure',
-              failureReason: ({ event }) => `model connection lost: ${event.reason}`,
-            }),
+            { type: 'markModelFailure', params: ({ event }) => ({ reason: `model connection lost: ${event.reason}` }) },
             { type: 'hangUp', params: { apology: true } },
           ],
         },
