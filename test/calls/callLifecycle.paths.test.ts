@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callLifecyclePaths, coverage, reachablePairs, type CallPath } from '../support/callMachinePaths.js';
 import { LeadRefusals } from '../support/leadRefusals.js';
+import { startNpaRouter, type NpaRouter } from '../support/npaRouter.js';
 import { planForServer, type Classification } from '../support/pathStimuli.js';
 import { replayThroughServer, type ServerReplayResult } from '../support/replayThroughServer.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
@@ -11,6 +12,11 @@ import { createTestDatabase, type TestDatabase } from '../support/testDatabase.j
  * (uWS server, fake OpenAI behind a connection gate, fake NPA, so each path's failures and timeouts are its own) and
  * the shared PostgreSQL test database. Paths with a step the server cannot produce are listed with the reason; those
  * pairs are covered by the machine-level replay (test/machines/callMachine.paths.test.ts).
+ *
+ * Submission goes through the durable lead outbox, so a path's end condition is its lead's final row, eventually:
+ * exactly one succeeded or failed row per saved lead (written by the call, or by an outbox worker after a call that
+ * reported "submission pending"), none for a lost one, and NPA holding the lead (once, under its lead id) exactly
+ * when the row is a succeeded one.
  */
 
 const CONCURRENCY = 24;
@@ -21,9 +27,11 @@ const machineOnly = classified.filter((c) => !c.plan.replayable);
 
 const results = new Map<number, ServerReplayResult | Error>();
 let database: TestDatabase;
+let npaRouter: NpaRouter;
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  npaRouter = await startNpaRouter();
   const refusals = await LeadRefusals.install(database.db);
   // Own pool rather than vitest's (maxConcurrency 5): the 8 s goodbye playback timeout would otherwise dominate.
   const queue = [...replayable];
@@ -31,7 +39,7 @@ beforeAll(async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const callSid = `CApath${String(next.index).padStart(4, '0')}${Math.random().toString(16).slice(2, 10)}`;
       try {
-        results.set(next.index, await replayThroughServer(next.path, next.plan.plan, { database, refusals, callSid }));
+        results.set(next.index, await replayThroughServer(next.path, next.plan.plan, { database, refusals, npaRouter, callSid }));
       } catch (error) {
         results.set(next.index, error instanceof Error ? error : new Error(String(error)));
       }
@@ -41,6 +49,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
+  await npaRouter?.close();
   await database?.close();
 });
 
@@ -63,6 +72,21 @@ describe('call lifecycle paths through the real server: coverage', () => {
         'streaming.closing|error:relay',
       ].sort(),
     );
+  });
+
+  it('ends submissions through the server every way the outbox can: sent, finally failed, pending then finished, never saved', () => {
+    const plans = replayable.map((c) => c.plan.plan);
+    expect(plans.some((p) => p.finalRow === 'succeeded' && !p.pending)).toBe(true);
+    expect(plans.some((p) => p.finalRow === 'failed' && p.npaMode === 'fail-500')).toBe(true);
+    // Pending after a retryable NPA failure (submitLead done), and after the submission deadline (recordFailure).
+    expect(plans.some((p) => p.pending && p.npaFailNext !== undefined)).toBe(true);
+    expect(plans.some((p) => p.pending && p.npaMode === 'slow')).toBe(true);
+    expect(plans.some((p) => p.refusals.some((r) => r.table === 'lead_outbox'))).toBe(true);
+    expect(plans.some((p) => p.finalRow === 'none')).toBe(true);
+  });
+
+  it('sent every NPA request to the fake of the call it belongs to', () => {
+    expect(npaRouter.strays).toEqual([]);
   });
 
   it('has a hang-up through the server from every live state, and from every later state as a no-op', () => {
@@ -90,16 +114,34 @@ describe('call lifecycle paths through the real server', () => {
     expect(result.output.endReason).toBe(path.expectedEndReason);
     expect(result.session).toMatchObject({ phase: path.final, endReason: path.expectedEndReason });
     if (path.expectedOutcome === 'lost') {
+      expect(plan.plan.finalRow).toBe('none');
       expect(result.session?.lostReason).toEqual(expect.any(String));
       expect(result.succeededRows + result.failedRows).toBe(0);
       expect(result.rowsForLeadId).toBe(0);
+      expect(result.outboxStatus).toBeNull();
+      expect(result.npaRequests).toBe(0);
     } else {
-      expect(result.session?.outcome).toBe(path.expectedOutcome);
+      if (plan.plan.pending) {
+        // The call ends before its lead does: saved-failure, "submission pending", the session's outcome pending.
+        expect(path.final).toBe('saved-failure');
+        expect(result.output.reason).toMatch(/^submission pending: /);
+        expect(result.session?.outcome).toBe('pending');
+      } else {
+        expect(result.output.reason ?? '').not.toMatch(/submission pending/);
+        expect(result.session?.outcome).toBe(path.expectedOutcome);
+      }
+      // Eventually: exactly one final row for the lead, nothing left to send, the session records it.
+      const row = plan.plan.finalRow;
       expect({ succeeded: result.succeededRows, failed: result.failedRows }).toEqual(
-        path.expectedOutcome === 'succeeded' ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 },
+        row === 'succeeded' ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 },
       );
       expect(result.rowsForLeadId).toBe(1);
+      expect(result.outboxStatus === null || result.outboxStatus === row, `outbox ${result.outboxStatus}`).toBe(true);
+      expect(result.finalOutcome).toBe(row);
     }
+    // NPA holds the lead exactly when it is a succeeded lead, and accepted its key at most once.
+    expect(result.npaHolds).toBe(plan.plan.finalRow === 'succeeded');
+    expect(result.npaAccepted).toBe(plan.plan.finalRow === 'succeeded' ? 1 : 0);
     // The caller hears the apology exactly when the model failed while the call was live.
     expect(result.apologised, `after-stream TwiML ${result.afterStreamTwiml}`).toBe(plan.plan.apology);
   });

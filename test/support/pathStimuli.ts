@@ -1,5 +1,6 @@
 import type { Script, ScriptStep } from '../../src/fakes/fakeOpenAI.js';
 import type { FakeNpaMode } from '../../src/fakes/fakeNpa.js';
+import type { ReliabilityConfig } from '../../src/outbox/reliabilityConfig.js';
 import type { LeadTable } from './leadRefusals.js';
 import { eventLabel, type CallPath } from './callMachinePaths.js';
 
@@ -7,18 +8,25 @@ import { eventLabel, type CallPath } from './callMachinePaths.js';
  * How each step of a generated call-lifecycle path is produced through the real server with the fakes: a stimulus
  * the test performs when the machine is in the step's state (a caller connects, speaks, hangs up; the model's
  * connection is let through, refused or dropped; the goodbye's marks come back), or a condition prepared before
- * the call (a timeout made short, the fake NPA or LLM failing, the database refusing the lead row) that lets the
- * server produce the event itself. Steps that cannot happen through the server at all are named with the reason.
+ * the call (a timeout made short, the fake NPA or LLM failing or slow, the database refusing or holding a lead
+ * insert, the local spool unwritable) that lets the server produce the event itself. Steps that cannot happen
+ * through the server at all are named with the reason.
+ *
+ * Submission goes through the durable outbox: a complete lead is written pending before NPA is called. A path
+ * whose submission fails at NPA either spends the outbox's whole budget at once (final failure: a failed row during
+ * the call) or leaves the lead pending (the call reports "submission pending", a worker writes the row later).
  */
 
 /** Timeouts a path fires are this short; the others are out of reach. */
 export const FIRED_MS: Readonly<Record<string, number>> = {
   MODEL_CONNECT_TIMEOUT: 400,
   STREAM_START_TIMEOUT: 400,
-  MAX_CALL: 900,
+  // Long enough that a goodbye said right after the stream opened lands first under a full parallel run.
+  MAX_CALL: 1_500,
   TRANSCRIPT_WAIT: 600,
   EXTRACTION_TIMEOUT: 400,
-  SUBMISSION_TIMEOUT: 400,
+  // Long enough for the outbox insert to commit first under a full parallel run (see SLOW_NPA_MS).
+  SUBMISSION_TIMEOUT: 1_000,
 };
 export const UNFIRED_MS = 30_000;
 /** The env entry each named delay reads (GOODBYE_PLAYBACK_TIMEOUT has none: its 8 s default applies). */
@@ -30,6 +38,17 @@ export const DELAY_ENV: Readonly<Record<string, string>> = {
   EXTRACTION_TIMEOUT: 'EXTRACTION_TIMEOUT_MS',
   SUBMISSION_TIMEOUT: 'SUBMISSION_TIMEOUT_MS',
 };
+
+/** The fake NPA answers this late on a path whose submission times out (past SUBMISSION_TIMEOUT, then accepts). */
+export const SLOW_NPA_MS = 2_500;
+/** A held lead insert (the database slow to take a refused lead) lasts this long: past SUBMISSION_TIMEOUT. */
+export const SLOW_WRITE_MS = 2_000;
+/**
+ * Outbox knobs every path lab runs with (every lab's worker may claim any path's row on the shared database): quick
+ * polls; a backoff short enough to finish a pending lead in a test's time, long enough that a lead a failed pass
+ * rescheduled is still pending when the test reads the call's final session.
+ */
+export const PATH_RELIABILITY: Partial<ReliabilityConfig> = { OUTBOX_POLL_MS: 50, OUTBOX_RETRY_BASE_MS: 500, OUTBOX_MAX_ATTEMPTS: 1 };
 
 /** The goodbye playback timeout the server uses (not configurable: DEFAULT_CALL_TIMEOUTS.goodbyePlaybackMs). */
 export const GOODBYE_PLAYBACK_MS = 8_000;
@@ -69,13 +88,34 @@ export interface StepPlan {
   pendingBefore: number[];
 }
 
+/** One per-call database condition: the first `count` inserts into `table` fail, or are held `delayMs` first. */
+export interface Refusal {
+  table: LeadTable;
+  count: number;
+  delayMs?: number;
+}
+
 export interface ServerPlan {
   env: Record<string, string>;
+  /** The lab's outbox knobs (PATH_RELIABILITY, with the attempt budget and backoff the path needs). */
+  reliability: Partial<ReliabilityConfig>;
   script: Script;
   steps: StepPlan[];
   npaMode: FakeNpaMode;
+  /** With npaMode 'slow': how late the fake NPA accepts. */
+  npaSlowMs?: number;
+  /** The fake NPA's first answers (one retryable failure, then its mode). */
+  npaFailNext?: { count: number; status: number };
   chatMode: 'ok' | 'timeout';
-  refusals: Array<{ table: LeadTable; count: number }>;
+  refusals: Refusal[];
+  /** 'unwritable': the lab's DATA_DIR cannot be created, so a lead the database refused cannot be spooled either. */
+  spool: 'ok' | 'unwritable';
+  /**
+   * Whether the call ends with its lead still pending in the outbox ("submission pending: ..."), to be finished by a
+   * worker after the call; `finalRow` is the row that worker (or the call itself) writes, 'none' when the lead is lost.
+   */
+  pending: boolean;
+  finalRow: 'succeeded' | 'failed' | 'none';
   /** Whether the caller should hear the apology TwiML after the stream. */
   apology: boolean;
 }
@@ -91,10 +131,10 @@ export const UNREACHABLE_THROUGH_SERVER: Readonly<Record<string, string>> = {
     'the combined extractor falls back to the offline extractor on any LLM failure; it rejects only when aborted, which happens only once the machine has left extracting',
   'CALLER_HUNG_UP@connecting-before-stream':
     'a caller who hangs up before the media stream opens sends nothing to this server (no stream to stop); the server sees STREAM_START_TIMEOUT',
-  'SUBMISSION_TIMEOUT@refused-lead':
-    'with a failure reason the lead is never sent: submission is one database write, and holding it past the timeout takes a table lock that would stall every concurrent path',
-  'error:submitLead@refused-lead':
-    'with the outbox rework now in the working tree (src/leads/submitLead.ts, src/outbox/), a refused failed_leads insert for a lead that is not sent no longer rejects submitLead: the call goes straight to saved-failure (reported to the lead)',
+  'error:recordFailure@pending-lead':
+    'after the submission deadline a complete lead is already pending in the outbox: recordFailure only reads where it stands (a select no per-call trigger can refuse) and reports it pending, so it cannot fail; error:recordFailure is replayed through the server after error:submitLead',
+  'error:recordFailure@held-refused-lead':
+    'after the submission deadline a refused lead is already being written (its failed_leads insert held past the deadline): recordFailure only waits for that row, so no insert of its own is left to refuse',
   'awaiting-transcript-without-model':
     'when awaiting-transcript is entered without a live model conversation (model failed, never connected, or the call never streamed), the transcript is settled at once: no late transcription can arrive and TRANSCRIPT_WAIT cannot fire',
 };
@@ -105,8 +145,15 @@ export function planForServer(path: CallPath, index: number): Classification {
   const steps: StepPlan[] = [];
   const fired = new Set<string>();
   let npaMode: FakeNpaMode = 'ok';
+  let npaSlowMs: number | undefined;
+  let npaFailNext: ServerPlan['npaFailNext'];
   let chatMode: 'ok' | 'timeout' = 'ok';
-  const refusals: Array<{ table: LeadTable; count: number }> = [];
+  const refusals: Refusal[] = [];
+  const reliability: { -readonly [K in keyof ReliabilityConfig]?: ReliabilityConfig[K] } = { ...PATH_RELIABILITY };
+  let spool: ServerPlan['spool'] = 'ok';
+  let pending = false;
+  // How the submission ended before recordingFailure: a held refused lead, or a complete lead left in the outbox.
+  let timedOut: 'held-refused-lead' | 'pending-lead' | null = null;
   let apology = false;
   let streamStarted = false;
   let modelReady = false;
@@ -143,8 +190,19 @@ export function planForServer(path: CallPath, index: number): Classification {
         failure = true;
       }
       if (after === 'SUBMISSION_TIMEOUT') {
-        if (failure) return unreachable(pair, 'SUBMISSION_TIMEOUT@refused-lead');
-        npaMode = 'timeout';
+        if (failure) {
+          // A lead with a failure reason is one failed_leads insert: the database holds it past the deadline.
+          refusals.push({ table: 'failed_leads', count: 1, delayMs: SLOW_WRITE_MS });
+          timedOut = 'held-refused-lead';
+        } else {
+          // The lead is in the outbox and NPA is slower than the deadline: the call reports it pending, and a
+          // worker's later pass (the fake then accepts) writes the succeeded row.
+          npaMode = 'slow';
+          npaSlowMs = SLOW_NPA_MS;
+          reliability.OUTBOX_MAX_ATTEMPTS = 3;
+          pending = true;
+          timedOut = 'pending-lead';
+        }
         failure = true;
       }
       if (after === 'TRANSCRIPT_WAIT' && !liveConversation) return unreachable(pair, 'awaiting-transcript-without-model');
@@ -235,18 +293,31 @@ export function planForServer(path: CallPath, index: number): Classification {
       case 'submitting.sending':
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
         else if (label === 'done:submitLead(failed)') {
-          // Nothing failed before: the LLM's lead is complete, so the NPA has to refuse it.
-          if (!failure) npaMode = 'fail-500';
+          // Nothing failed before: the LLM's lead is complete, so NPA has to refuse it. Half the paths spend the
+          // outbox's budget at once (a 500 with one pass: a failed row now); the others get retryable 503s with
+          // passes left (pending: a later worker pass is accepted). Two 503s, because a worker may claim the fresh
+          // row before the call does; the call then takes the next pass itself (claimOne ignores the schedule).
+          if (!failure && index % 2 === 0) {
+            npaMode = 'fail-500';
+            reliability.OUTBOX_MAX_ATTEMPTS = 1;
+          } else if (!failure) {
+            npaFailNext = { count: 2, status: 503 };
+            reliability.OUTBOX_MAX_ATTEMPTS = 3;
+            pending = true;
+          }
         } else if (label === 'error:submitLead') {
-          if (failure) return unreachable(pair, 'error:submitLead@refused-lead');
-          // The row submitLead writes is refused once: the succeeded row after the NPA accepted, or the failed row.
-          refusals.push({ table: failure ? 'failed_leads' : 'succeeded_leads', count: failure ? 1 : 1_000 });
+          // submitLead rejects only when the lead was saved nowhere: the database refuses it once (the outbox row,
+          // or the failed row of a lead that must not be sent) and the local spool cannot take it either.
+          refusals.push({ table: failure ? 'failed_leads' : 'lead_outbox', count: 1 });
+          spool = 'unwritable';
           failure = true;
         } else if (label !== 'done:submitLead(succeeded)') return unreachable(pair, `no stimulus known for ${pair}`);
         break;
       case 'submitting.recordingFailure':
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
         else if (label === 'error:recordFailure') {
+          if (timedOut !== null) return unreachable(pair, `error:recordFailure@${timedOut}`);
+          // recordFailure's own failed row is refused too (and the spool is already unwritable): the lead is lost.
           const existing = refusals.find((r) => r.table === 'failed_leads');
           if (existing) existing.count = 1_000;
           else refusals.push({ table: 'failed_leads', count: 1_000 });
@@ -262,5 +333,23 @@ export function planForServer(path: CallPath, index: number): Classification {
 
   const env: Record<string, string> = { NPA_MAX_ATTEMPTS: '1', NPA_TIMEOUT_MS: String(UNFIRED_MS) };
   for (const [delay, key] of Object.entries(DELAY_ENV)) env[key] = String(fired.has(delay) ? FIRED_MS[delay] : UNFIRED_MS);
-  return { replayable: true, plan: { env, script, steps, npaMode, chatMode, refusals, apology } };
+  const finalRow = path.expectedOutcome === 'lost' ? 'none' : pending ? 'succeeded' : path.expectedOutcome;
+  return {
+    replayable: true,
+    plan: {
+      env,
+      reliability,
+      script,
+      steps,
+      npaMode,
+      ...(npaSlowMs === undefined ? {} : { npaSlowMs }),
+      ...(npaFailNext === undefined ? {} : { npaFailNext }),
+      chatMode,
+      refusals,
+      spool,
+      pending,
+      finalRow,
+      apology,
+    },
+  };
 }

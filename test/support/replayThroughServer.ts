@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import { startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import type { FakeRealtimeConnection } from '../../src/fakes/fakeOpenAI.js';
@@ -7,6 +10,7 @@ import type { CallOutput } from '../../machines/callTypes.js';
 import type { Lead, Turn } from '../../src/leads/lead.js';
 import { stateKey, type CallPath } from './callMachinePaths.js';
 import type { LeadRefusals } from './leadRefusals.js';
+import type { NpaRouter } from './npaRouter.js';
 import type { ServerPlan, StepPlan } from './pathStimuli.js';
 import { startRealtimeGate, type RealtimeGate } from './realtimeGate.js';
 import type { TestDatabase } from './testDatabase.js';
@@ -23,6 +27,8 @@ export const COMPLETE_LLM_LEAD = {
 export const CALLER_PHONE = '+14045550123';
 /** Long enough for GOODBYE_PLAYBACK_TIMEOUT (8 s, not configurable) plus slack. */
 const STEP_WAIT_MS = 12_000;
+/** How long a pending lead may take to get its row from a worker after the call (slow NPA plus a backoff or two). */
+const FINAL_ROW_WAIT_MS = 15_000;
 
 /** What the replay saw, for the test's assertions. */
 export interface ServerReplayResult {
@@ -30,10 +36,20 @@ export interface ServerReplayResult {
   /** Distinct states the live actor went through, in order. */
   states: string[];
   expectedStates: string[];
+  /** The session once the call's final phase landed (its outcome 'pending' while a worker still has the lead). */
   session: { phase: unknown; outcome: unknown; endReason: unknown; lostReason: unknown } | null;
+  /** The session's outcome once the lead has its final row (or right away for a lost lead). */
+  finalOutcome: unknown;
   succeededRows: number;
   failedRows: number;
   rowsForLeadId: number;
+  /** The lead's outbox status at the end (null: the lead never went through the outbox). */
+  outboxStatus: string | null;
+  /** Requests the fake NPA got under the lead id as Idempotency-Key, and how many it answered 2xx. */
+  npaRequests: number;
+  npaAccepted: number;
+  /** Whether the fake NPA holds a lead under that key. */
+  npaHolds: boolean;
   afterStreamTwiml: string;
   /** The after-stream TwiML speaks (the apology) rather than only hanging up. */
   apologised: boolean;
@@ -97,26 +113,36 @@ const dedupe = (states: string[]) => states.filter((s, i) => s !== states[i - 1]
 export async function replayThroughServer(
   path: CallPath,
   plan: ServerPlan,
-  deps: { database: TestDatabase; refusals: LeadRefusals; callSid: string },
+  deps: { database: TestDatabase; refusals: LeadRefusals; npaRouter: NpaRouter; callSid: string },
 ): Promise<ServerReplayResult> {
-  const { database, refusals, callSid } = deps;
+  const { database, refusals, npaRouter, callSid } = deps;
   let lab: VoiceLab | undefined;
   let caller: FakeTwilioCaller | undefined;
   let gate: RealtimeGate | undefined;
+  // The lab's own DATA_DIR (its spool); under a plain file when the path needs a spool that cannot be written.
+  const dataRoot = await mkdtemp(join(tmpdir(), 'psb-path-'));
+  let dataDir = join(dataRoot, 'data');
+  if (plan.spool === 'unwritable') {
+    await writeFile(join(dataRoot, 'not-a-directory'), '');
+    dataDir = join(dataRoot, 'not-a-directory', 'data');
+  }
   try {
     gate = await startRealtimeGate(() => lab?.openai.port ?? 0, 'hold');
     lab = await startVoiceLab({
-      env: { ...database.env, ...plan.env, OPENAI_REALTIME_URL: gate.url },
+      env: { ...database.env, ...plan.env, DATA_DIR: dataDir, OPENAI_REALTIME_URL: gate.url, NPA_API_URL: npaRouter.url },
       logger: database.logger,
-      overrides: { db: database.db },
+      overrides: { db: database.db, reliability: plan.reliability },
     });
+    // Every lab's worker may claim this call's outbox row: the router sends it to this path's fake NPA whoever does.
+    npaRouter.register(callSid, lab.npa.url);
     const theLab = lab;
     const theGate = gate;
     theLab.openai.enqueueScript(plan.script);
     theLab.openai.setChatResponder(() => COMPLETE_LLM_LEAD);
     theLab.openai.chatMode(plan.chatMode);
-    theLab.npa.setMode(plan.npaMode);
-    for (const { table, count } of plan.refusals) await refusals.refuse(callSid, table, count);
+    theLab.npa.setMode(plan.npaMode, plan.npaSlowMs === undefined ? {} : { slowMs: plan.npaSlowMs });
+    if (plan.npaFailNext) theLab.npa.failNext(plan.npaFailNext.count, plan.npaFailNext.status);
+    for (const { table, count, delayMs } of plan.refusals) await refusals.refuse(callSid, table, count, delayMs);
 
     const hook = await theLab.webhook(callSid, CALLER_PHONE);
     if (hook.status !== 200) throw new Error(`webhook answered ${hook.status}`);
@@ -270,23 +296,51 @@ export async function replayThroughServer(
       await new Promise((resolve) => setTimeout(resolve, 20));
     } while (performance.now() < deadline);
 
+    const atEnd = session as ServerReplayResult['session'];
+
     const sql = database.db.em().getConnection();
     const count = async (query: string, params: unknown[]) =>
       Number(((await sql.execute(query, params)) as Array<{ n: string | number }>)[0]?.n ?? 0);
-    const succeededRows = await count('select count(*) as n from succeeded_leads where session_id = ?', [sessionId]);
-    const failedRows = await count('select count(*) as n from failed_leads where session_id = ?', [sessionId]);
-    const rowsForLeadId =
+    const rowsOfLead = async () =>
       (await count('select count(*) as n from succeeded_leads where id = ?', [output.leadId])) +
       (await count('select count(*) as n from failed_leads where id = ?', [output.leadId]));
+    const outboxStatusOf = async () =>
+      ((await sql.execute('select status from lead_outbox where id = ?', [output.leadId])) as Array<{ status: string }>)[0]?.status ?? null;
+
+    // A saved lead ends with one row, eventually: the call's own, or a worker's after the call (a pending lead).
+    // Wait until the row is there, the outbox holds nothing more to send and the session records the outcome.
+    let finalOutcome: unknown = atEnd?.outcome;
+    if (plan.finalRow !== 'none') {
+      const finalDeadline = performance.now() + FINAL_ROW_WAIT_MS;
+      for (;;) {
+        await readSession();
+        finalOutcome = (session as ServerReplayResult['session'])?.outcome;
+        const settled = (await rowsOfLead()) > 0 && (await outboxStatusOf()) !== 'pending' && finalOutcome !== 'pending';
+        if (settled) break;
+        if (performance.now() > finalDeadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+
+    const succeededRows = await count('select count(*) as n from succeeded_leads where session_id = ?', [sessionId]);
+    const failedRows = await count('select count(*) as n from failed_leads where session_id = ?', [sessionId]);
+    const rowsForLeadId = await rowsOfLead();
+    const outboxStatus = await outboxStatusOf();
+    const keyed = theLab.npa.requests.filter((r) => r.headers['idempotency-key'] === output.leadId);
 
     return {
       output,
       states: watch.states,
       expectedStates: expected,
-      session,
+      session: atEnd,
+      finalOutcome,
       succeededRows,
       failedRows,
       rowsForLeadId,
+      outboxStatus,
+      npaRequests: keyed.length,
+      npaAccepted: keyed.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300).length,
+      npaHolds: theLab.npa.accepted.has(output.leadId),
       afterStreamTwiml,
       apologised: /<Say\b/.test(afterStreamTwiml),
     };
@@ -294,5 +348,6 @@ export async function replayThroughServer(
     caller?.terminate();
     await lab?.close().catch(() => undefined);
     await gate?.close().catch(() => undefined);
+    await rm(dataRoot, { recursive: true, force: true });
   }
 }
