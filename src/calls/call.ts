@@ -6,7 +6,7 @@ import { reasonOf } from '../errors.js';
 import { extractOffline } from '../leads/offlineExtractor.js';
 import type { Turn } from '../leads/lead.js';
 import { CallRelay, type TwilioSink } from './relay.js';
-import { callActors, type CallDeps } from './callActors.js';
+import type { CallDeps } from './callActors.js';
 
 /** How often a live call's transcript is written into its session at most. */
 export const TRANSCRIPT_PERSIST_DEBOUNCE_MS = 250;
@@ -18,8 +18,13 @@ export interface CallOptions {
   callerPhone: string | null;
   leadId: string;
   timeouts: Partial<CallTimeouts>;
+  /** The call machine with its implementations provided, shared by every call of the registry. */
+  machine: ProvidedCallMachine;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
+
+/** The call machine with the real actors and actions (see callActors). */
+export type ProvidedCallMachine = ReturnType<typeof callMachine.provide>;
 
 /**
  * One phone call: its state machine actor, its relay, and the session row that records it.
@@ -63,8 +68,7 @@ export class Call {
         }
       },
     });
-    const machine = callMachine.provide(callActors(this, deps));
-    this.actor = createActor(machine, {
+    this.actor = createActor(options.machine, {
       input: {
         callSid: options.callSid,
         callerPhone: options.callerPhone,

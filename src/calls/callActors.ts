@@ -1,5 +1,5 @@
 import { fromCallback, fromPromise } from 'xstate';
-import type { callMachine } from '../../machines/callMachine.js';
+import type { CallEvent, callMachine } from '../../machines/callMachine.js';
 import type {
   CallExtraction,
   EndReason,
@@ -48,11 +48,15 @@ export const DB_WRITE_TIMEOUT_MS = 5_000;
 
 type Implementations = Parameters<typeof callMachine.provide>[0];
 
-/** The real implementations of the call machine's actors and actions, bound to one call. */
-export function callActors(call: Call, deps: CallDeps): Implementations {
+/**
+ * The real implementations of the call machine's actors and actions. Provided once for all calls (a `.provide()`
+ * per call costs about 30 KB); each implementation finds its call by the CallSid in its input or context.
+ */
+export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): Implementations {
   return {
     actors: {
-      connectModel: fromPromise<void, { callSid: string }>(async ({ signal }) => {
+      connectModel: fromPromise<void, { callSid: string }>(async ({ input, signal }) => {
+        const call = callFor(input.callSid);
         const socket = await deps.connector.connect(
           {
             onMessage: (data) => call.relay.onModelMessage(data),
@@ -67,21 +71,26 @@ export function callActors(call: Call, deps: CallDeps): Implementations {
         call.relay.attachModel(socket);
         await call.relay.sessionReady;
       }),
-      relay: fromCallback(() => {
-        call.relay.startConversation();
+      relay: fromCallback<CallEvent, { callSid: string }>(({ input }) => {
+        callFor(input.callSid).relay.startConversation();
         return () => undefined;
       }),
-      awaitTranscript: fromPromise<Turn[], { callSid: string }>(({ signal }) =>
-        call.relay.whenTranscriptSettled(signal),
+      awaitTranscript: fromPromise<Turn[], { callSid: string }>(({ input, signal }) =>
+        callFor(input.callSid).relay.whenTranscriptSettled(signal),
       ),
       extractLead: fromPromise<CallExtraction, { callSid: string; callerPhone: string | null; transcript: Turn[] }>(
         ({ input, signal }) => deps.extractor.extract({ callerPhone: input.callerPhone, turns: input.transcript }, signal),
       ),
-      submitLead: fromPromise<SubmitOutput, SubmitInput>(({ input, signal }) => submit(call, deps, input, signal)),
-      recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(({ input }) => recordFailure(call, deps, input)),
+      submitLead: fromPromise<SubmitOutput, SubmitInput>(({ input, signal }) =>
+        submit(callFor(input.callSid), deps, input, signal),
+      ),
+      recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(({ input }) =>
+        recordFailure(callFor(input.callSid), deps, input),
+      ),
     },
     actions: {
       persistSession: ({ context }, params) => {
+        const call = callFor(context.callSid);
         const phase = params.phase;
         call.phaseTimes[phase] = new Date().toISOString();
         const state: Record<string, unknown> = {
@@ -119,7 +128,8 @@ export function callActors(call: Call, deps: CallDeps): Implementations {
           }
         });
       },
-      hangUp: (_, params) => {
+      hangUp: ({ context }, params) => {
+        const call = callFor(context.callSid);
         call.apology = params.apology;
         call.twilioEnded = true;
         call.relay.hangUpTwilio();
@@ -129,8 +139,9 @@ export function callActors(call: Call, deps: CallDeps): Implementations {
           });
         }
       },
-      closeModel: () => call.relay.closeModel(),
+      closeModel: ({ context }) => callFor(context.callSid).relay.closeModel(),
       logMilestone: ({ context }, params) => {
+        const call = callFor(context.callSid);
         call.logger.info(
           {
             event: params.event,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { CallOutput, CallTimeouts } from '../../machines/callTypes.js';
-import { Call } from './call.js';
-import type { CallDeps } from './callActors.js';
+import { callMachine } from '../../machines/callMachine.js';
+import { Call, type ProvidedCallMachine } from './call.js';
+import { callActors, type CallDeps } from './callActors.js';
 
 /** How long an ended call is remembered, so the stream's `<Connect action>` webhook can still ask about it. */
 export const ENDED_CALL_MEMORY_MS = 120_000;
@@ -20,8 +21,18 @@ export class CallRegistry {
   private readonly live = new Map<string, Call>();
   private readonly ended = new Map<string, { apology: boolean; timer: NodeJS.Timeout }>();
   private accepting = true;
+  /** Implementations are provided once: each finds its call by CallSid among the live ones. */
+  private readonly machine: ProvidedCallMachine;
 
-  constructor(private readonly options: CallRegistryOptions) {}
+  constructor(private readonly options: CallRegistryOptions) {
+    this.machine = callMachine.provide(
+      callActors((callSid) => {
+        const call = this.live.get(callSid);
+        if (call === undefined) throw new Error('call is not live in this process');
+        return call;
+      }, options.deps),
+    );
+  }
 
   get size(): number {
     return this.live.size;
@@ -40,6 +51,7 @@ export class CallRegistry {
       callerPhone,
       leadId: randomUUID(),
       timeouts: this.options.timeouts,
+      machine: this.machine,
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
     });
     this.live.set(callSid, call);
