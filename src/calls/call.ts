@@ -46,6 +46,8 @@ export class Call {
   private sessionId: string | null = null;
   /** The lead went to the local spool (database unreachable): recordFailure must not spool it again. */
   spooled = false;
+  /** The submission's write of the lead while it is under way (or settled); null before submission. */
+  acceptance: Promise<unknown> | null = null;
   private transcriptTimer: NodeJS.Timeout | undefined;
   private latestTurns: Turn[] | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;

@@ -173,7 +173,7 @@ async function submit(call: Call, deps: CallDeps, input: SubmitInput, signal: Ab
   const failureReason = reasons.length > 0 ? reasons.join('; ') : undefined;
   const refusal = refusalOf({ extraction, failureReason });
   const outbox = outboxOf(deps.pipeline);
-  const accepted = await withDeadline(
+  const acceptance = withDeadline(
     (async () => {
       const sessionId = (await call.session()) ?? (await openCallSession(call, deps, input));
       return outbox.accept({
@@ -187,6 +187,9 @@ async function submit(call: Call, deps: CallDeps, input: SubmitInput, signal: Ab
     })(),
     DB_WRITE_TIMEOUT_MS,
   ).catch(async (error: unknown) => spoolLead(call, deps, input, extraction.lead, refusal ?? null, error));
+  // recordFailure must not write the lead again while this first write may still land.
+  call.acceptance = acceptance;
+  const accepted = await acceptance;
   if ('outcome' in accepted) return accepted;
   if (accepted.status !== 'pending') return outcomeOf(input.leadId, accepted);
   // The lead is safe in the outbox; send it now (a worker finishes it if this pass cannot).
@@ -207,6 +210,9 @@ async function submitOutcome(leadId: string, outbox: ReturnType<typeof outboxOf>
  * with the reason (or spooled, when the database is down).
  */
 async function recordFailure(call: Call, deps: CallDeps, input: RecordFailureInput): Promise<SubmitOutput> {
+  // The submission's own write of the lead (outbox, failed row, or spool) settles first: within DB_WRITE_TIMEOUT_MS
+  // it is in the database or in the spool, so what follows sees where the lead stands and never writes it twice.
+  if (call.acceptance !== null) await call.acceptance.catch(() => undefined);
   if (call.spooled) {
     return { outcome: 'failed', leadId: input.leadId, pending: true, reason: `submission pending: ${input.failureReason}; lead kept in the local spool` };
   }

@@ -1,0 +1,63 @@
+import { expect, it } from 'vitest';
+import { startFakeNpa } from '../../src/fakes/fakeNpa.js';
+import { LeadStore } from '../../src/leads/leadStore.js';
+import { createNpaClient } from '../../src/leads/npaClient.js';
+import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
+import { callLifecyclePaths } from '../support/callMachinePaths.js';
+import { LeadRefusals } from '../support/leadRefusals.js';
+import { startNpaRouter } from '../support/npaRouter.js';
+import { planForServer } from '../support/pathStimuli.js';
+import { replayThroughServer } from '../support/replayThroughServer.js';
+import { createTestDatabase } from '../support/testDatabase.js';
+
+const PATH =
+  'connecting -[after:STREAM_START_TIMEOUT]-> awaiting-transcript -[done:awaitTranscript]-> extracting -[done:extractLead]-> ' +
+  'submitting.sending -[after:SUBMISSION_TIMEOUT]-> submitting.recordingFailure -[done:recordFailure(failed)]-> saved-failure';
+
+/**
+ * Regression: the submission deadline fires while the lead's outbox insert is still in flight. recordFailure must wait
+ * for that write instead of recording the lead a second time (it used to write a failed row, and the outbox later a
+ * succeeded one for the same lead).
+ */
+it('a submission timeout during the outbox insert leaves the lead with exactly one row', async () => {
+  const database = await createTestDatabase();
+  const router = await startNpaRouter();
+  const npa = await startFakeNpa({ username: 'u', password: 'p' });
+  try {
+    const refusals = await LeadRefusals.install(database.db);
+    const paths = callLifecyclePaths({ simple: false });
+    const index = paths.findIndex((p) => p.description === PATH);
+    const path = paths[index];
+    if (path === undefined) throw new Error('path not generated');
+    const planned = planForServer(path, index);
+    if (!planned.replayable) throw new Error('path not replayable');
+    // The database holds the outbox insert for 2 s, past the call's 1 s submission deadline.
+    const plan = { ...planned.plan, npaMode: 'ok' as const, refusals: [{ table: 'lead_outbox' as const, count: 1, delayMs: 2_000 }] };
+    const replay = await replayThroughServer(path, plan, { database, refusals, npaRouter: router, callSid: `CArace${Date.now()}` });
+    expect(replay.output.reason).toMatch(/^submission pending:/);
+
+    // Once the held insert has landed, a worker (the lab's own, or this extra pass) finishes the lead.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const outbox = new LeadOutbox({
+      db: database.db,
+      store: new LeadStore(database.db),
+      logger: database.logger,
+      npa: createNpaClient({ url: npa.url, username: 'u', password: 'p', logger: database.logger, maxAttempts: 1 }),
+    });
+    for (const row of await outbox.claimDue(10)) await outbox.run(row);
+
+    const leadId = replay.output.leadId;
+    const rows = (await database.db
+      .em()
+      .getConnection()
+      .execute(
+        `select 'succeeded' as kind from succeeded_leads where id = ? union all select 'failed' from failed_leads where id = ?`,
+        [leadId, leadId],
+      )) as Array<{ kind: string }>;
+    expect(rows.map((r) => r.kind)).toEqual(['succeeded']);
+  } finally {
+    await npa.close();
+    await router.close();
+    await database.close();
+  }
+}, 60_000);
