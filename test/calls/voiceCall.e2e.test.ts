@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import { scriptFromTranscript } from '../../src/fakes/fakeOpenAI.js';
-import { ConversationSchema } from '../../src/leads/lead.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { sampleConversation } from '../support/sharedTranscripts.js';
 
 const sample = (name: string) =>
-  ConversationSchema.parse(JSON.parse(readFileSync(new URL(`../../../shared/transcripts/${name}`, import.meta.url), 'utf8')));
+  sampleConversation(name);
 
 describe('a complete call through the real server', () => {
   let database: TestDatabase;

@@ -1,5 +1,4 @@
 import { connect as netConnect } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import OpenAI from 'openai';
@@ -13,6 +12,7 @@ import {
   type FakeOpenAI,
   type FakeOpenAIOptions,
 } from '../../src/fakes/fakeOpenAI.js';
+import { sampleFile } from '../support/sharedTranscripts.js';
 
 const KEY = 'sk-test-fake';
 type Event = { type: string; [key: string]: unknown };
@@ -311,7 +311,7 @@ describe('fake OpenAI Realtime', () => {
   });
 
   it('turns a sample transcript into a script that ends with end_call, or a hang-up cue', async () => {
-    const call = JSON.parse(readFileSync(new URL('../../../shared/transcripts/public-01.json', import.meta.url), 'utf8')) as {
+    const call = sampleFile('public-01.json') as {
       turns: Array<{ role: 'assistant' | 'user'; text: string }>;
     };
     const script = scriptFromTranscript(call);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configWith } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
@@ -7,10 +6,11 @@ import { createLogger } from '../../src/log.js';
 import { createExtractor } from '../../src/leads/extractLead.js';
 import type { Conversation, Lead } from '../../src/leads/lead.js';
 import { extractOffline } from '../../src/leads/offlineExtractor.js';
+import { sampleFile } from '../support/sharedTranscripts.js';
 
 const KEY = 'sk-test-combined';
 const logger = createLogger('silent');
-const call = JSON.parse(readFileSync(new URL('../../../shared/transcripts/public-01.json', import.meta.url), 'utf8')) as Conversation;
+const call = sampleFile('public-01.json') as Conversation;
 
 let fake: FakeOpenAI;
 

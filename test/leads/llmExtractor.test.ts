@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configWith } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
@@ -11,10 +10,11 @@ import {
   parseConversationFromModelInput,
 } from '../../src/leads/llmExtractor.js';
 import { createOpenAIClient } from '../../src/leads/openaiClient.js';
+import { sampleFile } from '../support/sharedTranscripts.js';
 
 const KEY = 'sk-test-llm';
 const logger = createLogger('silent');
-const call = JSON.parse(readFileSync(new URL('../../../shared/transcripts/public-01.json', import.meta.url), 'utf8')) as Conversation;
+const call = sampleFile('public-01.json') as Conversation;
 
 let fake: FakeOpenAI;
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConversationSchema, LeadSchema, LEAD_FIELDS } from '../../src/leads/lead.js';
 import { extractOffline } from '../../src/leads/offlineExtractor.js';
+import { SHARED_TRANSCRIPTS_DIR } from '../support/sharedTranscripts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SampleSchema = ConversationSchema.extend({
@@ -27,7 +28,7 @@ function loadSamples(dir: string, prefix = ''): { file: string; sample: z.infer<
 // The clock the samples were written against: "next year" bounds the model year.
 const NOW = new Date('2026-06-01T12:00:00Z');
 
-const publicSamples = loadSamples(join(here, '../../../shared/transcripts'), 'public-');
+const publicSamples = loadSamples(SHARED_TRANSCRIPTS_DIR, 'public-');
 const ownSamples = loadSamples(join(here, 'fixtures'));
 
 describe('extractOffline on the shared public samples', () => {

@@ -1,18 +1,18 @@
 // Crash safety: the real server in a child process is SIGKILLed at each step of a lead's life (mid-call, with the
 // lead in the outbox before NPA took it, with the NPA request in flight) and restarted on the same database. Every
 // lead ends up accepted by the (fake) NPA API exactly once under its own Idempotency-Key, with one succeeded row.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import { chatResponderFromExtractor, scriptFromTranscript, startFakeOpenAI, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
 import type { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
-import { ConversationSchema, type Conversation } from '../../src/leads/lead.js';
+import type { Conversation } from '../../src/leads/lead.js';
 import { extractOffline } from '../../src/leads/offlineExtractor.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { eventually, ServerProcess } from './serverProcess.js';
+import { sampleConversation } from '../support/sharedTranscripts.js';
 
 const sample = (name: string): Conversation =>
-  ConversationSchema.parse(JSON.parse(readFileSync(new URL(`../../../shared/transcripts/${name}`, import.meta.url), 'utf8')));
+  sampleConversation(name);
 
 let database: TestDatabase;
 let openai: FakeOpenAI;

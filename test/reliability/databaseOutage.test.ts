@@ -2,18 +2,17 @@
 // transcripts go to the fsynced spool under DATA_DIR; once the database is back the spool is replayed into the
 // outbox and each lead reaches NPA once. The shared PostgreSQL server itself is never stopped.
 import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import { scriptFromTranscript } from '../../src/fakes/fakeOpenAI.js';
-import { ConversationSchema } from '../../src/leads/lead.js';
 import { LeadSpool } from '../../src/outbox/leadSpool.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { eventually } from './serverProcess.js';
 import { TcpProxy } from './tcpProxy.js';
+import { sampleConversation } from '../support/sharedTranscripts.js';
 
 const sample = (name: string) =>
-  ConversationSchema.parse(JSON.parse(readFileSync(new URL(`../../../shared/transcripts/${name}`, import.meta.url), 'utf8')));
+  sampleConversation(name);
 
 let database: TestDatabase;
 let proxy: TcpProxy;

@@ -1,18 +1,18 @@
 // Graceful shutdown of the real server (child process): SIGTERM answers new calls busy, lets the live call finish
 // and save its lead, then exits 0; a second SIGTERM exits at once, and the lead of the call it cut short is
 // recovered from its stored transcript by the next start.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import { chatResponderFromExtractor, scriptFromTranscript, startFakeOpenAI, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
 import type { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
-import { ConversationSchema, type Conversation } from '../../src/leads/lead.js';
+import type { Conversation } from '../../src/leads/lead.js';
 import { extractOffline } from '../../src/leads/offlineExtractor.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { eventually, ServerProcess } from './serverProcess.js';
+import { sampleConversation } from '../support/sharedTranscripts.js';
 
 const sample = (name: string): Conversation =>
-  ConversationSchema.parse(JSON.parse(readFileSync(new URL(`../../../shared/transcripts/${name}`, import.meta.url), 'utf8')));
+  sampleConversation(name);
 
 let database: TestDatabase;
 let openai: FakeOpenAI;
