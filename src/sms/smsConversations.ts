@@ -64,10 +64,10 @@ export class SmsConversations {
       () => actor.getSnapshot(),
     );
     const reply = renderSmsPrompt(settled.context.prompt, settled.context);
-    actor.send({ type: 'SAID', text: reply });
+    // A finished machine takes no more events; its last reply is added to the transcript below.
+    if (actor.getSnapshot().status === 'active') actor.send({ type: 'SAID', text: reply });
 
     const snapshot = actor.getSnapshot();
-    // A finished machine takes no more events: its last reply is added to the transcript here.
     const transcript: Turn[] =
       snapshot.status === 'done' ? [...snapshot.context.turns, { role: 'assistant', text: reply }] : snapshot.context.turns;
     const state = {
