@@ -34,7 +34,13 @@ export function createModelConnector(options: { url: string; model: string; apiK
           reject(new ModelConnectionError('model connection aborted'));
           return;
         }
-        const ws = new WebSocket(target, { headers, perMessageDeflate: false, maxPayload: 4 * 1024 * 1024 });
+        // Every event is parsed and checked by parseRealtimeEvent; ws's own UTF-8 pass over each frame is redundant work.
+        const ws = new WebSocket(target, {
+          headers,
+          perMessageDeflate: false,
+          maxPayload: 4 * 1024 * 1024,
+          skipUTF8Validation: true,
+        });
         let opened = false;
         let closedByUs = false;
         const onAbort = () => {
