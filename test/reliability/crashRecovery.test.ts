@@ -2,13 +2,12 @@
 // lead in the outbox before NPA took it, with the NPA request in flight) and restarted on the same database. Every
 // lead ends up accepted by the (fake) NPA API exactly once under its own Idempotency-Key, with one succeeded row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { chatResponderFromExtractor, scriptFromTranscript, startFakeOpenAI, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
+import type { FakeNpa } from '../../src/fakes/fakeNpa.js';
+import { scriptFromTranscript, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
 import type { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
 import type { Conversation } from '../../src/leads/lead.js';
-import { extractOffline } from '../../src/leads/offlineExtractor.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-import { eventually, ServerProcess } from './serverProcess.js';
+import type { TestDatabase } from '../support/testDatabase.js';
+import { eventually, ServerProcess, startProcessFakes, type ProcessFakes } from './serverProcess.js';
 import { sampleConversation } from '../support/sharedTranscripts.js';
 
 const sample = (name: string): Conversation =>
@@ -18,42 +17,24 @@ let database: TestDatabase;
 let openai: FakeOpenAI;
 let npa: FakeNpa;
 let env: Record<string, string>;
+let fakes: ProcessFakes | undefined;
 let server: ServerProcess | undefined;
 const callers: FakeTwilioCaller[] = [];
 
 beforeAll(async () => {
-  [database, openai, npa] = await Promise.all([
-    createTestDatabase(),
-    startFakeOpenAI({ apiKey: 'sk-test', chatResponder: chatResponderFromExtractor(extractOffline) }),
-    startFakeNpa({ username: 'psb', password: 'pw' }),
-  ]);
-  env = {
-    DATABASE_URL: database.url ?? '',
-    DATA_DIR: database.dataDir,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: openai.httpUrl,
-    OPENAI_REALTIME_URL: openai.realtimeUrl,
-    NPA_API_URL: npa.url,
-    NPA_API_USERNAME: 'psb',
-    NPA_API_PASSWORD: 'pw',
-    // One HTTP attempt per pass, so the outbox (not the client) does the retrying; a lease of about 6.5 s.
-    NPA_MAX_ATTEMPTS: '1',
-    NPA_TIMEOUT_MS: '1500',
-    TRANSCRIPT_WAIT_MS: '300',
+  fakes = await startProcessFakes({
+    // A lease of about 6.5 s: one HTTP attempt per pass, so the outbox (not the client) does the retrying.
     EXTRACTION_TIMEOUT_MS: '3000',
     SUBMISSION_TIMEOUT_MS: '5000',
-    OUTBOX_POLL_MS: '200',
     OUTBOX_RETRY_BASE_MS: '200',
-    RECOVERY_GRACE_MS: '1000',
-    RECOVERY_SWEEP_MS: '300',
-    HEARTBEAT_MS: '300',
-  };
+  });
+  ({ database, openai, npa, env } = fakes);
 }, 60_000);
 
 afterAll(async () => {
   for (const caller of callers) caller.terminate();
   await server?.kill();
-  await Promise.all([database?.close(), openai?.close(), npa?.close()]);
+  await fakes?.close();
 });
 
 async function restart(): Promise<void> {

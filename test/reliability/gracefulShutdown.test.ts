@@ -2,13 +2,12 @@
 // and save its lead, then exits 0; a second SIGTERM exits at once, and the lead of the call it cut short is
 // recovered from its stored transcript by the next start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { chatResponderFromExtractor, scriptFromTranscript, startFakeOpenAI, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
+import type { FakeNpa } from '../../src/fakes/fakeNpa.js';
+import { scriptFromTranscript, type FakeOpenAI, type ScriptStep } from '../../src/fakes/fakeOpenAI.js';
 import type { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
 import type { Conversation } from '../../src/leads/lead.js';
-import { extractOffline } from '../../src/leads/offlineExtractor.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-import { eventually, ServerProcess } from './serverProcess.js';
+import type { TestDatabase } from '../support/testDatabase.js';
+import { eventually, ServerProcess, startProcessFakes, type ProcessFakes } from './serverProcess.js';
 import { sampleConversation } from '../support/sharedTranscripts.js';
 
 const sample = (name: string): Conversation =>
@@ -18,39 +17,19 @@ let database: TestDatabase;
 let openai: FakeOpenAI;
 let npa: FakeNpa;
 let env: Record<string, string>;
+let fakes: ProcessFakes | undefined;
 const servers: ServerProcess[] = [];
 const callers: FakeTwilioCaller[] = [];
 
 beforeAll(async () => {
-  [database, openai, npa] = await Promise.all([
-    createTestDatabase(),
-    startFakeOpenAI({ apiKey: 'sk-test', chatResponder: chatResponderFromExtractor(extractOffline) }),
-    startFakeNpa({ username: 'psb', password: 'pw' }),
-  ]);
-  env = {
-    DATABASE_URL: database.url ?? '',
-    DATA_DIR: database.dataDir,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: openai.httpUrl,
-    OPENAI_REALTIME_URL: openai.realtimeUrl,
-    NPA_API_URL: npa.url,
-    NPA_API_USERNAME: 'psb',
-    NPA_API_PASSWORD: 'pw',
-    NPA_MAX_ATTEMPTS: '1',
-    NPA_TIMEOUT_MS: '1500',
-    TRANSCRIPT_WAIT_MS: '300',
-    DRAIN_TIMEOUT_MS: '20000',
-    OUTBOX_POLL_MS: '200',
-    RECOVERY_GRACE_MS: '1000',
-    RECOVERY_SWEEP_MS: '300',
-    HEARTBEAT_MS: '300',
-  };
+  fakes = await startProcessFakes({ DRAIN_TIMEOUT_MS: '20000' });
+  ({ database, openai, npa, env } = fakes);
 }, 60_000);
 
 afterAll(async () => {
   for (const caller of callers) caller.terminate();
   for (const server of servers) if (server.child.exitCode === null && server.child.signalCode === null) await server.kill();
-  await Promise.all([database?.close(), openai?.close(), npa?.close()]);
+  await fakes?.close();
 });
 
 async function start(): Promise<ServerProcess> {

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
+import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
+import { extractOffline } from '../../src/leads/offlineExtractor.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { STREAM_PATH, WEBHOOK_PATH } from '../../src/twilio/signature.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,4 +106,52 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The fakes and database a child-process server runs against, and the environment that points it at them. */
+export interface ProcessFakes {
+  database: TestDatabase;
+  openai: FakeOpenAI;
+  npa: FakeNpa;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a test database, a fake OpenAI (its "LLM" reads with the offline extractor) and a fake NPA, and returns the
+ * environment for `ServerProcess.start`: one NPA attempt per pass (the outbox retries), short waits, a fast sweep.
+ */
+export async function startProcessFakes(extraEnv: Record<string, string> = {}): Promise<ProcessFakes> {
+  const [database, openai, npa] = await Promise.all([
+    createTestDatabase(),
+    startFakeOpenAI({ apiKey: 'sk-test', chatResponder: chatResponderFromExtractor(extractOffline) }),
+    startFakeNpa({ username: 'psb', password: 'pw' }),
+  ]);
+  const env: Record<string, string> = {
+    DATABASE_URL: database.url ?? '',
+    DATA_DIR: database.dataDir,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: openai.httpUrl,
+    OPENAI_REALTIME_URL: openai.realtimeUrl,
+    NPA_API_URL: npa.url,
+    NPA_API_USERNAME: 'psb',
+    NPA_API_PASSWORD: 'pw',
+    NPA_MAX_ATTEMPTS: '1',
+    NPA_TIMEOUT_MS: '1500',
+    TRANSCRIPT_WAIT_MS: '300',
+    OUTBOX_POLL_MS: '200',
+    RECOVERY_GRACE_MS: '1000',
+    RECOVERY_SWEEP_MS: '300',
+    HEARTBEAT_MS: '300',
+    ...extraEnv,
+  };
+  return {
+    database,
+    openai,
+    npa,
+    env,
+    close: async () => {
+      await Promise.all([database.close(), openai.close(), npa.close()]);
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Conversation, ExtractionResult } from '../../leads/lead.js';
+import { emptyLead, type Conversation, type ExtractionResult } from '../../leads/lead.js';
 import { parseConversationFromModelInput } from '../../leads/llmExtractor.js';
 
 /** How the fake answers `POST /v1/chat/completions`. */
@@ -28,14 +28,7 @@ export interface RecordedChatRequest {
 }
 
 /** The default responder: a lead with nothing in it. */
-export const emptyLeadResponder: ChatResponder = () => ({
-  full_name: null,
-  zip_code: null,
-  phone: null,
-  vehicle_year: null,
-  vehicle_make: null,
-  vehicle_model: null,
-});
+export const emptyLeadResponder: ChatResponder = () => emptyLead();
 
 /**
  * The conversation the extractor sent, read back from the request's user message, so a responder (the demo's)
