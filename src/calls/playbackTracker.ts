@@ -68,19 +68,7 @@ export class PlaybackTracker {
    */
   onAudioSent(itemId: string, byteLength: number): { mark?: string } {
     if (byteLength <= 0 || this.interrupted.has(itemId)) return {};
-    let item = this.current;
-    if (item === null || item.id !== itemId) {
-      // A new item. If Twilio has nothing queued, it starts playing now; otherwise once what is queued has played.
-      item = {
-        id: itemId,
-        sentBytes: 0,
-        lastMarkBytes: 0,
-        done: false,
-        played: false,
-        anchor: this.pending.length === 0 ? { bytes: 0, at: this.now() } : null,
-      };
-      this.current = item;
-    }
+    const item = this.itemFor(itemId);
     const first = item.sentBytes === 0;
     item.sentBytes += byteLength;
     item.played = false;
@@ -97,19 +85,8 @@ export class PlaybackTracker {
    */
   onAudioDone(itemId: string): string | null {
     if (this.interrupted.has(itemId)) return null;
-    let item = this.current;
-    if (item === null || item.id !== itemId) {
-      // An item with no audio sent (or one that never reached us): its end is when what is queued now has played.
-      item = {
-        id: itemId,
-        sentBytes: 0,
-        lastMarkBytes: 0,
-        done: false,
-        played: false,
-        anchor: this.pending.length === 0 ? { bytes: 0, at: this.now() } : null,
-      };
-      this.current = item;
-    }
+    // An item with no audio sent (or one that never reached us) ends when what is queued now has played.
+    const item = this.itemFor(itemId);
     item.done = true;
     return this.addMark(item, true);
   }
@@ -174,6 +151,25 @@ export class PlaybackTracker {
     this.current = null;
     this.pending = [];
     return truncation;
+  }
+
+  /**
+   * The tracked item `itemId`, starting it when it is new. If Twilio has nothing queued, a new item starts playing
+   * now; otherwise once what is queued has played.
+   */
+  private itemFor(itemId: string): CurrentItem {
+    const current = this.current;
+    if (current !== null && current.id === itemId) return current;
+    const item: CurrentItem = {
+      id: itemId,
+      sentBytes: 0,
+      lastMarkBytes: 0,
+      done: false,
+      played: false,
+      anchor: this.pending.length === 0 ? { bytes: 0, at: this.now() } : null,
+    };
+    this.current = item;
+    return item;
   }
 
   private addMark(item: CurrentItem, final: boolean): string {
