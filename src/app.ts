@@ -20,7 +20,7 @@ import { buildSessionUpdate } from './realtime/sessionConfig.js';
 import { LeadOutbox } from './outbox/leadOutbox.js';
 import { LeadSpool } from './outbox/leadSpool.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
-import { sweepAbandonedCalls } from './outbox/recoverySweep.js';
+import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
 import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
 
 /** Parts a test or the demo may replace; everything else is built from the config. */
@@ -149,7 +149,9 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
-      if (replayed + recovered > 0) worker.kick();
+      const texts = await sweepAbandonedSmsConversations({ db, store, outbox, logger }, { idleMs: config.SMS_ABANDON_MS });
+      if (texts > 0) metrics.count('leads_sms_abandoned_total', texts);
+      if (replayed + recovered + texts > 0) worker.kick();
     } catch (error) {
       logger.warn({ err: reasonOf(error) }, 'reliability upkeep failed; will try again');
     }

@@ -65,6 +65,8 @@ export const ConfigSchema = z.object({
   RECOVERY_SWEEP_MS: ms(15_000),
   /** How often a live call touches its session row, so other instances' sweeps leave it alone. */
   HEARTBEAT_MS: ms(20_000),
+  /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
+  SMS_ABANDON_MS: ms(24 * 60 * 60_000),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -85,3 +85,56 @@ function leadOf(state: z.infer<typeof StoredCallState>): ExtractionResult {
   }
   return extractOffline({ callerPhone: state.callerPhone ?? null, turns: state.transcript ?? [] });
 }
+
+export const SMS_ABANDONED_REASON = 'incomplete: the texter stopped replying';
+const SMS_SETTLED_PHASES = ['done', 'abandoned'];
+
+const StoredSmsState = z.object({
+  phone: z.string().optional(),
+  leadId: z.string().optional(),
+  transcript: z.array(TurnSchema).optional().catch([]),
+});
+
+/**
+ * Turns SMS conversations nobody has answered for `idleMs` into leads, so what a texter gave is never lost: the
+ * transcript is read by the offline extractor; a complete lead is sent, an incomplete one is saved as failed with
+ * the reason. The session is marked abandoned, so the texter's next message starts a new conversation.
+ */
+export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number }): Promise<number> {
+  let recovered = 0;
+  await deps.db.em().transactional(async (em) => {
+    const rows = await em.execute<{ id: string; session_key: string; state: Record<string, unknown> }[]>(
+      `select id, session_key, state from conversation_sessions
+       where channel = 'sms' and coalesce(state->>'phase', '') not in (?, ?)
+         and updated_at < now() - (? * interval '1 millisecond')
+       order by updated_at limit ? for update skip locked`,
+      [...SMS_SETTLED_PHASES, options.idleMs, SWEEP_BATCH],
+    );
+    for (const row of rows) {
+      const stored = StoredSmsState.safeParse(row.state);
+      const state = stored.success ? stored.data : { transcript: [] };
+      const leadId = state.leadId !== undefined && isUuid(state.leadId) ? state.leadId : randomUUID();
+      const extraction = extractOffline({ callerPhone: state.phone ?? row.session_key, turns: state.transcript ?? [] });
+      const problems = extraction.complete ? undefined : describeProblems(extraction);
+      await deps.outbox.accept(
+        {
+          id: leadId,
+          lead: extraction.lead,
+          channel: 'sms',
+          sessionId: row.id,
+          externalId: `sms:${leadId}`,
+          ...(problems === undefined ? {} : { refusal: `${SMS_ABANDONED_REASON}; ${problems}` }),
+        },
+        em,
+      );
+      await deps.store.updateSessionState(
+        row.id,
+        { phase: 'abandoned', machine: null, abandonedAt: new Date().toISOString() },
+        em,
+      );
+      deps.logger.info({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned sms conversation saved as a lead');
+      recovered++;
+    }
+  });
+  return recovered;
+}

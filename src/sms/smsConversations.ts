@@ -15,7 +15,8 @@ export const MAX_SMS_CHARS = 1_600;
 export const SMS_SUBMIT_WAIT_MS = 20_000;
 
 interface StoredSmsState {
-  machine?: Snapshot<unknown>;
+  /** Null once the recovery sweep saved an abandoned conversation as a lead. */
+  machine?: Snapshot<unknown> | null;
 }
 
 /**
@@ -52,7 +53,7 @@ export class SmsConversations {
     });
     // A finished conversation is not resumed: the next text starts a new lead.
     const resumable =
-      stored.machine !== undefined && (stored.machine as { status?: string }).status === 'active';
+      stored.machine !== undefined && stored.machine !== null && (stored.machine as { status?: string }).status === 'active';
     const actor = resumable
       ? createActor(machine, { snapshot: stored.machine as never, input: { phone, leadId: randomUUID() } })
       : createActor(machine, { input: { phone, leadId: randomUUID() } });

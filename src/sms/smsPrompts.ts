@@ -8,7 +8,8 @@ import type { Lead, LeadField } from '../leads/lead.js';
 const QUESTIONS: Record<LeadField, string> = {
   full_name: 'May I have your full name, please?',
   zip_code: "What's the ZIP code where the vehicle is located?",
-  phone: "What's the best phone number to reach you? You can reply 'this number' to use the one you're texting from.",
+  // Worded so the question itself never reads as an answer ("this number" would).
+  phone: "What's the best phone number to reach you? Reply 'same number' if it's the one you're texting from.",
   vehicle_year: "What's the year, make and model of the vehicle you'd like to sell?",
   vehicle_make: "What's the make of the vehicle?",
   vehicle_model: "And what's the model?",
