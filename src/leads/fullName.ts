@@ -45,6 +45,9 @@ export function stripNameFillers(text: string): string {
   return s.replace(TRAILERS, '').replace(/[.,;:!?]+$/, '').trim();
 }
 
+/** Generational suffixes: not part of the first and last name the lead keeps ("William Harris Jr." -> "William Harris"). */
+const SUFFIX = /^(?:jr|junior|sr|senior|ii|iii|iv)\.?$/i;
+
 /** A full name cased per part ("mary-kate o'neil" -> "Mary-Kate O'Neil"), or null when empty. */
 export function normalizeFullName(raw: string | null | undefined): string | null {
   if (raw === null || raw === undefined) return null;
@@ -52,6 +55,7 @@ export function normalizeFullName(raw: string | null | undefined): string | null
     .replace(/[^\p{L}\p{M}'’.\-\s]/gu, ' ')
     .split(/\s+/)
     .filter((w) => /\p{L}/u.test(w));
+  while (words.length > 2 && SUFFIX.test(words.at(-1) ?? '')) words.pop();
   if (words.length === 0) return null;
   return words.map((w, i) => caseWord(w, i === 0)).join(' ');
 }

@@ -50,6 +50,9 @@ function joinFamilies(words: readonly string[]): string[] {
   return out;
 }
 
+/** A make's name for its whole watercraft line, said before the model. */
+const LINE_NAMES = new Set(['WaveRunner', 'Jet Ski']);
+
 /** Spells a model the manufacturer's way ("goldwing" -> "Gold Wing", "rzr xp 1000" -> "RZR XP 1000", "mt 07" -> "MT-07"). */
 export function formatModel(words: readonly string[]): FormattedModel {
   const out: string[] = [];
@@ -72,5 +75,7 @@ export function formatModel(words: readonly string[]): FormattedModel {
       i += 1;
     }
   }
+  // "WaveRunner FX Cruiser SVHO", "Jet Ski Ultra 310": the product line names no model; what follows does.
+  if (out.length > 1 && LINE_NAMES.has(out[0] ?? '')) out.shift();
   return { text: joinFamilies(out).join(' ').trim(), impliedMake: ambiguous && impliedMake === null ? null : impliedMake };
 }

@@ -41,7 +41,7 @@ const MODELS: readonly ModelEntry[] = [
     'Brutus', 'Voyageur', 'Khaos', 'IQ', 'Xpress'),
   ...m('Can-Am', 'Commander', 'Outlander', 'Maverick', 'Defender', 'Spyder', 'Ryker', 'DS 450', 'DS 650',
     'Traxter'),
-  ...m('Sea-Doo', 'Spark', 'GTX', 'RXP', 'RXT', 'GTI', 'Fish Pro', 'Wake Pro', 'GTR', 'GTS', 'Speedster'),
+  ...m('Sea-Doo', ['Spark Trixx', 'spark tricks', 'spark trix'], 'Spark', 'GTX', 'RXP', 'RXT', 'GTI', 'Fish Pro', 'Wake Pro', 'GTR', 'GTS', 'Speedster'),
   ...m('Ski-Doo', 'Summit', 'MXZ', 'Backcountry', 'Freeride', 'Expedition', 'Skandic', 'Tundra', 'Grand Touring',
     'Mach Z'),
   ...m('Arctic Cat', 'ZR', 'M 8000', 'M 6000', 'M8000', 'Catalyst', 'Riot', 'Wildcat', 'Prowler', 'Alterra',

@@ -10,6 +10,8 @@ interface LeadState {
   name: string[];
   /** Name words the caller spelled out; a later recognizer spelling of the same word does not replace them. */
   locked: Set<string>;
+  /** Everything the caller said when asked for the name, to check the agent's spelling of it against. */
+  nameSaid: string;
   zip: string | null;
   phone: string | null;
   /** Phone digits given so far when the caller reads the number over more than one turn. */
@@ -29,6 +31,7 @@ const setVehicle = (state: LeadState, parts: VehicleParts): void => {
  */
 function applyReadBack(state: LeadState, readBack: ReadBack, strong: boolean): void {
   if (readBack.name !== undefined && state.name.length === 0) state.name = readBack.name.split(/\s+/);
+  else if (readBack.name !== undefined && agentWritesSameName(state, readBack.name)) state.name = readBack.name.split(/\s+/);
   if (readBack.zip !== undefined && (strong || state.zip === null)) state.zip = readBack.zip;
   if (readBack.phone !== undefined && (strong || state.phone === null)) state.phone = readBack.phone;
   const v = readBack.vehicle;
@@ -39,6 +42,21 @@ function applyReadBack(state: LeadState, readBack: ReadBack, strong: boolean): v
       model: strong || state.vehicle.model === null ? v.model : null,
     });
   }
+}
+
+const letters = (s: string): string => s.toLowerCase().replace(/[^\p{L}]/gu, '');
+
+/**
+ * The agent's thank-you name is the caller's own words written out: the same letters as the name so far, or
+ * those letters and more that the caller did say ("mike o connell" read as "Mike"; the agent: "Mike O'Connell";
+ * "mary beth" -> "Mary-Beth"). The agent's hyphens and apostrophes are then the better spelling.
+ */
+function agentWritesSameName(state: LeadState, agentName: string): boolean {
+  const agent = letters(agentName);
+  const current = letters(state.name.join(''));
+  if (agent === '' || agentName === state.name.join(' ') || !agent.startsWith(current)) return false;
+  if (agentName.split(/\s+/).length < 2) return false;
+  return letters(state.nameSaid).includes(agent);
 }
 
 function applyPhone(state: LeadState, text: string): void {
@@ -79,6 +97,7 @@ function applyPhone(state: LeadState, text: string): void {
 function applyAnswer(state: LeadState, text: string, ask: Ask, now: Date): void {
   switch (ask.kind) {
     case 'name':
+      state.nameSaid += ` ${text}`;
       state.name = mergeName(state.name, parseNameAnswer(text), ask.part, state.locked);
       return;
     case 'zip': {
@@ -147,6 +166,7 @@ export function extractOffline(conversation: Conversation, now: Date = new Date(
   const state: LeadState = {
     name: [],
     locked: new Set(),
+    nameSaid: '',
     zip: null,
     phone: null,
     partialPhone: '',

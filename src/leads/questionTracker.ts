@@ -49,7 +49,12 @@ export function classifyQuestion(question: string): Ask | null {
     const part = /\blast name\b|\bsurname\b/.test(q) ? 'last' : /\bfirst name\b/.test(q) ? 'first' : 'full';
     return { kind: 'name', part, spell: true };
   }
-  if (/\bzip\b|postal|lower (?:48|forty[- ]eight)|\blocated\b|where (?:is|'s) the (?:vehicle|bike)/.test(q)) return { kind: 'zip' };
+  if (
+    /\bzip\b|postal|lower (?:48|forty[- ]eight)|\blocated\b|where (?:is|'s) the (?:vehicle|bike)|mainland|continental|contiguous/.test(q) ||
+    /\b(?:vehicle|bike|it) (?:is )?(?:somewhere|kept|stored|sitting)\b/.test(q)
+  ) {
+    return { kind: 'zip' };
+  }
   if (/\bphone\b|\bnumber\b|reach you|call you|contact you|\bcell\b/.test(q)) return { kind: 'phone' };
   if (/\blast name\b|\bsurname\b/.test(q)) return { kind: 'name', part: 'last', spell: false };
   if (/\bfirst name\b/.test(q)) return { kind: 'name', part: 'first', spell: false };
@@ -68,9 +73,9 @@ export function classifyQuestion(question: string): Ask | null {
   return null;
 }
 
-/** "Thanks, John Carter." / "Great, Jake Turner." / "Thank you, Luis de la Cruz." */
+/** "Thanks, John Carter." / "Great, Jake Turner." / "Thank you, Luis de la Cruz." (the agent opens with a capital). */
 const THANKS_NAME =
-  /^(?:thanks|thank you|great|got it|perfect|okay|ok|nice to meet you|sorry|my apologies)[,!]?\s+((?:\p{Lu}[\p{L}'’-]*)(?:\s+(?:\p{Lu}[\p{L}'’-]*|de|la|del|van|von|da|di|du|le)){0,3})\s*[.,!]/u;
+  /^(?:[Tt]hanks|[Tt]hank you|[Gg]reat|[Gg]ot it|[Pp]erfect|[Oo]kay|O[Kk]|ok|[Nn]ice to meet you|[Ss]orry|[Mm]y apologies)[,!]?\s+((?:\p{Lu}[\p{L}'’-]*)(?:\s+(?:\p{Lu}[\p{L}'’-]*|de|la|del|van|von|da|di|du|le)){0,3})\s*[.,!]/u;
 
 /** The values an agent sentence states (only exact makes: the agent spells them right). */
 function readValues(sentence: string, now: Date): ReadBack {

@@ -8,6 +8,13 @@ const SEPARATED = /(?<![A-Za-z'])[A-Z]\.?(?:[\s,]+[A-Z]\.?(?![A-Za-z])){2,}/g;
 /** Lower-case letters standing alone: four or more in a row never occur in prose ("s c h m i d t"). */
 const SEPARATED_LOWER = /(?<![A-Za-z'])[a-z](?:[\s,]+[a-z](?![A-Za-z'])){3,}/g;
 
+/**
+ * A letter told by a word: "S as in Sam", "b as in boy", "B like Bravo", "T for Tom". The word only says which letter
+ * it is, so it is dropped and the letter stands alone, in the case the recognizer wrote it. "for"/"like" need a capital
+ * letter: lower-case "a for" is prose.
+ */
+const LETTER_AS_IN = /(?<![A-Za-z'])(?:([A-Za-z])\s+as\s+in|([A-Z])\s+(?:like|for))\s+[A-Za-z]+\b/g;
+
 /** One spelled word, and the text with it taken out. */
 export interface SpelledWords {
   readonly words: string[];
@@ -19,7 +26,7 @@ const capitalizeWord = (letters: string): string => letters.charAt(0).toUpperCas
 /** Finds the spelled words in an answer ("Mark, M-A-R-K" -> ["Mark"]) and returns the answer without them. */
 export function findSpelledWords(text: string): SpelledWords {
   const found: { index: number; word: string }[] = [];
-  let rest = text;
+  let rest = text.replace(LETTER_AS_IN, (_m: string, a?: string, b?: string) => a ?? b ?? '');
   for (const re of [HYPHENATED, SEPARATED, SEPARATED_LOWER]) {
     rest = rest.replace(re, (match: string, offset: number) => {
       const letters = match.replace(/[^A-Za-z]/g, '');
