@@ -29,12 +29,19 @@ const JOINED_FAMILIES = new Set([
   'RMZ', 'DR', 'DRZ', 'SV', 'LTZ', 'LTR', 'XT', 'FZ', 'KLR', 'GSXR', 'GSX-R', 'PW', 'TT', 'XL', 'VTX', 'FXR',
 ]);
 
-/** Joins "CRF", "250", "R" into "CRF250R" where the family is written that way. */
+/** Joins "CRF", "250", "R" into "CRF250R" where the family is written that way; "ZX 6 R" is Kawasaki's "ZX-6R". */
 function joinFamilies(words: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i] ?? '';
     const next = words[i + 1];
+    if (word.toUpperCase() === 'ZX' && next !== undefined && /^\d{1,2}$/.test(next)) {
+      const suffix = words[i + 2];
+      const r = suffix !== undefined && /^r{1,2}$/i.test(suffix) ? suffix.toUpperCase() : '';
+      out.push(`ZX-${next}${r}`);
+      i += r === '' ? 1 : 2;
+      continue;
+    }
     // Only a model that starts with the family: in "Prowler XT 650" XT is a trim, not a family.
     if (i === 0 && JOINED_FAMILIES.has(word.toUpperCase()) && next !== undefined && /^\d{2,4}$/.test(next)) {
       let joined = word.toUpperCase() + next;

@@ -55,3 +55,11 @@ describe('rules added after the blind measurement', () => {
     expect(call('Mark Kovalchick', 'Mark')).toBe('Mark Kovalchick');
   });
 });
+
+describe('rule added from probing beyond the blind set', () => {
+  it("writes Kawasaki's ZX models with the hyphen", () => {
+    expect(formatModel(['Ninja', 'ZX', '6', 'R']).text).toBe('Ninja ZX-6R');
+    expect(formatModel(['ninja', 'zx', '10', 'rr']).text).toBe('Ninja ZX-10RR');
+    expect(formatModel(['Ninja', 'ZX-6R']).text).toBe('Ninja ZX-6R');
+  });
+});
