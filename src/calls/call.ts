@@ -4,6 +4,7 @@ import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTyp
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
 import { extractOffline } from '../leads/offlineExtractor.js';
+import { stateName as dottedStateName } from './stateName.js';
 import type { Turn } from '../leads/lead.js';
 import { CallRelay, type TwilioSink } from './relay.js';
 import type { CallDeps } from './callActors.js';
@@ -152,7 +153,7 @@ export class Call {
 
   /** The machine's state as a dotted string, for logs and the session row. */
   stateName(): string {
-    return flattenState(this.actor.getSnapshot().value);
+    return dottedStateName(this.actor.getSnapshot().value);
   }
 
   endReason(): EndReason | null {
@@ -181,13 +182,4 @@ export class Call {
   currentSessionId(): string | null {
     return this.sessionId;
   }
-}
-
-function flattenState(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object') {
-    const [key, inner] = Object.entries(value)[0] ?? [];
-    return key === undefined ? '' : `${key}.${flattenState(inner)}`;
-  }
-  return '';
 }

@@ -1,6 +1,7 @@
 import type { InspectionEvent } from 'xstate';
 import { ConfigError } from '../config.js';
 import { createLogger } from '../log.js';
+import { stateName } from '../calls/stateName.js';
 import { DEMO_CALLS } from './demoCalls.js';
 import { placeScriptedCall, startVoiceLab } from './voiceLab.js';
 
@@ -53,15 +54,6 @@ async function main(): Promise<void> {
   out('  npx leads succeeded list');
   out('  npx leads failed list');
   out('  npx leads failed show <id>   |   npx leads failed retry <id>');
-}
-
-function stateName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object') {
-    const [key, inner] = Object.entries(value)[0] ?? [];
-    return key === undefined ? '' : `${key}.${stateName(inner)}`;
-  }
-  return '';
 }
 
 main().catch((error: unknown) => {
