@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Database } from '../db/orm.js';
 import { LeadSchema, TurnSchema, type ExtractionResult } from '../leads/lead.js';
 import { isUuid, type LeadStore } from '../leads/leadStore.js';
@@ -41,18 +42,11 @@ export async function sweepAbandonedCalls(
 ): Promise<number> {
   let recovered = 0;
   await deps.db.em().transactional(async (em) => {
-    const rows = await em.execute<{ id: string; session_key: string; state: Record<string, unknown> }[]>(
-      `select id, session_key, state from conversation_sessions
-       where channel = 'voice' and coalesce(state->>'phase', '') not in (?, ?, ?)
-         and updated_at < now() - (? * interval '1 millisecond')
-       order by updated_at limit ? for update skip locked`,
-      [...FINAL_PHASES, options.graceMs, SWEEP_BATCH],
-    );
-    for (const row of rows) {
+    for (const row of await claimIdleSessions(em, 'voice', FINAL_PHASES, options.graceMs)) {
       if (options.isLive(row.session_key)) continue;
       const stored = StoredCallState.safeParse(row.state);
       const state = stored.success ? stored.data : { transcript: [] };
-      const leadId = state.leadId !== undefined && isUuid(state.leadId) ? state.leadId : randomUUID();
+      const leadId = leadIdOf(state.leadId);
       const extraction = leadOf(state);
       const problems = extraction.complete ? undefined : describeProblems(extraction);
       await deps.outbox.accept(
@@ -103,17 +97,10 @@ const StoredSmsState = z.object({
 export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number }): Promise<number> {
   let recovered = 0;
   await deps.db.em().transactional(async (em) => {
-    const rows = await em.execute<{ id: string; session_key: string; state: Record<string, unknown> }[]>(
-      `select id, session_key, state from conversation_sessions
-       where channel = 'sms' and coalesce(state->>'phase', '') not in (?, ?)
-         and updated_at < now() - (? * interval '1 millisecond')
-       order by updated_at limit ? for update skip locked`,
-      [...SMS_SETTLED_PHASES, options.idleMs, SWEEP_BATCH],
-    );
-    for (const row of rows) {
+    for (const row of await claimIdleSessions(em, 'sms', SMS_SETTLED_PHASES, options.idleMs)) {
       const stored = StoredSmsState.safeParse(row.state);
       const state = stored.success ? stored.data : { transcript: [] };
-      const leadId = state.leadId !== undefined && isUuid(state.leadId) ? state.leadId : randomUUID();
+      const leadId = leadIdOf(state.leadId);
       const extraction = extractOffline({ callerPhone: state.phone ?? row.session_key, turns: state.transcript ?? [] });
       const problems = extraction.complete ? undefined : describeProblems(extraction);
       await deps.outbox.accept(
@@ -137,4 +124,34 @@ export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options
     }
   });
   return recovered;
+}
+
+interface IdleSession {
+  id: string;
+  session_key: string;
+  state: Record<string, unknown>;
+}
+
+/**
+ * Locks a batch of `channel` sessions not in a settled phase and not written for `idleMs`; SKIP LOCKED lets several
+ * instances sweep side by side without taking the same session.
+ */
+function claimIdleSessions(
+  em: EntityManager,
+  channel: 'voice' | 'sms',
+  settledPhases: readonly string[],
+  idleMs: number,
+): Promise<IdleSession[]> {
+  return em.execute<IdleSession[]>(
+    `select id, session_key, state from conversation_sessions
+     where channel = ? and coalesce(state->>'phase', '') not in (${settledPhases.map(() => '?').join(', ')})
+       and updated_at < now() - (? * interval '1 millisecond')
+     order by updated_at limit ? for update skip locked`,
+    [channel, ...settledPhases, idleMs, SWEEP_BATCH],
+  );
+}
+
+/** The lead id the session already chose (so a queued lead is not queued twice), or a new one. */
+function leadIdOf(stored: string | undefined): string {
+  return stored !== undefined && isUuid(stored) ? stored : randomUUID();
 }
