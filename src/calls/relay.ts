@@ -264,6 +264,11 @@ export class CallRelay {
     return this.transcript.turns().map(({ role, text }) => ({ role, text }));
   }
 
+  /** Caller items whose transcription has not arrived yet (what the end of a call waits for). */
+  pendingTranscriptions(): number {
+    return this.transcript.pendingCount();
+  }
+
   /** Resolves with the transcript once no caller transcription is pending (or the model is gone). */
   async whenTranscriptSettled(signal: AbortSignal): Promise<Turn[]> {
     if (this.transcript.pendingCount() > 0 && this.model !== null) {

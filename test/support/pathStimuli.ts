@@ -50,10 +50,6 @@ export const SLOW_WRITE_MS = 2_000;
  */
 export const PATH_RELIABILITY: Partial<ReliabilityConfig> = { OUTBOX_POLL_MS: 50, OUTBOX_RETRY_BASE_MS: 500, OUTBOX_MAX_ATTEMPTS: 1 };
 
-/** The goodbye playback timeout the server uses (not configurable: DEFAULT_CALL_TIMEOUTS.goodbyePlaybackMs). */
-export const GOODBYE_PLAYBACK_MS = 8_000;
-/** A late caller transcription lands this long after the caller's words (while the call waits for its transcript). */
-export const EARLY_TRANSCRIPT_MS = 150;
 /** ...or never, as far as the call is concerned. */
 export const NEVER_TRANSCRIPT_MS = 120_000;
 
@@ -168,7 +164,7 @@ export function planForServer(path: CallPath, index: number): Classification {
     pair,
     reason: UNREACHABLE_THROUGH_SERVER[reasonKey] ?? reasonKey,
   });
-  const callerLine = (text: string, extra: Partial<{ transcriptDelayMs: number }> = {}): number => {
+  const callerLine = (text: string, extra: Partial<{ transcriptDelayMs: number; holdTranscript: boolean }> = {}): number => {
     script.push({ caller: text, afterAudioMs: 40, ...extra });
     return script.length - 1;
   };
@@ -273,11 +269,9 @@ export function planForServer(path: CallPath, index: number): Classification {
           plan.stimulus = { kind: 'ignored-hang-up' };
         } else if (label === 'TRANSCRIPT_UPDATED' || label === 'FIELDS_UPDATED') {
           if (!liveConversation || lastStreamingExit === null) return unreachable(pair, 'awaiting-transcript-without-model');
-          // A caller line said before the call left streaming, whose transcription lands while the call waits.
-          // Said right before the exit; when that exit is a timer, the line is said early, so it lands after the timer.
-          const timerExit = /^after:(MAX_CALL|GOODBYE_PLAYBACK_TIMEOUT)$/.exec(lastStreamingExit.label)?.[1];
-          const head = timerExit === 'MAX_CALL' ? (FIRED_MS.MAX_CALL ?? 0) : timerExit ? GOODBYE_PLAYBACK_MS : 0;
-          const at = callerLine(ZIP_LINE, { transcriptDelayMs: head + EARLY_TRANSCRIPT_MS });
+          // A caller line said before the call left streaming, whose transcription the fake holds until the replay
+          // sees the call waiting for its transcript (so it lands there, however long the exit took).
+          const at = callerLine(ZIP_LINE, { holdTranscript: true });
           lastStreamingExit.pendingBefore.push(at);
           plan.stimulus = { kind: 'late-transcript', observe: label === 'FIELDS_UPDATED' ? 'fields' : 'transcript', text: ZIP_LINE };
         } else if (label === 'done:awaitTranscript') {

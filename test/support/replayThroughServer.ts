@@ -172,10 +172,15 @@ export async function replayThroughServer(
 
     const perform = async (step: StepPlan) => {
       for (const index of step.pendingBefore) {
+        const line = plan.script[index];
+        const text = line !== undefined && 'caller' in line ? line.caller : undefined;
         await sayLine(index);
-        // The line is taken once the fake moves on; then give the relay a moment to register the pending item.
+        // The line is taken once the fake moves on; the relay then knows the caller's item (pending or transcribed).
         await until(() => reached.has(index + 1), `script step ${index + 1}`);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await until(
+          () => call.relay.pendingTranscriptions() > 0 || watch.transcript.some((t) => t.role === 'user' && t.text === text),
+          `the relay to register caller line ${index}`,
+        );
       }
       const s = step.stimulus;
       switch (s.kind) {
@@ -222,6 +227,9 @@ export async function replayThroughServer(
           return;
         case 'late-transcript': {
           // The transcription lands while the call waits for it; the machine may move on right after.
+          await until(() => watch.states.at(-1) === step.fromState, `the call in ${step.fromState} (states ${watch.states.join(' > ')})`);
+          if (!connection) throw new Error('no model connection to release the held transcription');
+          if (connection.releaseHeldTranscripts() !== 1) throw new Error('expected one held caller transcription');
           if (s.observe === 'transcript') {
             await until(() => watch.lineStates.has(s.text), 'the late caller line in the transcript');
             if (watch.lineStates.get(s.text) !== step.fromState) {

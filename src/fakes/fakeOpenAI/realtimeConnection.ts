@@ -79,6 +79,8 @@ export class FakeRealtimeConnection {
   private readonly itemAudioMs = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Transcriptions of caller steps with `holdTranscript`, waiting for releaseHeldTranscripts(). */
+  private heldTranscripts: Array<() => void> = [];
 
   constructor(
     readonly id: number,
@@ -120,6 +122,14 @@ export class FakeRealtimeConnection {
   }
 
   /** Close from the server side with a close frame. */
+  /** Emits the held caller transcriptions now; returns how many there were. */
+  releaseHeldTranscripts(): number {
+    const held = this.heldTranscripts;
+    this.heldTranscripts = [];
+    for (const transcribe of held) transcribe();
+    return held.length;
+  }
+
   close(code = 1000, reason = 'fake closed'): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason);
     this.onClose();
@@ -258,6 +268,22 @@ export class FakeRealtimeConnection {
     this.cues.emit('scriptDone');
   }
 
+  /**
+   * Opens a response whose single output is `item`, as the real server does: response.created, the output item,
+   * and the item added to the conversation after the previous one. Returns that previous item's id.
+   */
+  private openResponse(responseId: string, itemId: string, item: ConversationItem): string | null {
+    this.emit({
+      type: 'response.created',
+      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
+    });
+    this.emit({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item });
+    const previous = this.lastItemId;
+    this.lastItemId = itemId;
+    this.emit({ type: 'conversation.item.added', item, previous_item_id: previous });
+    return previous;
+  }
+
   private startAgent(step: AgentStep): AgentAudio {
     const responseId = this.newId('resp');
     const itemId = this.newId('item');
@@ -271,14 +297,7 @@ export class FakeRealtimeConnection {
       status: 'in_progress',
       content: [],
     };
-    this.emit({
-      type: 'response.created',
-      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
-    });
-    this.emit({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item });
-    const previous = this.lastItemId;
-    this.lastItemId = itemId;
-    this.emit({ type: 'conversation.item.added', item, previous_item_id: previous });
+    const previous = this.openResponse(responseId, itemId, item);
     this.emit({
       type: 'response.content_part.added',
       response_id: responseId,
@@ -409,7 +428,9 @@ export class FakeRealtimeConnection {
       }
     };
     const delayMs = 'caller' in step ? step.transcriptDelayMs : undefined;
-    if (delayMs !== undefined && delayMs > 0) {
+    if ('caller' in step && step.holdTranscript === true) {
+      this.heldTranscripts.push(transcribe);
+    } else if (delayMs !== undefined && delayMs > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         transcribe();
@@ -437,14 +458,7 @@ export class FakeRealtimeConnection {
     };
     const done: ConversationItem = { ...item, status: 'completed', arguments: '{}' };
     const ids = { response_id: responseId, item_id: itemId, output_index: 0 };
-    this.emit({
-      type: 'response.created',
-      response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] },
-    });
-    this.emit({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item });
-    const previous = this.lastItemId;
-    this.lastItemId = itemId;
-    this.emit({ type: 'conversation.item.added', item, previous_item_id: previous });
+    const previous = this.openResponse(responseId, itemId, item);
     this.emit({ type: 'response.function_call_arguments.delta', ...ids, call_id: callId, delta: '{}' });
     this.emit({ type: 'response.function_call_arguments.done', ...ids, call_id: callId, name: 'end_call', arguments: '{}' });
     this.emit({ type: 'response.output_item.done', response_id: responseId, output_index: 0, item: done });

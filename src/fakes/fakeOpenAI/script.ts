@@ -16,6 +16,8 @@ export interface CallerStep {
   afterAudioMs?: number;
   /** Emit the transcription this much later, in the background, so it arrives after later events. */
   transcriptDelayMs?: number;
+  /** Hold the transcription until `releaseHeldTranscripts()` is called (a test decides when it lands). */
+  holdTranscript?: boolean;
 }
 
 /** A caller turn whose transcription fails (`conversation.item.input_audio_transcription.failed`). */
