@@ -3,7 +3,7 @@ import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTypes.js';
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
-import { extractOffline } from '../leads/offlineExtractor.js';
+import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { stateName as dottedStateName } from './stateName.js';
 import type { Turn } from '../leads/lead.js';
 import { CallRelay, type TwilioSink } from './relay.js';

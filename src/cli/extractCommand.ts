@@ -17,10 +17,10 @@ export async function extractCommand(ctx: CliContext, args: string[]): Promise<E
     if (values.offline || ctx.config.OPENAI_API_KEY === undefined) {
       if (!values.offline) ctx.io.err('leads: OPENAI_API_KEY is not set; using the offline extractor');
       // Loaded on demand: only this command needs the extractors (and the OpenAI SDK).
-      const { extractOffline } = await import('../leads/offlineExtractor.js');
+      const { extractOffline } = await import('../extraction/offline/extractOffline.js');
       result = extractOffline(conversation);
     } else {
-      const { createExtractor } = await import('../leads/extractLead.js');
+      const { createExtractor } = await import('../extraction/extractor.js');
       const combined = await createExtractor(ctx.config, { logger: ctx.logger }).extract(conversation);
       if (combined.llmError !== undefined) {
         ctx.io.err(`leads: LLM extraction failed (${combined.llmError}); using the offline extractor`);

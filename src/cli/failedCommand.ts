@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { createNpaClient, npaOptionsFrom } from '../leads/npaClient.js';
-import { retryAllFailedLeads, retryFailedLead, type RetryOutcome } from '../leads/retryFailedLeads.js';
-import { leadProblems } from '../leads/submitLead.js';
-import { isUuid, type FailedLeadRecord } from '../leads/leadStore.js';
+import { createNpaClient, npaOptionsFrom } from '../npa/npaClient.js';
+import { retryAllFailedLeads, retryFailedLead, type RetryOutcome } from '../outbox/retryFailedLeads.js';
+import { leadProblems } from '../outbox/submitLead.js';
+import { isUuid, type FailedLeadRecord } from '../db/leadStore.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';

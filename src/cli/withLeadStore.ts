@@ -1,5 +1,5 @@
 import { initORM, type Database } from '../db/orm.js';
-import { LeadStore } from '../leads/leadStore.js';
+import { LeadStore } from '../db/leadStore.js';
 import type { CliContext } from './io.js';
 
 /** Opens the database (migrating it, so a fresh embedded one has its tables), runs `fn`, always closes. */

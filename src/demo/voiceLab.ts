@@ -6,7 +6,7 @@ import type { Call } from '../calls/call.js';
 import { startFakeNpa, type FakeNpa } from '../fakes/fakeNpa.js';
 import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions, type Script } from '../fakes/fakeOpenAI.js';
 import { FakeTwilioCaller } from '../fakes/fakeTwilioCaller.js';
-import { extractOffline } from '../leads/offlineExtractor.js';
+import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
 
 export const LAB_NPA_USERNAME = 'lab';

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
-import { attachCallRecording } from '../leads/recordings.js';
+import { attachCallRecording } from '../db/callRecordings.js';
 import { logSafeReason } from '../security/logSafeReason.js';
 import { RECORDING_PATH } from '../twilio/signature.js';
 import { recordingThanksTwiml } from '../twilio/twiml.js';

@@ -1,9 +1,9 @@
-import { compactKey } from './editDistance.js';
+import { compactKey } from './lexicon/editDistance.js';
 import { normalizeFullName } from './fullName.js';
 import { LEAD_FIELDS, type ExtractionResult, type Lead, type LeadField, type RawLead } from './lead.js';
-import { canonicalMake, makeForKey } from './makes.js';
-import { formatModel } from './modelName.js';
-import { digitsIn, spokenNumbersToDigits } from './numberWords.js';
+import { canonicalMake, makeForKey } from './lexicon/makes.js';
+import { formatModel } from './lexicon/modelName.js';
+import { digitsIn, spokenNumbersToDigits } from './lexicon/numberWords.js';
 
 export { normalizeFullName } from './fullName.js';
 

@@ -5,8 +5,8 @@ import type { Logger } from '../log.js';
 import type { Database } from '../db/orm.js';
 import type { Channel } from '../db/entities/index.js';
 import type { Lead } from '../leads/lead.js';
-import type { LeadStore } from '../leads/leadStore.js';
-import { NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../leads/npaClient.js';
+import type { LeadStore } from '../db/leadStore.js';
+import { NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
 
 /** Worker passes a lead gets before it becomes a failed lead (each pass is one NpaClient.submit with its own retries). */
 export const OUTBOX_MAX_ATTEMPTS = 6;

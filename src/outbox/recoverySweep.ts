@@ -4,9 +4,9 @@ import type { Logger } from '../log.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Database } from '../db/orm.js';
 import { LeadSchema, TurnSchema, type ExtractionResult } from '../leads/lead.js';
-import { isUuid, type LeadStore } from '../leads/leadStore.js';
+import { isUuid, type LeadStore } from '../db/leadStore.js';
 import { describeProblems } from '../leads/normalize.js';
-import { extractOffline } from '../leads/offlineExtractor.js';
+import { extractOffline } from '../extraction/offline/extractOffline.js';
 import type { LeadOutbox } from './leadOutbox.js';
 
 export const RECOVERY_REASON = 'recovered after a server restart';

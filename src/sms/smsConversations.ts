@@ -3,10 +3,10 @@ import { createActor, fromPromise, waitFor, type Snapshot } from 'xstate';
 import { smsMachine, type SmsReading, type SmsSubmitInput, type SmsSubmitOutput } from '../../machines/smsMachine.js';
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
-import { isAffirmation } from '../leads/callerAnswers.js';
+import { isAffirmation } from '../extraction/offline/callerAnswers.js';
 import type { Turn } from '../leads/lead.js';
-import { extractOffline } from '../leads/offlineExtractor.js';
-import { submitLead, type LeadPipelineDeps } from '../leads/submitLead.js';
+import { extractOffline } from '../extraction/offline/extractOffline.js';
+import { submitLead, type LeadPipelineDeps } from '../outbox/submitLead.js';
 import { renderSmsPrompt } from './smsPrompts.js';
 
 /** Longest SMS body we read (Twilio concatenates long messages; 1,600 characters is its own limit). */

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { startFakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
-import { createNpaClient } from '../../src/leads/npaClient.js';
+import { LeadStore } from '../../src/db/leadStore.js';
+import { createNpaClient } from '../../src/npa/npaClient.js';
 import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
 import { callLifecyclePaths } from '../support/callMachinePaths.js';
 import { LeadRefusals } from '../support/leadRefusals.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runLeads } from '../support/runLeads.js';
 
 // Sample calls committed with the extractor's tests, each with the lead it must produce.
-const FIXTURES = fileURLToPath(new URL('../leads/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../extraction/offline/fixtures/', import.meta.url));
 
 describe('leads extract', { timeout: 120_000 }, () => {
   it('--offline prints {lead, complete, errors, missing} as JSON for sample calls', async () => {

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
-import { createNpaClient } from '../../src/leads/npaClient.js';
-import { submitLead } from '../../src/leads/submitLead.js';
+import { LeadStore } from '../../src/db/leadStore.js';
+import { createNpaClient } from '../../src/npa/npaClient.js';
+import { submitLead } from '../../src/outbox/submitLead.js';
 import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
 import type { ExtractionResult } from '../../src/leads/lead.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';

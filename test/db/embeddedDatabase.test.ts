@@ -9,7 +9,7 @@ import { configWith } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { initORM } from '../../src/db/orm.js';
 import { LOCK_FILE } from '../../src/db/embeddedDatabase.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
+import { LeadStore } from '../../src/db/leadStore.js';
 import { runLeads } from '../support/runLeads.js';
 
 const OWNER_SCRIPT = fileURLToPath(new URL('../support/pgliteOwner.ts', import.meta.url));

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Lead } from '../../src/leads/lead.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
-import { createNpaClient } from '../../src/leads/npaClient.js';
+import { LeadStore } from '../../src/db/leadStore.js';
+import { createNpaClient } from '../../src/npa/npaClient.js';
 import { LeadOutbox, type OutboxDeps } from '../../src/outbox/leadOutbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 

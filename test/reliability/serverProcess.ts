@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
-import { extractOffline } from '../../src/leads/offlineExtractor.js';
+import { extractOffline } from '../../src/extraction/offline/extractOffline.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { STREAM_PATH, WEBHOOK_PATH } from '../../src/twilio/signature.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
-import { createNpaClient } from '../../src/leads/npaClient.js';
+import { LeadStore } from '../../src/db/leadStore.js';
+import { createNpaClient } from '../../src/npa/npaClient.js';
 import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
 import { SMS_ABANDONED_REASON, sweepAbandonedSmsConversations } from '../../src/outbox/recoverySweep.js';
 import { SmsConversations } from '../../src/sms/smsConversations.js';

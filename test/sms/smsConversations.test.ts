@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
-import { createNpaClient } from '../../src/leads/npaClient.js';
+import { LeadStore } from '../../src/db/leadStore.js';
+import { createNpaClient } from '../../src/npa/npaClient.js';
 import { SmsConversations } from '../../src/sms/smsConversations.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 

@@ -4,7 +4,7 @@
 import { configWith } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { initORM } from '../../src/db/orm.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
+import { LeadStore } from '../../src/db/leadStore.js';
 
 const dataDir = process.argv[2];
 if (dataDir === undefined) throw new Error('usage: pgliteOwner.ts DATA_DIR');

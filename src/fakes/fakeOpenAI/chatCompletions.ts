@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { emptyLead, type Conversation, type ExtractionResult } from '../../leads/lead.js';
-import { parseConversationFromModelInput } from '../../leads/llmExtractor.js';
+import { parseConversationFromModelInput } from '../../extraction/llmExtractor.js';
 
 /** How the fake answers `POST /v1/chat/completions`. */
 export type ChatMode = 'ok' | 'http-500' | 'timeout' | 'malformed-json' | 'schema-violation' | 'refusal';

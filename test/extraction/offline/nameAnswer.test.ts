@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeName, parseNameAnswer } from '../../src/leads/nameAnswer.js';
-import { findSpelledWords } from '../../src/leads/spelledNames.js';
+import { mergeName, parseNameAnswer } from '../../../src/extraction/offline/nameAnswer.js';
+import { findSpelledWords } from '../../../src/extraction/offline/spelledNames.js';
 
 describe('findSpelledWords', () => {
   it.each([

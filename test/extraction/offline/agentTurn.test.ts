@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyQuestion, readAgentTurn } from '../../src/leads/questionTracker.js';
+import { classifyQuestion, readAgentTurn } from '../../../src/extraction/offline/agentTurn.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConversationSchema, LeadSchema, LEAD_FIELDS } from '../../../src/leads/lead.js';
-import { extractOffline } from '../../../src/leads/offlineExtractor.js';
+import { ConversationSchema, LeadSchema, LEAD_FIELDS } from '../../../../src/leads/lead.js';
+import { extractOffline } from '../../../../src/extraction/offline/extractOffline.js';
 
 /**
  * Field accuracy of the offline extractor on calls written blind (from the shared README's rules, before the

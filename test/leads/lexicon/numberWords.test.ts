@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digitsIn, spokenNumbersToDigits } from '../../src/leads/numberWords.js';
+import { digitsIn, spokenNumbersToDigits } from '../../../src/leads/lexicon/numberWords.js';
 
 describe('spokenNumbersToDigits (number mode)', () => {
   it.each([

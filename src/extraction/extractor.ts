@@ -2,9 +2,9 @@ import type OpenAI from 'openai';
 import type { Config } from '../config.js';
 import { ExtractionError, reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import { LEAD_FIELDS, type Conversation, type ExtractionResult, type Lead, type LeadField } from './lead.js';
+import { LEAD_FIELDS, type Conversation, type ExtractionResult, type Lead, type LeadField } from '../leads/lead.js';
 import { createLlmExtractor, type LlmExtractor } from './llmExtractor.js';
-import { extractOffline } from './offlineExtractor.js';
+import { extractOffline } from './offline/extractOffline.js';
 import { createOpenAIClient } from './openaiClient.js';
 
 /** A field on which the two extractors disagree, with both values. */

@@ -5,8 +5,8 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { ZodError } from 'zod';
 import { ExtractionError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { RawLeadSchema, type Conversation, type ExtractionResult, type Turn } from './lead.js';
-import { normalizeLead } from './normalize.js';
+import { RawLeadSchema, type Conversation, type ExtractionResult, type Turn } from '../leads/lead.js';
+import { normalizeLead } from '../leads/normalize.js';
 
 /** What the model is told. The rules mirror the normalizer's, which still has the last word on every value. */
 export const EXTRACTION_SYSTEM_PROMPT = [

@@ -3,9 +3,9 @@ import { configWith } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
 import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { createLogger } from '../../src/log.js';
-import { createExtractor } from '../../src/leads/extractLead.js';
+import { createExtractor } from '../../src/extraction/extractor.js';
 import type { Conversation, Lead } from '../../src/leads/lead.js';
-import { extractOffline } from '../../src/leads/offlineExtractor.js';
+import { extractOffline } from '../../src/extraction/offline/extractOffline.js';
 import { sampleFile } from '../support/sharedTranscripts.js';
 
 const KEY = 'sk-test-combined';

@@ -1,5 +1,5 @@
-import { editDistance } from './editDistance.js';
-import { stripNameFillers } from './fullName.js';
+import { editDistance } from '../../leads/lexicon/editDistance.js';
+import { stripNameFillers } from '../../leads/fullName.js';
 import { findSpelledWords } from './spelledNames.js';
 
 /** Words that are talk around a name, never part of it. */

@@ -1,4 +1,4 @@
-import { meansCallerId } from './normalize.js';
+import { meansCallerId } from '../../leads/normalize.js';
 import { parseVehicle, type VehicleFocus, type VehicleParts } from './vehicleText.js';
 
 /** What the agent asked for in one turn. */

@@ -8,8 +8,8 @@ import {
   createLlmExtractor,
   formatConversationForModel,
   parseConversationFromModelInput,
-} from '../../src/leads/llmExtractor.js';
-import { createOpenAIClient } from '../../src/leads/openaiClient.js';
+} from '../../src/extraction/llmExtractor.js';
+import { createOpenAIClient } from '../../src/extraction/openaiClient.js';
 import { sampleFile } from '../support/sharedTranscripts.js';
 
 const KEY = 'sk-test-llm';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../db/orm.js';
+import type { Database } from './orm.js';
 
 /** A message the caller left after the model failed (Twilio `<Record>`): a reference, never the audio itself. */
 export interface CallRecording {

@@ -1,6 +1,6 @@
 import { reasonOf } from '../errors.js';
-import type { LeadState } from '../outbox/leadOutbox.js';
-import type { FailedLeadRecord } from './leadStore.js';
+import type { LeadState } from './leadOutbox.js';
+import type { FailedLeadRecord } from '../db/leadStore.js';
 import { leadProblems, outboxOf, type LeadPipelineDeps } from './submitLead.js';
 
 /**

@@ -1,8 +1,8 @@
 import { isAffirmation, parsePhoneAnswer, startsWithYesBut, parseZipAnswer, phoneInPassing } from './callerAnswers.js';
-import type { Conversation, ExtractionResult } from './lead.js';
+import type { Conversation, ExtractionResult } from '../../leads/lead.js';
 import { isCloseName, mergeName, parseNameAnswer } from './nameAnswer.js';
-import { CALLER_ID, normalizeLead } from './normalize.js';
-import { readAgentTurn, type Ask, type AgentTurn, type ReadBack } from './questionTracker.js';
+import { CALLER_ID, normalizeLead } from '../../leads/normalize.js';
+import { readAgentTurn, type Ask, type AgentTurn, type ReadBack } from './agentTurn.js';
 import { parseVehicle, type VehicleParts } from './vehicleText.js';
 
 /** The lead as the conversation goes: raw values, the last one the caller gave or confirmed winning. */

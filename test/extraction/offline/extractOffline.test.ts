@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConversationSchema, LeadSchema, LEAD_FIELDS } from '../../src/leads/lead.js';
-import { extractOffline } from '../../src/leads/offlineExtractor.js';
-import { SHARED_TRANSCRIPTS_DIR } from '../support/sharedTranscripts.js';
+import { ConversationSchema, LeadSchema, LEAD_FIELDS } from '../../../src/leads/lead.js';
+import { extractOffline } from '../../../src/extraction/offline/extractOffline.js';
+import { SHARED_TRANSCRIPTS_DIR } from '../../support/sharedTranscripts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SampleSchema = ConversationSchema.extend({

@@ -1,8 +1,8 @@
-import { compactKey } from './editDistance.js';
-import { fuzzyMakeForKey, makeForKey } from './makes.js';
-import { modelForKey } from './models.js';
-import { spokenNumbersToDigits } from './numberWords.js';
-import { tokenize, type Token } from './tokens.js';
+import { compactKey } from '../../leads/lexicon/editDistance.js';
+import { fuzzyMakeForKey, makeForKey } from '../../leads/lexicon/makes.js';
+import { modelForKey } from '../../leads/lexicon/models.js';
+import { spokenNumbersToDigits } from '../../leads/lexicon/numberWords.js';
+import { tokenize, type Token } from '../../leads/lexicon/tokens.js';
 
 /** What an utterance says about the vehicle, as raw strings (normalized later). */
 export interface VehicleParts {

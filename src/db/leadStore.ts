@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { NotFoundError } from '../errors.js';
-import type { Database } from '../db/orm.js';
+import type { Database } from './orm.js';
 import {
   ConversationSessionSchema,
   FailedLeadSchema,
@@ -10,8 +10,8 @@ import {
   type FailedLead,
   type SessionState,
   type SucceededLead,
-} from '../db/entities/index.js';
-import type { Lead } from './lead.js';
+} from './entities/index.js';
+import type { Lead } from '../leads/lead.js';
 
 export interface SessionRecord {
   id: string;

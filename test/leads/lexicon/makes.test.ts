@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalMake, MAKES } from '../../src/leads/makes.js';
-import { makeForModel } from '../../src/leads/models.js';
-import { formatModel } from '../../src/leads/modelName.js';
+import { canonicalMake, MAKES } from '../../../src/leads/lexicon/makes.js';
+import { makeForModel } from '../../../src/leads/lexicon/models.js';
+import { formatModel } from '../../../src/leads/lexicon/modelName.js';
 
 describe('canonicalMake', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeFullName } from '../../../src/leads/fullName.js';
-import { formatModel } from '../../../src/leads/modelName.js';
-import { classifyQuestion, readAgentTurn } from '../../../src/leads/questionTracker.js';
-import { findSpelledWords } from '../../../src/leads/spelledNames.js';
-import { extractOffline } from '../../../src/leads/offlineExtractor.js';
+import { normalizeFullName } from '../../../../src/leads/fullName.js';
+import { formatModel } from '../../../../src/leads/lexicon/modelName.js';
+import { classifyQuestion, readAgentTurn } from '../../../../src/extraction/offline/agentTurn.js';
+import { findSpelledWords } from '../../../../src/extraction/offline/spelledNames.js';
+import { extractOffline } from '../../../../src/extraction/offline/extractOffline.js';
 
 const NOW = new Date('2026-06-01');
 

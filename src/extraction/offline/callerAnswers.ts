@@ -1,5 +1,5 @@
-import { meansCallerId } from './normalize.js';
-import { spokenNumbersToDigits } from './numberWords.js';
+import { meansCallerId } from '../../leads/normalize.js';
+import { spokenNumbersToDigits } from '../../leads/lexicon/numberWords.js';
 
 /** "Yes", "yep, that's the one", "correct": the caller accepts what the agent read back. */
 const AFFIRM =

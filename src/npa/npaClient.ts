@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Config } from '../config.js';
 import { NpaApiError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Lead } from './lead.js';
+import type { Lead } from '../leads/lead.js';
 
 export const NPA_TIMEOUT_MS = 10_000;
 export const NPA_MAX_ATTEMPTS = 4;

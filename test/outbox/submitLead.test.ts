@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/leads/leadStore.js';
+import { LeadStore } from '../../src/db/leadStore.js';
 import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
-import { createNpaClient } from '../../src/leads/npaClient.js';
-import { leadProblems, submitLead, type LeadPipelineDeps } from '../../src/leads/submitLead.js';
-import { retryAllFailedLeads, retryFailedLead } from '../../src/leads/retryFailedLeads.js';
+import { createNpaClient } from '../../src/npa/npaClient.js';
+import { leadProblems, submitLead, type LeadPipelineDeps } from '../../src/outbox/submitLead.js';
+import { retryAllFailedLeads, retryFailedLead } from '../../src/outbox/retryFailedLeads.js';
 import type { ExtractionResult, Lead } from '../../src/leads/lead.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { NpaApiError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { createNpaClient, NpaSubmitError, parseRetryAfter, type NpaClientOptions } from '../../src/leads/npaClient.js';
+import { createNpaClient, NpaSubmitError, parseRetryAfter, type NpaClientOptions } from '../../src/npa/npaClient.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Lead } from '../../src/leads/lead.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeadStore } from '../../src/leads/leadStore.js';
+import { LeadStore } from '../../src/db/leadStore.js';
 import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { NotFoundError } from '../../src/errors.js';
 import { createPgliteTestDatabase, createTestDatabase, type TestDatabase } from '../support/testDatabase.js';

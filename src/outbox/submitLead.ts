@@ -3,11 +3,11 @@ import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../db/orm.js';
 import type { Channel } from '../db/entities/index.js';
-import { LeadOutbox, type LeadState } from '../outbox/leadOutbox.js';
-import { LEAD_FIELDS, type ExtractionResult, type Lead } from './lead.js';
-import type { LeadStore } from './leadStore.js';
-import type { NpaClient } from './npaClient.js';
-import { describeProblems, normalizeZip } from './normalize.js';
+import { LeadOutbox, type LeadState } from './leadOutbox.js';
+import { LEAD_FIELDS, type ExtractionResult, type Lead } from '../leads/lead.js';
+import type { LeadStore } from '../db/leadStore.js';
+import type { NpaClient } from '../npa/npaClient.js';
+import { describeProblems, normalizeZip } from '../leads/normalize.js';
 
 /** What submission needs: the database, the store over it, the NPA client, a logger. */
 export interface LeadPipelineDeps {
