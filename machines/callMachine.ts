@@ -1,15 +1,15 @@
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
-import type { Lead, Turn } from '../src/leads/lead.js';
+import type { ExtractionResult, Turn } from '../src/leads/lead.js';
 import {
   DEFAULT_CALL_TIMEOUTS,
-  type CallExtraction,
   type CallInput,
   type CallOutput,
   type CallTimeouts,
   type EndReason,
-  type RecordFailureInput,
+  type Extraction,
+  type LeadOutcome,
+  type SpoolInput,
   type SubmitInput,
-  type SubmitOutput,
 } from './callTypes.js';
 
 export interface CallContext {
@@ -20,13 +20,20 @@ export interface CallContext {
   modelReady: boolean;
   streamStarted: boolean;
   streamSid: string | null;
-  /** The lead's fields as far as the conversation has given them (a live reading; extraction decides at the end). */
-  fields: Lead;
+  /**
+   * The offline reading of the conversation so far (kept current by FIELDS_UPDATED). Extraction decides at the end;
+   * when it fails or times out, this reading is what is submitted.
+   */
+  reading: ExtractionResult;
   transcript: Turn[];
   endReason: EndReason | null;
   failureReason: string | null;
-  extraction: CallExtraction | null;
-  result: SubmitOutput | null;
+  /** The caller hears the apology when the stream closes (the model failed). */
+  apology: boolean;
+  extraction: Extraction | null;
+  /** Why the database did not take the lead (it is spooled instead). */
+  storeError: string | null;
+  result: LeadOutcome | null;
   lostReason: string | null;
 }
 
@@ -37,8 +44,8 @@ export type CallEvent =
   | { type: 'CALLER_HUNG_UP' }
   /** The transcript as assembled so far, in conversation order. */
   | { type: 'TRANSCRIPT_UPDATED'; turns: Turn[] }
-  /** The fields read from the transcript so far. */
-  | { type: 'FIELDS_UPDATED'; fields: Lead }
+  /** The offline reading of the transcript so far. */
+  | { type: 'FIELDS_UPDATED'; reading: ExtractionResult }
   /** The agent ended the conversation (its `end_call` tool, or a goodbye phrase as the fallback). */
   | { type: 'GOODBYE'; via: 'tool' | 'phrase' }
   /** The goodbye's audio has played to the caller (its mark came back). */
@@ -48,6 +55,9 @@ export type CallEvent =
 
 /** Placeholder implementations: the real ones arrive through `.provide()`; these fail loudly if forgotten. */
 const notProvided = (name: string) => () => Promise.reject(new Error(`actor ${name} not provided`));
+const callbackNotProvided = (name: string) => () => {
+  throw new Error(`actor ${name} not provided`);
+};
 
 /**
  * The life of one phone call, from the Twilio webhook to a saved lead. Audio never passes through it: the relay
@@ -63,23 +73,33 @@ export const callMachine = setup({
   actors: {
     /** Opens (or adopts the pre-warmed) OpenAI Realtime session and configures it. */
     connectModel: fromPromise<void, { callSid: string }>(notProvided('connectModel')),
-    /** Wires the live conversation: greeting, transcript updates, goodbye and model failures come back as events. */
-    relay: fromCallback<CallEvent, { callSid: string }>(() => () => undefined),
+    /**
+     * The conversation while both legs are up: asks the model for the greeting when it starts, and when it stops
+     * (the call leaves streaming) the relay ends the conversation: no goodbye or model failure is reported after.
+     */
+    conversation: fromCallback<CallEvent, { callSid: string }>(callbackNotProvided('conversation')),
     /** Resolves with the final transcript once no transcription is pending. */
     awaitTranscript: fromPromise<Turn[], { callSid: string }>(notProvided('awaitTranscript')),
-    extractLead: fromPromise<CallExtraction, { callSid: string; callerPhone: string | null; transcript: Turn[] }>(
-      notProvided('extractLead'),
-    ),
-    /** Submits a complete lead to the NPA API, or records it as failed; writes exactly one lead row. */
-    submitLead: fromPromise<SubmitOutput, SubmitInput>(notProvided('submitLead')),
-    /** Last resort after submission itself failed: records a failed lead with the reason. */
-    recordFailure: fromPromise<SubmitOutput, RecordFailureInput>(notProvided('recordFailure')),
+    extractLead: fromPromise<
+      Extraction,
+      { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult }
+    >(notProvided('extractLead')),
+    /**
+     * Makes the lead durable: the session and a pending outbox row (output `pending`: to deliver), or a failed row
+     * when it must not be sent (output `failed`). Idempotent by lead id.
+     */
+    acceptLead: fromPromise<LeadOutcome, SubmitInput>(notProvided('acceptLead')),
+    /** Sends the accepted lead to the NPA API now; `pending` when a worker will finish it. */
+    deliverLead: fromPromise<LeadOutcome, { callSid: string; leadId: string }>(notProvided('deliverLead')),
+    /** The database did not take the lead: keeps it in the local spool (output pending), or rejects: lost. */
+    spoolLead: fromPromise<LeadOutcome, SpoolInput>(notProvided('spoolLead')),
   },
   actions: {
     /** The model failed: the lead will be saved as failed with this reason, and the caller hears the apology. */
     markModelFailure: assign((_, params: { reason: string }) => ({
       endReason: 'model-failure' as const,
       failureReason: params.reason,
+      apology: true,
     })),
     /** Writes the session row (created on the first call, then updated) with the machine's state. */
     persistSession: (_, _params: { phase: string }) => undefined,
@@ -95,7 +115,9 @@ export const callMachine = setup({
     modelReady: ({ context }) => context.modelReady,
     modelNotReady: ({ context }) => !context.modelReady,
     streamNotStarted: ({ context }) => !context.streamStarted,
-    succeeded: (_, params: { output: SubmitOutput }) => params.output.outcome === 'succeeded',
+    succeeded: (_, params: { output: LeadOutcome }) => params.output.outcome === 'succeeded',
+    /** The lead is in the outbox, not sent yet. */
+    pending: (_, params: { output: LeadOutcome }) => params.output.pending === true,
   },
   delays: {
     MODEL_CONNECT_TIMEOUT: ({ context }) => context.timeouts.modelConnectMs,
@@ -104,6 +126,7 @@ export const callMachine = setup({
     GOODBYE_PLAYBACK_TIMEOUT: ({ context }) => context.timeouts.goodbyePlaybackMs,
     TRANSCRIPT_WAIT: ({ context }) => context.timeouts.transcriptWaitMs,
     EXTRACTION_TIMEOUT: ({ context }) => context.timeouts.extractionMs,
+    DB_WRITE_TIMEOUT: ({ context }) => context.timeouts.dbWriteMs,
     SUBMISSION_TIMEOUT: ({ context }) => context.timeouts.submissionMs,
   },
 }).createMachine({
@@ -116,24 +139,19 @@ export const callMachine = setup({
     modelReady: false,
     streamStarted: false,
     streamSid: null,
-    fields: {
-      full_name: null,
-      zip_code: null,
-      phone: null,
-      vehicle_year: null,
-      vehicle_make: null,
-      vehicle_model: null,
-    },
+    reading: input.initialReading,
     transcript: [],
     endReason: null,
     failureReason: null,
+    apology: false,
     extraction: null,
+    storeError: null,
     result: null,
     lostReason: null,
   }),
   on: {
     TRANSCRIPT_UPDATED: { actions: assign({ transcript: ({ event }) => event.turns }) },
-    FIELDS_UPDATED: { actions: assign({ fields: ({ event }) => event.fields }) },
+    FIELDS_UPDATED: { actions: assign({ reading: ({ event }) => event.reading }) },
   },
   initial: 'connecting',
   states: {
@@ -204,15 +222,16 @@ export const callMachine = setup({
     streaming: {
       entry: { type: 'persistSession', params: { phase: 'streaming' } },
       invoke: {
-        id: 'relay',
-        src: 'relay',
+        id: 'conversation',
+        src: 'conversation',
         input: ({ context }) => ({ callSid: context.callSid }),
         onError: {
           target: 'awaiting-transcript',
           actions: [
             assign({
               endReason: ({ context }) => context.endReason ?? 'model-failure',
-              failureReason: ({ event }) => `relay failed: ${errorMessage(event.error)}`,
+              failureReason: ({ event }) => `conversation failed: ${errorMessage(event.error)}`,
+              apology: true,
             }),
             { type: 'hangUp', params: { apology: true } },
           ],
@@ -298,6 +317,7 @@ export const callMachine = setup({
           callSid: context.callSid,
           callerPhone: context.callerPhone,
           transcript: context.transcript,
+          offline: context.reading,
         }),
         onDone: {
           target: 'submitting',
@@ -309,7 +329,10 @@ export const callMachine = setup({
         onError: {
           target: 'submitting',
           actions: [
-            assign({ failureReason: ({ event }) => `extraction failed: ${errorMessage(event.error)}` }),
+            assign({
+              failureReason: ({ event }) => `extraction failed: ${errorMessage(event.error)}`,
+              extraction: ({ context }) => offlineFallback(context),
+            }),
             { type: 'logMilestone', params: { event: 'lead_extraction_error' } },
           ],
         },
@@ -320,6 +343,7 @@ export const callMachine = setup({
           actions: [
             assign({
               failureReason: ({ context }) => `extraction failed: timeout after ${context.timeouts.extractionMs} ms`,
+              extraction: ({ context }) => offlineFallback(context),
             }),
             { type: 'logMilestone', params: { event: 'lead_extraction_error' } },
           ],
@@ -328,13 +352,42 @@ export const callMachine = setup({
     },
     submitting: {
       entry: { type: 'persistSession', params: { phase: 'submitting' } },
-      initial: 'sending',
+      initial: 'accepting',
       states: {
-        sending: {
+        /** The lead goes into the database: the outbox (to send), or a failed row (must not be sent). */
+        accepting: {
           invoke: {
-              id: 'submitLead',
-            src: 'submitLead',
+            id: 'acceptLead',
+            src: 'acceptLead',
             input: ({ context }) => submitInputOf(context),
+            onDone: [
+              { guard: { type: 'pending', params: ({ event }) => ({ output: event.output }) }, target: 'delivering' },
+              {
+                guard: { type: 'succeeded', params: ({ event }) => ({ output: event.output }) },
+                target: '#call.saved-success',
+                actions: assign({ result: ({ event }) => event.output }),
+              },
+              { target: '#call.saved-failure', actions: assign({ result: ({ event }) => event.output }) },
+            ],
+            onError: { target: 'spooling', actions: assign({ storeError: ({ event }) => errorMessage(event.error) }) },
+          },
+          after: {
+            // A write that lands after this is harmless: accepting is idempotent by lead id, so the spooled copy's
+            // replay finds the lead where it stands and changes nothing.
+            DB_WRITE_TIMEOUT: {
+              target: 'spooling',
+              actions: assign({
+                storeError: ({ context }) => `database did not answer within ${context.timeouts.dbWriteMs} ms`,
+              }),
+            },
+          },
+        },
+        /** The lead is durable in the outbox; send it now (a worker finishes it if this cannot). */
+        delivering: {
+          invoke: {
+            id: 'deliverLead',
+            src: 'deliverLead',
+            input: ({ context }) => ({ callSid: context.callSid, leadId: context.leadId }),
             onDone: [
               {
                 guard: { type: 'succeeded', params: ({ event }) => ({ output: event.output }) },
@@ -344,28 +397,38 @@ export const callMachine = setup({
               { target: '#call.saved-failure', actions: assign({ result: ({ event }) => event.output }) },
             ],
             onError: {
-              target: 'recordingFailure',
-              actions: assign({ failureReason: ({ event }) => `submission failed: ${errorMessage(event.error)}` }),
+              target: '#call.saved-failure',
+              actions: assign({ result: ({ context, event }) => pendingInOutbox(context, errorMessage(event.error)) }),
             },
           },
           after: {
             SUBMISSION_TIMEOUT: {
-              target: 'recordingFailure',
+              target: '#call.saved-failure',
               actions: assign({
-                failureReason: ({ context }) => `submission failed: timeout after ${context.timeouts.submissionMs} ms`,
+                result: ({ context }) => pendingInOutbox(context, `timeout after ${context.timeouts.submissionMs} ms`),
               }),
             },
           },
         },
-        recordingFailure: {
+        /** The database did not take the lead: the local spool keeps it until the database is back. */
+        spooling: {
           invoke: {
-              id: 'recordFailure',
-            src: 'recordFailure',
-            input: ({ context }) => ({ ...submitInputOf(context), failureReason: context.failureReason ?? 'submission failed' }),
+            id: 'spoolLead',
+            src: 'spoolLead',
+            input: ({ context }) => ({ ...submitInputOf(context), storeError: context.storeError ?? 'database unavailable' }),
             onDone: { target: '#call.saved-failure', actions: assign({ result: ({ event }) => event.output }) },
             onError: {
               target: '#call.saved-failure',
-              actions: assign({ lostReason: ({ event }) => `could not record the failed lead: ${errorMessage(event.error)}` }),
+              actions: assign({ lostReason: ({ event }) => `could not record the lead: ${errorMessage(event.error)}` }),
+            },
+          },
+          after: {
+            SUBMISSION_TIMEOUT: {
+              target: '#call.saved-failure',
+              actions: assign({
+                lostReason: ({ context }) =>
+                  `could not record the lead: the spool did not answer within ${context.timeouts.submissionMs} ms`,
+              }),
             },
           },
         },
@@ -402,8 +465,18 @@ function submitInputOf(context: CallContext): SubmitInput {
     transcript: context.transcript,
     endReason: context.endReason,
     failureReason: context.failureReason,
-    extraction: context.extraction,
+    extraction: context.extraction ?? offlineFallback(context),
   };
+}
+
+/** The live offline reading as the extraction, when extraction failed or timed out. */
+function offlineFallback(context: CallContext): Extraction {
+  return { result: context.reading, source: 'offline', offline: context.reading, disagreements: [] };
+}
+
+/** The lead is durable in the outbox but the call stops waiting for NPA: a worker finishes it. */
+function pendingInOutbox(context: CallContext, why: string): LeadOutcome {
+  return { outcome: 'failed', leadId: context.leadId, pending: true, reason: `submission pending: ${why}; the outbox will finish it` };
 }
 
 function errorMessage(error: unknown): string {
@@ -412,3 +485,8 @@ function errorMessage(error: unknown): string {
 }
 
 export type CallMachine = typeof callMachine;
+
+/** The states a call ends in (its `type: 'final'` states): a session whose phase is one of them is finished. */
+export const FINAL_CALL_STATES: readonly string[] = Object.values(callMachine.root.states)
+  .filter((node) => node.type === 'final')
+  .map((node) => node.key);

@@ -1,12 +1,9 @@
+import type { Extraction } from '../src/extraction/extractor.js';
 import type { ExtractionResult, Turn } from '../src/leads/lead.js';
+import type { LeadOutcome } from '../src/leads/leadOutcome.js';
+import type { EndReason } from '../src/leads/problems.js';
 
-/** Why the conversation part of a call ended. */
-export type EndReason =
-  | 'goodbye'
-  | 'caller-hangup'
-  | 'stream-never-started'
-  | 'model-failure'
-  | 'max-duration';
+export type { EndReason, Extraction, LeadOutcome };
 
 /** Timeouts of one call, in milliseconds; named delays of the call machine read them from context. */
 export interface CallTimeouts {
@@ -16,6 +13,9 @@ export interface CallTimeouts {
   goodbyePlaybackMs: number;
   transcriptWaitMs: number;
   extractionMs: number;
+  /** How long the end of a call waits for the database to take the lead before it spools it instead. */
+  dbWriteMs: number;
+  /** How long the call waits for the NPA API (or for the spool) once the lead is durable. */
   submissionMs: number;
 }
 
@@ -26,6 +26,7 @@ export const DEFAULT_CALL_TIMEOUTS: CallTimeouts = {
   goodbyePlaybackMs: 8_000,
   transcriptWaitMs: 3_000,
   extractionMs: 20_000,
+  dbWriteMs: 5_000,
   submissionMs: 60_000,
 };
 
@@ -34,17 +35,12 @@ export interface CallInput {
   /** The lead's id, fixed for the whole call: the NPA Idempotency-Key and the row id. */
   leadId: string;
   callerPhone: string | null;
+  /** The offline reading of an empty conversation: where the live reading starts. */
+  initialReading: ExtractionResult;
   timeouts?: Partial<CallTimeouts>;
 }
 
-/** What the extraction actor hands on: the lead to submit, and where it came from. */
-export interface CallExtraction {
-  result: ExtractionResult;
-  source: 'llm' | 'offline';
-  llmError?: string;
-  disagreements: Array<{ field: string; llm: unknown; offline: unknown }>;
-}
-
+/** What the lead actors (accept, spool) are given: everything the call knows about its lead. */
 export interface SubmitInput {
   callSid: string;
   leadId: string;
@@ -53,23 +49,12 @@ export interface SubmitInput {
   endReason: EndReason | null;
   /** Set when something before submission failed; the lead is then saved as failed with this reason. */
   failureReason: string | null;
-  /** Null when extraction failed or timed out: the submitter falls back to what it can read itself. */
-  extraction: CallExtraction | null;
+  extraction: Extraction;
 }
 
-export interface SubmitOutput {
-  outcome: 'succeeded' | 'failed';
-  leadId: string;
-  reason?: string;
-  /**
-   * The lead is durable but not finished (in the outbox, or in the local spool while the database is down): the
-   * call ends in saved-failure with a "submission pending: ..." reason and a worker finishes the lead later.
-   */
-  pending?: true;
-}
-
-export interface RecordFailureInput extends SubmitInput {
-  failureReason: string;
+/** What the spooling actor is given: the lead, and why the database did not take it. */
+export interface SpoolInput extends SubmitInput {
+  storeError: string;
 }
 
 export interface CallOutput {

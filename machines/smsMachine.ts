@@ -1,5 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { Lead, LeadField, Turn } from '../src/leads/lead.js';
+import type { LeadOutcome } from '../src/leads/leadOutcome.js';
 
 /** What the reader made of the conversation after the latest text (computed outside: the machine stays pure). */
 export interface SmsReading {
@@ -27,11 +28,6 @@ export interface SmsSubmitInput {
   reading: SmsReading;
 }
 
-export interface SmsSubmitOutput {
-  outcome: 'succeeded' | 'failed';
-  leadId: string;
-  reason?: string;
-}
 
 export interface SmsContext {
   phone: string;
@@ -41,7 +37,7 @@ export interface SmsContext {
   prompt: SmsPrompt;
   /** The ZIP refusal has been said once; it is not repeated on every turn. */
   zipRefusalSaid: boolean;
-  result: SmsSubmitOutput | null;
+  result: LeadOutcome | null;
 }
 
 export type SmsEvent =
@@ -70,7 +66,7 @@ export const smsMachine = setup({
     input: {} as { phone: string; leadId: string },
   },
   actors: {
-    submitLead: fromPromise<SmsSubmitOutput, SmsSubmitInput>(() =>
+    submitLead: fromPromise<LeadOutcome, SmsSubmitInput>(() =>
       Promise.reject(new Error('actor submitLead not provided')),
     ),
   },

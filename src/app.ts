@@ -5,19 +5,20 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { reasonOf } from './errors.js';
 import type { Call } from './calls/call.js';
-import type { CallControl, CallDeps, CallExtractor } from './calls/callActors.js';
+import type { CallControl, CallDeps } from './calls/callDeps.js';
 import { CallRegistry } from './calls/callRegistry.js';
 import { initORM, type Database } from './db/orm.js';
+import { createRepositories, type Repositories } from './db/repositories.js';
 import { createApp, listen, type HttpServer } from './http/server.js';
 import { SmsConversations } from './sms/smsConversations.js';
 import { Metrics } from './http/metrics.js';
 import { uwsIsNative } from './http/uws.js';
-import { createExtractor } from './extraction/extractor.js';
-import { LeadStore } from './db/leadStore.js';
+import { createExtractor, type Extractor } from './extraction/extractor.js';
 import { createNpaClient, npaOptionsFrom } from './npa/npaClient.js';
 import { createModelConnector, type ModelConnector } from './realtime/modelConnection.js';
 import { buildSessionUpdate } from './realtime/sessionConfig.js';
-import { LeadOutbox } from './outbox/leadOutbox.js';
+import { createLeadOutbox, type LeadOutbox } from './outbox/leadOutbox.js';
+import { LeadIntake } from './outbox/leadIntake.js';
 import { LeadSpool } from './outbox/leadSpool.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
 import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
@@ -27,7 +28,7 @@ import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfi
 export interface AppOverrides {
   db?: Database;
   connector?: ModelConnector;
-  extractor?: CallExtractor;
+  extractor?: Extractor;
   callControl?: CallControl | null;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   onCallDone?: (call: Call, output: CallOutput) => void;
@@ -39,10 +40,11 @@ export interface App {
   readonly port: number;
   readonly url: string;
   readonly db: Database;
-  readonly store: LeadStore;
+  readonly repos: Repositories;
   readonly registry: CallRegistry;
   readonly metrics: Metrics;
   readonly outbox: LeadOutbox;
+  readonly intake: LeadIntake;
   readonly worker: OutboxWorker;
   readonly spool: LeadSpool;
   /** One round of upkeep: replay the spool into the database, then (spool empty) recover abandoned calls. */
@@ -68,18 +70,15 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   let ready = false;
   const db = overrides.db ?? (await initORM(config, { logger }));
   ready = true;
-  const store = new LeadStore(db);
+  const repos = createRepositories(db);
   const metrics = new Metrics();
   const npa = createNpaClient(npaOptionsFrom(config, logger));
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
-  const outbox = new LeadOutbox(
-    { db, store, npa, logger },
-    { maxAttempts: reliability.OUTBOX_MAX_ATTEMPTS, retryBaseMs: reliability.OUTBOX_RETRY_BASE_MS, leaseMs: leaseFor(config) },
-  );
+  const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger });
   const spool = new LeadSpool(config.DATA_DIR, logger);
+  const intake = new LeadIntake({ repos, outbox, spool, logger });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const deps: CallDeps = {
-    config,
     logger,
     connector:
       overrides.connector ??
@@ -89,8 +88,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         apiKey: config.OPENAI_API_KEY,
       }),
     extractor: overrides.extractor ?? createExtractor(config, { logger }),
-    pipeline: { db, store, npa, logger, outbox },
-    spool,
+    intake,
+    sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
@@ -105,6 +104,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       goodbyePlaybackMs: config.GOODBYE_PLAYBACK_TIMEOUT_MS,
       transcriptWaitMs: config.TRANSCRIPT_WAIT_MS,
       extractionMs: config.EXTRACTION_TIMEOUT_MS,
+      dbWriteMs: config.DB_WRITE_TIMEOUT_MS,
       submissionMs: config.SUBMISSION_TIMEOUT_MS,
     },
     ...(overrides.inspect ? { inspect: overrides.inspect } : {}),
@@ -116,7 +116,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   });
   metrics.gauge('calls_live', () => registry.size);
 
-  const sms = new SmsConversations({ pipeline: deps.pipeline, logger });
+  const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms, isReady: () => ready });
   let server: HttpServer;
   try {
@@ -126,18 +126,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     throw error;
   }
 
-  const replaySpool = () =>
-    spool.replay(async (record) => {
-      const sessionId = await store.openSession({ channel: record.channel, sessionKey: record.sessionKey, state: record.sessionState });
-      await outbox.accept({
-        id: record.id,
-        lead: record.lead,
-        channel: record.channel,
-        sessionId,
-        externalId: record.externalId,
-        ...(record.refusal === null ? {} : { refusal: record.refusal }),
-      });
-    });
+  const replaySpool = () => spool.replay((record) => intake.replay(record));
   const maintain = async (): Promise<void> => {
     try {
       const { remaining, replayed } = await replaySpool();
@@ -145,11 +134,11 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       // Spooled leads first: a sweep could otherwise rebuild one from the stale transcript of its session.
       if (remaining > 0 || !(await spool.isEmpty())) return;
       const recovered = await sweepAbandonedCalls(
-        { db, store, outbox, logger },
+        { repos, intake, logger },
         { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
-      const texts = await sweepAbandonedSmsConversations({ db, store, outbox, logger }, { idleMs: config.SMS_ABANDON_MS });
+      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS });
       if (texts > 0) metrics.count('leads_sms_abandoned_total', texts);
       if (replayed + recovered + texts > 0) worker.kick();
     } catch (error) {
@@ -169,10 +158,11 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     port: server.port,
     url: `http://${host}:${server.port}`,
     db,
-    store,
+    repos,
     registry,
     metrics,
     outbox,
+    intake,
     worker,
     spool,
     maintain: () => (upkeep = upkeep.then(maintain)),
@@ -197,11 +187,6 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       await Promise.race([spool.flush(), new Promise((resolve) => setTimeout(resolve, maxMs).unref())]);
     },
   };
-}
-
-/** How long an outbox claim holds a row: longer than one NpaClient.submit can take (attempts, timeouts, Retry-After). */
-export function leaseFor(config: Config): number {
-  return config.NPA_TIMEOUT_MS * config.NPA_MAX_ATTEMPTS + 30_000 * (config.NPA_MAX_ATTEMPTS - 1) + 5_000;
 }
 
 /** Ends calls through Twilio's REST API when credentials are configured. */

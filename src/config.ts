@@ -50,6 +50,7 @@ export const ConfigSchema = z.object({
   TRANSCRIPT_WAIT_MS: ms(3_000),
   EXTRACTION_TIMEOUT_MS: ms(20_000),
   SUBMISSION_TIMEOUT_MS: ms(60_000),
+  DB_WRITE_TIMEOUT_MS: ms(5_000),
   PREWARM_TTL_MS: ms(15_000),
   /** How long SIGTERM lets live calls finish before the process stops anyway. */
   DRAIN_TIMEOUT_MS: ms(30_000),

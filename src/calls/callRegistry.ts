@@ -3,7 +3,8 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { CallOutput, CallTimeouts } from '../../machines/callTypes.js';
 import { callMachine } from '../../machines/callMachine.js';
 import { Call, type ProvidedCallMachine } from './call.js';
-import { callActors, type CallDeps } from './callActors.js';
+import { callActors } from './callActors.js';
+import type { CallDeps } from './callDeps.js';
 
 /** How long an ended call is remembered, so the stream's `<Connect action>` webhook can still ask about it. */
 export const ENDED_CALL_MEMORY_MS = 120_000;
@@ -59,7 +60,7 @@ export class CallRegistry {
       this.live.delete(callSid);
       const timer = setTimeout(() => this.ended.delete(callSid), ENDED_CALL_MEMORY_MS);
       timer.unref();
-      this.ended.set(callSid, { apology: call.apology, timer });
+      this.ended.set(callSid, { apology: call.apology(), timer });
       this.options.onCallDone?.(call, output);
     });
     return call.start();
@@ -71,7 +72,7 @@ export class CallRegistry {
 
   /** Whether the caller should hear the apology after the stream closed. */
   wantsApology(callSid: string): boolean {
-    return this.live.get(callSid)?.apology ?? this.ended.get(callSid)?.apology ?? false;
+    return this.live.get(callSid)?.apology() ?? this.ended.get(callSid)?.apology ?? false;
   }
 
   /** Stops taking calls; resolves when every live call has saved its lead. */

@@ -126,11 +126,6 @@ export class PlaybackTracker {
     return item !== null && !item.played && this.heardBytes(item) < item.sentBytes;
   }
 
-  /** The item currently tracked, if any. */
-  currentItemId(): string | null {
-    return this.current?.id ?? null;
-  }
-
   /**
    * The caller started speaking. Returns the truncation for the current item (null when nothing of it was sent or
    * it has fully played) and forgets all playback state: the relay then sends Twilio `clear` (whose mark echoes are

@@ -30,6 +30,8 @@ export const MAX_MODEL_BACKLOG_BYTES = 1024 * 1024;
 
 export interface RelayCounters {
   callerFrames: number;
+  /** Caller turns the model reported (each a conversation item whose transcription follows). */
+  callerTurns: number;
   callerFramesDropped: number;
   agentFrames: number;
   invalidModelEvents: number;
@@ -52,6 +54,7 @@ export interface RelayOptions {
 export class CallRelay {
   readonly counters: RelayCounters = {
     callerFrames: 0,
+    callerTurns: 0,
     callerFramesDropped: 0,
     agentFrames: 0,
     invalidModelEvents: 0,
@@ -131,6 +134,14 @@ export class CallRelay {
     this.model.send(responseCreate({ instructions: GREETING_PROMPT }));
   }
 
+  /**
+   * The conversation is over (the call left streaming): a goodbye or a model failure is no longer news for the
+   * call. Transcriptions still arrive and are still reported, for the call waiting for its transcript.
+   */
+  endConversation(): void {
+    this.ended = true;
+  }
+
   /** The model's socket closed. Unexpected closes are a model failure for the call machine. */
   onModelClosed(reason: string, expected: boolean): void {
     this.model = null;
@@ -188,7 +199,9 @@ export class CallRelay {
         return;
       case 'conversation.item.added':
       case 'conversation.item.created':
-        this.transcript.onItemAdded(event.item.id, event.previous_item_id, event.item.role);
+        if (this.transcript.onItemAdded(event.item.id, event.previous_item_id, event.item.role) && event.item.role === 'user') {
+          this.counters.callerTurns++;
+        }
         return;
       case 'conversation.item.input_audio_transcription.completed':
         this.transcript.onUserTranscript(event.item_id, event.transcript);
@@ -237,7 +250,7 @@ export class CallRelay {
 
   /** The goodbye is said: hang up once everything sent so far has played (a final mark makes that observable). */
   private beginGoodbye(via: 'tool' | 'phrase'): void {
-    if (this.goodbye !== null) return;
+    if (this.goodbye !== null || this.ended) return;
     const itemId = `goodbye-${via}`;
     const mark = this.twilio !== null ? this.playback.onAudioDone(itemId) : null;
     this.goodbye = { via, mark };
@@ -264,11 +277,6 @@ export class CallRelay {
     return this.transcript.turns().map(({ role, text }) => ({ role, text }));
   }
 
-  /** Caller items whose transcription has not arrived yet (what the end of a call waits for). */
-  pendingTranscriptions(): number {
-    return this.transcript.pendingCount();
-  }
-
   /** Resolves with the transcript once no caller transcription is pending (or the model is gone). */
   async whenTranscriptSettled(signal: AbortSignal): Promise<Turn[]> {
     if (this.transcript.pendingCount() > 0 && this.model !== null) {
@@ -278,11 +286,6 @@ export class CallRelay {
       });
     }
     return this.turns();
-  }
-
-  /** Milliseconds of agent audio that played for the current item (for tests and metrics). */
-  heardMs(itemId: string): number {
-    return this.playback.heardMs(itemId);
   }
 
   /** Ends the Twilio leg: closing the stream lets Twilio run the TwiML that follows `<Connect>`. */

@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import { createNpaClient, npaOptionsFrom } from '../npa/npaClient.js';
 import { retryAllFailedLeads, retryFailedLead, type RetryOutcome } from '../outbox/retryFailedLeads.js';
-import { leadProblems } from '../outbox/submitLead.js';
-import { isUuid, type FailedLeadRecord } from '../db/leadStore.js';
+import { leadProblems } from '../leads/problems.js';
+import type { FailedLeadRecord } from '../db/failedLeadRepository.js';
+import { isUuid } from '../db/isUuid.js';
+import { createLeadOutbox } from '../outbox/leadOutbox.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
-import { withLeadStore } from './withLeadStore.js';
+import { withRepositories } from './withRepositories.js';
 
 /** `leads failed list|show|retry`. */
 export async function failedCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
@@ -30,7 +32,7 @@ async function list(ctx: CliContext, args: string[]): Promise<ExitCode> {
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new CliError('usage: leads failed list [--json] [--all]', EXIT.USAGE);
-  const rows = await withLeadStore(ctx, (store) => store.listFailed({ includeResolved: values.all }));
+  const rows = await withRepositories(ctx, (repos) => repos.failed.list({ includeResolved: values.all }));
   if (values.json) {
     ctx.io.out(JSON.stringify(rows, null, 2));
   } else if (rows.length === 0) {
@@ -56,7 +58,7 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const [id, ...extra] = positionals;
   if (id === undefined || extra.length > 0) throw new CliError('usage: leads failed show ID [--json]', EXIT.USAGE);
   // A malformed id cannot exist: answer without opening the database.
-  const row = isUuid(id) ? await withLeadStore(ctx, (store) => store.getFailed(id)) : null;
+  const row = isUuid(id) ? await withRepositories(ctx, (repos) => repos.failed.get(id)) : null;
   if (!row) throw new CliError(`no failed lead with id ${id}`, EXIT.NOT_FOUND);
   ctx.io.out(values.json ? JSON.stringify(row, null, 2) : describe(row));
   return EXIT.OK;
@@ -94,8 +96,9 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
     throw new CliError('usage: leads failed retry ID [--force] [--json] | leads failed retry --all [--force] [--json]', EXIT.USAGE);
   }
   const npa = createNpaClient(npaOptionsFrom(ctx.config, ctx.logger));
-  const outcomes = await withLeadStore(ctx, async (store, db) => {
-    const deps = { db, store, npa, logger: ctx.logger };
+  const outcomes = await withRepositories(ctx, async (repos) => {
+    // The same outbox the server builds (attempt budget, backoff, lease), so the two never disagree on a claim.
+    const deps = { repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger };
     const options = { force: values.force };
     return id === undefined ? retryAllFailedLeads(deps, options) : [await retryFailedLead(deps, id, options)];
   });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
-import { withLeadStore } from './withLeadStore.js';
+import { withRepositories } from './withRepositories.js';
 
 /** `leads succeeded list [--json] [--since DATE]`. */
 export async function succeededCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
@@ -15,7 +15,7 @@ export async function succeededCommand(ctx: CliContext, args: string[]): Promise
   });
   if (positionals.length > 0) throw new CliError('usage: leads succeeded list [--json] [--since DATE]', EXIT.USAGE);
   const since = values.since === undefined ? undefined : parseDate(values.since);
-  const rows = await withLeadStore(ctx, (store) => store.listSucceeded(since ? { since } : {}));
+  const rows = await withRepositories(ctx, (repos) => repos.succeeded.list(since ? { since } : {}));
   if (values.json) {
     ctx.io.out(JSON.stringify(rows, null, 2));
   } else if (rows.length === 0) {

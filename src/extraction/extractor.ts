@@ -15,10 +15,11 @@ export interface Disagreement {
 }
 
 /** Both witnesses' accounts of one conversation, and which one is to be submitted. */
-export interface CombinedExtraction {
+export interface Extraction {
   /** The LLM's result when it ran and succeeded, else the offline one. */
   result: ExtractionResult;
   source: 'llm' | 'offline';
+  /** The offline reading, always there: what a channel falls back on without reading the transcript again. */
   offline: ExtractionResult;
   /** Why the LLM's result is not used, when an LLM is configured and failed. */
   llmError?: string;
@@ -26,9 +27,24 @@ export interface CombinedExtraction {
   disagreements: Disagreement[];
 }
 
-export interface Extractor {
-  extract(conversation: Conversation, signal?: AbortSignal): Promise<CombinedExtraction>;
+export interface ExtractOptions {
+  /** The offline reading of this very conversation, when the caller already has it (a call's live reading). */
+  offline?: ExtractionResult;
+  signal?: AbortSignal;
 }
+
+export interface Extractor {
+  extract(conversation: Conversation, options?: ExtractOptions): Promise<Extraction>;
+}
+
+/** The extraction of a conversation no LLM read: the offline reading, submitted as it is. */
+export const offlineExtraction = (offline: ExtractionResult, llmError?: string): Extraction => ({
+  result: offline,
+  source: 'offline',
+  offline,
+  ...(llmError === undefined ? {} : { llmError }),
+  disagreements: [],
+});
 
 /**
  * The extraction a finished conversation goes through: the offline extractor always, the LLM too when
@@ -45,9 +61,10 @@ export function createExtractor(
     : null;
 
   return {
-    async extract(conversation, signal) {
-      const offline = extractOffline(conversation);
-      if (!llm) return { result: offline, source: 'offline', offline, disagreements: [] };
+    async extract(conversation, options = {}) {
+      const { signal } = options;
+      const offline = options.offline ?? extractOffline(conversation);
+      if (!llm) return offlineExtraction(offline);
       let fromLlm: ExtractionResult;
       try {
         fromLlm = await llm.extract(conversation, signal);
@@ -56,7 +73,7 @@ export function createExtractor(
         if (signal?.aborted) throw new ExtractionError('extraction aborted', { cause: error });
         const llmError = reasonOf(error);
         log.warn({ reason: llmError }, 'llm_extraction_fell_back_to_offline');
-        return { result: offline, source: 'offline', offline, llmError, disagreements: [] };
+        return offlineExtraction(offline, llmError);
       }
       const disagreements = compareLeads(fromLlm.lead, offline.lead);
       if (disagreements.length > 0) {

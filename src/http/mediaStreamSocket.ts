@@ -136,7 +136,8 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         if (code === 1006 && Buffer.from(reason).toString('latin1') === UWS_TOO_BIG) {
           metrics.count('twilio_messages_oversize_total');
         }
-        if (data.call !== null && !data.call.twilioEnded) data.call.callerHungUp();
+        // After our own hang-up the call has left the conversation and ignores it.
+        data.call?.callerHungUp();
       } catch (error) {
         logger.error({ err: logSafeReason(error) }, 'media stream close failed');
       }

@@ -11,12 +11,20 @@ function fieldPresence(fields: unknown): Record<string, 'given' | null> | undefi
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, value === null ? null : 'given']));
 }
 
+/** A reading (an extraction result) as which fields are given, complete, missing, invalid: no values, no reasons. */
+function readingSummary(reading: unknown): unknown {
+  if (reading === null || typeof reading !== 'object') return reading;
+  const { lead, complete, missing, errors } = reading as { lead?: unknown; complete?: unknown; missing?: unknown; errors?: unknown };
+  return { fields: fieldPresence(lead), complete, missing, errors };
+}
+
 /** A call machine context without personal data. */
 export function sanitizeCallContext(context: MachineContext): MachineContext {
   const safe: MachineContext = { ...context };
   if ('callerPhone' in safe) safe.callerPhone = safe.callerPhone === null ? null : REDACTED;
   if (Array.isArray(safe.transcript)) safe.transcript = `${safe.transcript.length} turns`;
-  if ('fields' in safe) safe.fields = fieldPresence(safe.fields);
+  if ('reading' in safe) safe.reading = readingSummary(safe.reading);
+  if ('initialReading' in safe) safe.initialReading = readingSummary(safe.initialReading);
   const extraction = safe.extraction as { result?: { complete?: unknown; missing?: unknown; errors?: unknown }; source?: unknown } | null;
   if (extraction) {
     safe.extraction = {
@@ -35,7 +43,7 @@ export function sanitizeCallEvent(event: AnyEventObject): AnyEventObject {
     case 'TRANSCRIPT_UPDATED':
       return { type: event.type, turns: Array.isArray(event.turns) ? event.turns.length : 0 };
     case 'FIELDS_UPDATED':
-      return { type: event.type, fields: fieldPresence(event.fields) };
+      return { type: event.type, reading: readingSummary(event.reading) };
     default:
       break;
   }

@@ -12,6 +12,10 @@ export const LEAD_FIELDS = [
 
 export type LeadField = (typeof LEAD_FIELDS)[number];
 
+/** Where a lead came from. */
+export const CHANNELS = ['voice', 'sms'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
 /** A lead as stored and submitted: every field normalized, or null when never given. */
 export const LeadSchema = z.object({
   full_name: z.string().nullable(),

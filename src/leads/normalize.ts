@@ -165,12 +165,3 @@ export function normalizeLead(raw: RawLead, ctx: { callerPhone?: string | null; 
   }
   return { lead, complete: errors.length === 0 && missing.length === 0, errors, missing, reasons };
 }
-
-/** A readable reason a lead is not complete ("missing: phone; invalid: zip_code (...)"); "" when complete. */
-export function describeProblems(result: ExtractionResult): string {
-  const parts: string[] = [];
-  const withReason = (f: LeadField): string => (result.reasons[f] ? `${f} (${result.reasons[f]})` : f);
-  if (result.missing.length > 0) parts.push(`missing: ${result.missing.map(withReason).join(', ')}`);
-  if (result.errors.length > 0) parts.push(`invalid: ${result.errors.map(withReason).join(', ')}`);
-  return parts.join('; ');
-}

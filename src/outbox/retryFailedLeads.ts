@@ -1,7 +1,16 @@
 import { reasonOf } from '../errors.js';
-import type { LeadState } from './leadOutbox.js';
-import type { FailedLeadRecord } from '../db/leadStore.js';
-import { leadProblems, outboxOf, type LeadPipelineDeps } from './submitLead.js';
+import type { Logger } from '../log.js';
+import { leadProblems } from '../leads/problems.js';
+import type { FailedLeadRecord } from '../db/failedLeadRepository.js';
+import type { Repositories } from '../db/repositories.js';
+import { readVoiceState } from '../db/sessionState.js';
+import type { LeadOutbox, LeadState } from './leadOutbox.js';
+
+export interface RetryDeps {
+  repos: Repositories;
+  outbox: LeadOutbox;
+  logger: Logger;
+}
 
 /**
  * What became of one retry: 'succeeded' (now in succeeded_leads, failed row resolved), 'failed' (still failed,
@@ -24,15 +33,15 @@ export interface RetryOptions {
  * however often it is retried. Success writes the succeeded lead and resolves the failed one in one transaction;
  * failure bumps attempts, last_attempt_at and error_message.
  */
-export async function retryFailedLead(deps: LeadPipelineDeps, id: string, options: RetryOptions = {}): Promise<RetryOutcome> {
-  const failed = await deps.store.getFailed(id);
+export async function retryFailedLead(deps: RetryDeps, id: string, options: RetryOptions = {}): Promise<RetryOutcome> {
+  const failed = await deps.repos.failed.get(id);
   if (!failed) return { id, outcome: 'not-found', reason: `no failed lead with id ${id}` };
   return retryRecord(deps, failed, options);
 }
 
 /** Retries every unresolved failed lead, oldest first, one at a time. */
-export async function retryAllFailedLeads(deps: LeadPipelineDeps, options: RetryOptions = {}): Promise<RetryOutcome[]> {
-  const unresolved = (await deps.store.listFailed()).reverse();
+export async function retryAllFailedLeads(deps: RetryDeps, options: RetryOptions = {}): Promise<RetryOutcome[]> {
+  const unresolved = (await deps.repos.failed.list()).reverse();
   const outcomes: RetryOutcome[] = [];
   for (const failed of unresolved) {
     if (options.signal?.aborted) break;
@@ -41,7 +50,7 @@ export async function retryAllFailedLeads(deps: LeadPipelineDeps, options: Retry
   return outcomes;
 }
 
-async function retryRecord(deps: LeadPipelineDeps, failed: FailedLeadRecord, options: RetryOptions): Promise<RetryOutcome> {
+async function retryRecord(deps: RetryDeps, failed: FailedLeadRecord, options: RetryOptions): Promise<RetryOutcome> {
   const { id } = failed;
   const logger = deps.logger.child({ leadId: id });
   if (failed.resolvedAt !== null) {
@@ -55,7 +64,7 @@ async function retryRecord(deps: LeadPipelineDeps, failed: FailedLeadRecord, opt
 
   // Through the outbox, like every submission: one pass under the lead's own id, so the key, the lease and the
   // finalizing transaction are the same as the worker's, and a server's worker and this command never both send it.
-  const outbox = outboxOf(deps);
+  const { outbox } = deps;
   await outbox.enqueueRetry({ id, lead: failed.leadData, channel: failed.channel, sessionId: failed.sessionId, externalId });
   let state: LeadState;
   try {
@@ -75,10 +84,10 @@ async function retryRecord(deps: LeadPipelineDeps, failed: FailedLeadRecord, opt
 }
 
 /** The external_id the lead was first sent with: recorded in its session's state, else the session key, else its id. */
-async function externalIdOf(deps: LeadPipelineDeps, failed: FailedLeadRecord): Promise<string> {
+async function externalIdOf(deps: RetryDeps, failed: FailedLeadRecord): Promise<string> {
   if (failed.sessionId === null) return failed.id;
-  const session = await deps.store.getSession(failed.sessionId);
-  const recorded = session?.state['externalId'];
-  if (typeof recorded === 'string') return recorded;
+  const session = await deps.repos.sessions.get(failed.sessionId);
+  const recorded = readVoiceState(session?.state).externalId;
+  if (recorded !== undefined) return recorded;
   return session?.sessionKey ?? failed.id;
 }

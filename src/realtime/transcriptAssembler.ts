@@ -27,16 +27,20 @@ export class TranscriptAssembler {
   private readonly items = new Map<string, ItemRecord>();
   private seen = 0;
 
-  /** A conversation item was added (conversation.item.added / created). Every item counts, so the chain holds. */
-  onItemAdded(itemId: string, previousItemId: string | null | undefined, role?: string): void {
+  /**
+   * A conversation item was added (conversation.item.added / created). Every item counts, so the chain holds.
+   * True when the item is new to the assembler (a repeated announcement of a known item is not).
+   */
+  onItemAdded(itemId: string, previousItemId: string | null | undefined, role?: string): boolean {
     const existing = this.items.get(itemId);
     if (existing === undefined) {
       this.items.set(itemId, { role, previousItemId, seen: this.seen++ });
-      return;
+      return true;
     }
     // Known from an earlier transcript event: fill in what that event could not say.
     if (existing.role === undefined) existing.role = role;
     if (existing.previousItemId === undefined) existing.previousItemId = previousItemId;
+    return false;
   }
 
   /** conversation.item.input_audio_transcription.completed */

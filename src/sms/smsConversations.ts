@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, fromPromise, waitFor, type Snapshot } from 'xstate';
-import { smsMachine, type SmsReading, type SmsSubmitInput, type SmsSubmitOutput } from '../../machines/smsMachine.js';
+import { smsMachine, type SmsReading, type SmsSubmitInput } from '../../machines/smsMachine.js';
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
 import { isAffirmation } from '../extraction/offline/callerAnswers.js';
 import type { Turn } from '../leads/lead.js';
+import type { LeadOutcome } from '../leads/leadOutcome.js';
+import { refusalFor } from '../leads/problems.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
-import { submitLead, type LeadPipelineDeps } from '../outbox/submitLead.js';
+import type { SessionRepository } from '../db/sessionRepository.js';
+import { readSmsState, type SmsPatch } from '../db/sessionState.js';
+import type { LeadIntake } from '../outbox/leadIntake.js';
 import { renderSmsPrompt } from './smsPrompts.js';
 
 /** Longest SMS body we read (Twilio concatenates long messages; 1,600 characters is its own limit). */
 export const MAX_SMS_CHARS = 1_600;
 /** How long one text may wait for its lead's submission before the reply goes out anyway. */
 export const SMS_SUBMIT_WAIT_MS = 20_000;
-
-interface StoredSmsState {
-  /** Null once the recovery sweep saved an abandoned conversation as a lead. */
-  machine?: Snapshot<unknown> | null;
-}
 
 /**
  * SMS conversations, one per texting number (the session key). Each text restores that number's machine from its
@@ -27,7 +26,7 @@ interface StoredSmsState {
 export class SmsConversations {
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: { pipeline: LeadPipelineDeps; logger: Logger }) {}
+  constructor(private readonly deps: { sessions: SessionRepository; intake: LeadIntake; logger: Logger }) {}
 
   /** Handles one inbound text and returns the reply. */
   handle(phone: string, text: string): Promise<string> {
@@ -41,21 +40,21 @@ export class SmsConversations {
   }
 
   private async handleNow(phone: string, text: string): Promise<string> {
-    const { store } = this.deps.pipeline;
-    const session = await store.getSessionByKey(phone);
-    const stored = (session?.state ?? {}) as StoredSmsState;
+    const { sessions } = this.deps;
+    const session = await sessions.getByKey(phone);
+    // A finished conversation (null once the sweep saved it as abandoned) is not resumed.
+    const stored = readSmsState(session?.state).machine as Snapshot<unknown> | null | undefined;
     const machine = smsMachine.provide({
       actors: {
-        submitLead: fromPromise<SmsSubmitOutput, SmsSubmitInput>(({ input, signal }) =>
+        submitLead: fromPromise<LeadOutcome, SmsSubmitInput>(({ input, signal }) =>
           this.submit(phone, input, signal),
         ),
       },
     });
     // A finished conversation is not resumed: the next text starts a new lead.
-    const resumable =
-      stored.machine !== undefined && stored.machine !== null && (stored.machine as { status?: string }).status === 'active';
+    const resumable = stored !== undefined && stored !== null && (stored as { status?: string }).status === 'active';
     const actor = resumable
-      ? createActor(machine, { snapshot: stored.machine as never, input: { phone, leadId: randomUUID() } })
+      ? createActor(machine, { snapshot: stored as never, input: { phone, leadId: randomUUID() } })
       : createActor(machine, { input: { phone, leadId: randomUUID() } });
     actor.start();
 
@@ -71,7 +70,7 @@ export class SmsConversations {
     const snapshot = actor.getSnapshot();
     const transcript: Turn[] =
       snapshot.status === 'done' ? [...snapshot.context.turns, { role: 'assistant', text: reply }] : snapshot.context.turns;
-    const state = {
+    const state: SmsPatch = {
       phase: typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value),
       phone,
       leadId: snapshot.context.leadId,
@@ -81,24 +80,27 @@ export class SmsConversations {
       machine: actor.getPersistedSnapshot(),
     };
     actor.stop();
-    const sessionId = await store.openSession({ channel: 'sms', sessionKey: phone, state });
+    const sessionId = await sessions.open({ channel: 'sms', sessionKey: phone, state });
     if (session === null) this.deps.logger.info({ event: 'sms_session_started', sessionId }, 'sms_session_started');
     return reply;
   }
 
-  private async submit(phone: string, input: SmsSubmitInput, signal: AbortSignal): Promise<SmsSubmitOutput> {
-    const { store } = this.deps.pipeline;
-    const sessionId = await store.openSession({ channel: 'sms', sessionKey: phone, state: { transcript: input.turns } });
+  private async submit(phone: string, input: SmsSubmitInput, signal: AbortSignal): Promise<LeadOutcome> {
     const extraction = extractOffline({ callerPhone: phone, turns: input.turns });
+    const refusal = refusalFor(extraction);
     try {
-      return await submitLead(this.deps.pipeline, {
-        sessionId,
-        channel: 'sms',
-        externalId: `sms:${input.leadId}`,
-        leadId: input.leadId,
-        extraction,
+      return await this.deps.intake.submit(
+        {
+          id: input.leadId,
+          channel: 'sms',
+          externalId: `sms:${input.leadId}`,
+          lead: extraction.lead,
+          ...(refusal === undefined ? {} : { refusal }),
+          sessionKey: phone,
+          sessionState: { transcript: input.turns },
+        },
         signal,
-      });
+      );
     } catch (error) {
       this.deps.logger.error({ err: reasonOf(error), leadId: input.leadId }, 'sms lead submission failed');
       throw error;

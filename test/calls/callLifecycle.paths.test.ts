@@ -68,20 +68,26 @@ describe('call lifecycle paths through the real server: coverage', () => {
       [
         'extracting|error:extractLead',
         'awaiting-transcript|error:awaitTranscript',
-        'streaming.conversing|error:relay',
-        'streaming.closing|error:relay',
+        'streaming.conversing|error:conversation',
+        'streaming.closing|error:conversation',
+        'submitting.delivering|error:deliverLead',
+        'submitting.spooling|after:SUBMISSION_TIMEOUT',
       ].sort(),
     );
   });
 
-  it('ends submissions through the server every way the outbox can: sent, finally failed, pending then finished, never saved', () => {
+  it('ends submissions through the server every way the intake can: sent, refused, finally failed, pending then finished, spooled then replayed, never saved', () => {
     const plans = replayable.map((c) => c.plan.plan);
     expect(plans.some((p) => p.finalRow === 'succeeded' && !p.pending)).toBe(true);
+    expect(plans.some((p) => p.finalRow === 'failed' && p.llmLead === 'incomplete')).toBe(true);
     expect(plans.some((p) => p.finalRow === 'failed' && p.npaMode === 'fail-500')).toBe(true);
-    // Pending after a retryable NPA failure (submitLead done), and after the submission deadline (recordFailure).
+    // Pending after a retryable NPA failure, and after the submission deadline while delivering.
     expect(plans.some((p) => p.pending && p.npaFailNext !== undefined)).toBe(true);
     expect(plans.some((p) => p.pending && p.npaMode === 'slow')).toBe(true);
-    expect(plans.some((p) => p.refusals.some((r) => r.table === 'lead_outbox'))).toBe(true);
+    // Spooled: the database refused the lead, or held it past DB_WRITE_TIMEOUT; complete and refused leads both.
+    expect(plans.some((p) => p.spooled && p.refusals.some((r) => r.table === 'lead_outbox' && r.delayMs === undefined))).toBe(true);
+    expect(plans.some((p) => p.spooled && p.refusals.some((r) => r.thenFail === true))).toBe(true);
+    expect(plans.some((p) => p.spooled && p.finalRow === 'failed')).toBe(true);
     expect(plans.some((p) => p.finalRow === 'none')).toBe(true);
   });
 
@@ -91,7 +97,7 @@ describe('call lifecycle paths through the real server: coverage', () => {
 
   it('has a hang-up through the server from every live state, and from every later state as a no-op', () => {
     const throughServer = coverage(replayable.map((c) => c.path));
-    for (const state of ['connecting', 'streaming.conversing', 'streaming.closing', 'awaiting-transcript', 'extracting', 'submitting.sending', 'submitting.recordingFailure']) {
+    for (const state of ['connecting', 'streaming.conversing', 'streaming.closing', 'awaiting-transcript', 'extracting', 'submitting.accepting', 'submitting.delivering', 'submitting.spooling']) {
       expect(throughServer.has(`${state}|CALLER_HUNG_UP`), state).toBe(true);
     }
   });
@@ -125,7 +131,13 @@ describe('call lifecycle paths through the real server', () => {
         // The call ends before its lead does: saved-failure, "submission pending", the session's outcome pending.
         expect(path.final).toBe('saved-failure');
         expect(result.output.reason).toMatch(/^submission pending: /);
-        expect(result.session?.outcome).toBe('pending');
+        if (plan.plan.spooled) {
+          // Kept in the spool: the session says so; its outcome is written when the replay accepts the lead.
+          expect(result.output.reason).toMatch(/lead kept in the local spool$/);
+          expect(result.session?.spooled).toBe(true);
+        } else {
+          expect(result.session?.outcome).toBe('pending');
+        }
       } else {
         expect(result.output.reason ?? '').not.toMatch(/submission pending/);
         expect(result.session?.outcome).toBe(path.expectedOutcome);

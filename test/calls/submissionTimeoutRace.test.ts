@@ -1,8 +1,7 @@
 import { expect, it } from 'vitest';
 import { startFakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/db/leadStore.js';
 import { createNpaClient } from '../../src/npa/npaClient.js';
-import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
+import { leadStack } from '../support/leadStack.js';
 import { callLifecyclePaths } from '../support/callMachinePaths.js';
 import { LeadRefusals } from '../support/leadRefusals.js';
 import { startNpaRouter } from '../support/npaRouter.js';
@@ -12,14 +11,14 @@ import { createTestDatabase } from '../support/testDatabase.js';
 
 const PATH =
   'connecting -[after:STREAM_START_TIMEOUT]-> awaiting-transcript -[done:awaitTranscript]-> extracting -[done:extractLead]-> ' +
-  'submitting.sending -[after:SUBMISSION_TIMEOUT]-> submitting.recordingFailure -[done:recordFailure(failed)]-> saved-failure';
+  'submitting.accepting -[after:DB_WRITE_TIMEOUT]-> submitting.spooling -[done:spoolLead(pending)]-> saved-failure';
 
 /**
- * Regression: the submission deadline fires while the lead's outbox insert is still in flight. recordFailure must wait
- * for that write instead of recording the lead a second time (it used to write a failed row, and the outbox later a
- * succeeded one for the same lead).
+ * Regression: the database write deadline fires while the lead's outbox insert is still in flight, and the insert
+ * then lands. The call has spooled the lead too; replaying the spool must find the lead where it stands instead of
+ * recording it a second time (a failed row beside the outbox's succeeded one, once).
  */
-it('a submission timeout during the outbox insert leaves the lead with exactly one row', async () => {
+it('a write deadline during the outbox insert that then lands leaves the lead with exactly one row', async () => {
   const database = await createTestDatabase();
   const router = await startNpaRouter();
   const npa = await startFakeNpa({ username: 'u', password: 'p' });
@@ -31,19 +30,15 @@ it('a submission timeout during the outbox insert leaves the lead with exactly o
     if (path === undefined) throw new Error('path not generated');
     const planned = planForServer(path, index);
     if (!planned.replayable) throw new Error('path not replayable');
-    // The database holds the outbox insert for 2 s, past the call's 1 s submission deadline.
+    // The database holds the outbox insert for 2 s, past the call's write deadline, and then lets it land.
     const plan = { ...planned.plan, npaMode: 'ok' as const, refusals: [{ table: 'lead_outbox' as const, count: 1, delayMs: 2_000 }] };
     const replay = await replayThroughServer(path, plan, { database, refusals, npaRouter: router, callSid: `CArace${Date.now()}` });
-    expect(replay.output.reason).toMatch(/^submission pending:/);
+    expect(replay.output.reason).toMatch(/^submission pending: database unavailable/);
 
     // Once the held insert has landed, a worker (the lab's own, or this extra pass) finishes the lead.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    const outbox = new LeadOutbox({
-      db: database.db,
-      store: new LeadStore(database.db),
-      logger: database.logger,
-      npa: createNpaClient({ url: npa.url, username: 'u', password: 'p', logger: database.logger, maxAttempts: 1 }),
-    });
+    const npaClient = createNpaClient({ url: npa.url, username: 'u', password: 'p', logger: database.logger, maxAttempts: 1 });
+    const { outbox } = leadStack(database.db, npaClient, database.logger);
     for (const row of await outbox.claimDue(10)) await outbox.run(row);
 
     const leadId = replay.output.leadId;

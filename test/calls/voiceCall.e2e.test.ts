@@ -32,7 +32,7 @@ describe('a complete call through the real server', () => {
     expect(output.endReason).toBe('goodbye');
     expect(caller.received.media.length).toBeGreaterThan(0);
 
-    const succeeded = await lab.app.store.listSucceeded();
+    const succeeded = await lab.app.repos.succeeded.list();
     expect(succeeded).toHaveLength(1);
     expect(succeeded[0]?.leadData).toMatchObject({
       full_name: 'John Carter',
@@ -42,12 +42,12 @@ describe('a complete call through the real server', () => {
       vehicle_make: 'Harley-Davidson',
       vehicle_model: 'Street Glide',
     });
-    expect(await lab.app.store.listFailed()).toHaveLength(0);
+    expect(await lab.app.repos.failed.list()).toHaveLength(0);
     expect(lab.npa.requests).toHaveLength(1);
     expect(lab.npa.requests[0]?.body).toMatchObject({ first_name: 'John', last_name: 'Carter', external_id: 'CAe2e00000000000000000000000000001', channel: 'voice' });
     expect(lab.npa.requests[0]?.headers['idempotency-key']).toBe(output.leadId);
 
-    const session = await lab.app.store.getSessionByKey('CAe2e00000000000000000000000000001');
+    const session = await lab.app.repos.sessions.getByKey('CAe2e00000000000000000000000000001');
     expect(session?.state).toMatchObject({ phase: 'saved-success', outcome: 'succeeded', endReason: 'goodbye' });
     expect((session?.state as { transcript: unknown[] }).transcript).toHaveLength(call.turns.length);
   });

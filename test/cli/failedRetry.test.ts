@@ -1,12 +1,12 @@
+import { randomUUID } from 'node:crypto';
 // Acceptance: a lead that failed because NPA answered 503 is driven through `leads failed retry` (the real CLI in a
 // child process) into succeeded_leads once the fake NPA recovers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/db/leadStore.js';
 import { createNpaClient } from '../../src/npa/npaClient.js';
-import { submitLead } from '../../src/outbox/submitLead.js';
-import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
+import { refusalFor } from '../../src/leads/problems.js';
+import { leadStack } from '../support/leadStack.js';
 import type { ExtractionResult } from '../../src/leads/lead.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { runLeads } from '../support/runLeads.js';
@@ -49,16 +49,20 @@ afterAll(async () => {
 describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
   it('moves a lead failed on 503 into succeeded_leads once NPA recovers, with the same Idempotency-Key', async () => {
     npa.setMode('fail-503');
-    const store = new LeadStore(t.db);
-    const sessionId = await store.openSession({ channel: 'voice', sessionKey: 'CA-acceptance', state: {} });
     const client = createNpaClient({ url: npa.url, username: 'psb', password: 'pw', maxAttempts: 2, baseDelayMs: 1, logger: t.logger });
-    const pipeline = { db: t.db, store, npa: client, logger: t.logger };
     // One outbox pass: the 503 makes it a failed lead at once instead of a pending one the worker would retry.
-    const { outcome, leadId } = await submitLead(
-      { ...pipeline, outbox: new LeadOutbox(pipeline, { maxAttempts: 1 }) },
-      { sessionId, channel: 'voice', externalId: 'CA-acceptance', extraction },
-    );
+    const { repos: store, intake } = leadStack(t.db, client, t.logger, { maxAttempts: 1 });
+    const leadId = randomUUID();
+    const { outcome } = await intake.submit({
+      id: leadId,
+      channel: 'voice',
+      externalId: 'CA-acceptance',
+      lead: extraction.lead,
+      sessionKey: 'CA-acceptance',
+      sessionState: {},
+    });
     expect(outcome).toBe('failed');
+    const sessionId = (await store.sessions.getByKey('CA-acceptance'))?.id;
 
     const listed = await runLeads(['failed', 'list', '--json'], cliEnv);
     expect(listed.code).toBe(0);
@@ -73,7 +77,7 @@ describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
     const stillDown = await runLeads(['failed', 'retry', leadId], cliEnv);
     expect(stillDown.code).toBe(1);
     expect(stillDown.stdout).toContain(`${leadId}  failed: NPA API error: 503 Service Unavailable`);
-    expect((await store.getFailed(leadId))?.attempts).toBe(4);
+    expect((await store.failed.get(leadId))?.attempts).toBe(4);
 
     npa.setMode('ok');
     const recovered = await runLeads(['failed', 'retry', leadId], cliEnv);
@@ -94,7 +98,7 @@ describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
     expect(npa.requests).toHaveLength(5);
     expect(new Set(npa.requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set([leadId]));
     expect(npa.accepted.size).toBe(1);
-    expect((await store.getSession(sessionId))?.state).toMatchObject({ outcome: 'succeeded', leadId });
+    expect((await store.sessions.get(sessionId ?? ''))?.state).toMatchObject({ outcome: 'succeeded', leadId });
 
     const nothingLeft = await runLeads(['failed', 'list'], cliEnv);
     expect(nothingLeft.stdout.trim()).toBe('no unresolved failed leads');
@@ -107,10 +111,12 @@ describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
   });
 
   it('retry --all skips incomplete leads and exits 0 when nothing failed', async () => {
-    const store = new LeadStore(t.db);
     const client = createNpaClient({ url: npa.url, username: 'psb', password: 'pw', logger: t.logger });
     const incomplete: ExtractionResult = { ...extraction, lead: { ...extraction.lead, phone: null }, complete: false, missing: ['phone'] };
-    const { leadId } = await submitLead({ db: t.db, store, npa: client, logger: t.logger }, { sessionId: null, channel: 'sms', externalId: 'x', extraction: incomplete });
+    const { intake } = leadStack(t.db, client, t.logger);
+    const leadId = randomUUID();
+    const refusal = refusalFor(incomplete);
+    await intake.submit({ id: leadId, channel: 'sms', externalId: 'x', lead: incomplete.lead, ...(refusal ? { refusal } : {}), sessionKey: 'sms-x', sessionState: {} });
     const all = await runLeads(['failed', 'retry', '--all'], cliEnv);
     expect(all.code).toBe(0);
     expect(all.stdout).toContain(`${leadId}  skipped: lead is incomplete: missing phone`);

@@ -9,7 +9,7 @@ import { configWith } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { initORM } from '../../src/db/orm.js';
 import { LOCK_FILE } from '../../src/db/embeddedDatabase.js';
-import { LeadStore } from '../../src/db/leadStore.js';
+import { SessionRepository } from '../../src/db/sessionRepository.js';
 import { runLeads } from '../support/runLeads.js';
 
 const OWNER_SCRIPT = fileURLToPath(new URL('../support/pgliteOwner.ts', import.meta.url));
@@ -63,15 +63,15 @@ describe('embedded PGlite shared between processes', { timeout: 120_000 }, () =>
     // This process connects as a client and runs transactions concurrently with the owner's.
     const client = await initORM(configWith({ DATA_DIR: dataDir }), { logger });
     expect(client.kind).toBe('pglite-client');
-    const store = new LeadStore(client);
+    const store = new SessionRepository(client);
     const ids = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.openSession({ channel: 'sms', sessionKey: `client-${i}`, state: { i } })),
+      Array.from({ length: 20 }, (_, i) => store.open({ channel: 'sms', sessionKey: `client-${i}`, state: { phase: `p${i}` } })),
     );
     for (const [i, id] of ids.entries()) {
-      await client.em().transactional(async (em) => store.updateSessionState(id, { touched: i }, em));
+      await client.em().transactional(async (em) => store.patch(id, { reason: `touched ${i}` }, em));
     }
-    const sessions = await Promise.all(ids.map((id) => store.getSession(id)));
-    expect(sessions.map((s) => s?.state)).toEqual(ids.map((_, i) => ({ i, touched: i })));
+    const sessions = await Promise.all(ids.map((id) => store.get(id)));
+    expect(sessions.map((s) => s?.state)).toEqual(ids.map((_, i) => ({ phase: `p${i}`, reason: `touched ${i}` })));
 
     const cli = await runLeads(['failed', 'list', '--json'], { DATA_DIR: dataDir });
     expect(cli).toMatchObject({ code: 0, stdout: '[]\n' });
@@ -93,7 +93,7 @@ describe('embedded PGlite shared between processes', { timeout: 120_000 }, () =>
     const lock = JSON.parse(await readFile(join(dataDir, LOCK_FILE), 'utf8')) as { pid: number };
     expect(lock.pid).toBe(process.pid);
     // The data written through the first owner is still there.
-    expect(await new LeadStore(db).getSessionByKey('client-3')).toMatchObject({ state: { i: 3, touched: 3 } });
+    expect(await new SessionRepository(db).getByKey('client-3')).toMatchObject({ state: { phase: 'p3', reason: 'touched 3' } });
     await db.close();
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
   });

@@ -95,7 +95,7 @@ describe('createExtractor', () => {
     fake.chatMode('timeout');
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(createExtractor(config(), { logger }).extract(call, controller.signal)).rejects.toBeInstanceOf(
+    await expect(createExtractor(config(), { logger }).extract(call, { signal: controller.signal })).rejects.toBeInstanceOf(
       ExtractionError,
     );
   });

@@ -44,16 +44,16 @@ export interface FinalRow {
 export async function finalRow(lab: VoiceLab, leadId: string, timeoutMs = 15_000): Promise<FinalRow> {
   const row = await eventually<FinalRow>(
     async () => {
-      const succeeded = await lab.app.store.getSucceeded(leadId);
+      const succeeded = await lab.app.repos.succeeded.get(leadId);
       if (succeeded) return { outcome: 'succeeded', reason: null, lead: succeeded.leadData };
-      const failed = await lab.app.store.getFailed(leadId);
+      const failed = await lab.app.repos.failed.get(leadId);
       if (failed) return { outcome: 'failed', reason: failed.errorMessage, lead: failed.leadData };
       return undefined;
     },
     `the final row of lead ${leadId}`,
     timeoutMs,
   );
-  const both = (await lab.app.store.getSucceeded(leadId)) !== null && (await lab.app.store.getFailed(leadId)) !== null;
+  const both = (await lab.app.repos.succeeded.get(leadId)) !== null && (await lab.app.repos.failed.get(leadId)) !== null;
   expect(both, 'a lead is never both succeeded and failed').toBe(false);
   return row;
 }
@@ -62,7 +62,7 @@ export async function finalRow(lab: VoiceLab, leadId: string, timeoutMs = 15_000
 export async function sessionState(lab: VoiceLab, callSid: string, outcome: 'succeeded' | 'failed'): Promise<Record<string, unknown>> {
   return eventually(
     async () => {
-      const session = await lab.app.store.getSessionByKey(callSid);
+      const session = await lab.app.repos.sessions.getByKey(callSid);
       return session?.state.outcome === outcome ? session.state : undefined;
     },
     `session ${callSid} outcome ${outcome}`,

@@ -58,9 +58,9 @@ describe('model outage: apology, recording, failed lead', () => {
     expect(recording.status).toBe(200);
     expect(recording.body).toContain(`<Say>${RECORDING_THANKS_MESSAGE}</Say><Hangup/>`);
 
-    const failed = await lab.app.store.getFailed(output.leadId);
+    const failed = await lab.app.repos.failed.get(output.leadId);
     expect(failed?.errorMessage).toMatch(/^model connection failed: .*caller left a recording: RE00000000000000000000000000000001 https:\/\/api\.twilio\.com\//);
-    const session = await lab.app.store.getSessionByKey(callSid);
+    const session = await lab.app.repos.sessions.getByKey(callSid);
     expect(session?.state).toMatchObject({
       outcome: 'failed',
       endReason: 'model-failure',
@@ -70,7 +70,7 @@ describe('model outage: apology, recording, failed lead', () => {
 
     // Twilio retries a webhook it did not hear back from: nothing is written twice.
     await postForm(lab, RECORDING_PATH, recordingForm(callSid, 'RE00000000000000000000000000000001'));
-    const again = await lab.app.store.getFailed(output.leadId);
+    const again = await lab.app.repos.failed.get(output.leadId);
     expect(again?.errorMessage).toBe(failed?.errorMessage);
   });
 
@@ -97,13 +97,13 @@ describe('model outage: apology, recording, failed lead', () => {
     expect(output.reason).toMatch(/^model connection lost: /);
     const failed = await eventually(
       async () => {
-        const row = await lab.app.store.getFailed(output.leadId);
+        const row = await lab.app.repos.failed.get(output.leadId);
         return row?.errorMessage.includes('RE00000000000000000000000000000002') ? row : undefined;
       },
       'the recording on the failed lead',
     );
     expect(failed.leadData.full_name).toBe('John Carter');
-    const session = await lab.app.store.getSessionByKey(callSid);
+    const session = await lab.app.repos.sessions.getByKey(callSid);
     expect(session?.state).toMatchObject({ recording: { sid: 'RE00000000000000000000000000000002' } });
   });
 
@@ -121,7 +121,7 @@ describe('model outage: apology, recording, failed lead', () => {
     const empty = await postForm(lab, RECORDING_PATH, { CallSid: callSid, RecordingUrl: 'javascript:alert(1)' });
     expect(empty.status).toBe(200);
     expect(lab.app.metrics.get('recordings_invalid_total')).toBe(before + 1);
-    const session = await lab.app.store.getSessionByKey(callSid);
+    const session = await lab.app.repos.sessions.getByKey(callSid);
     expect(session?.state).not.toHaveProperty('recording');
   });
 });

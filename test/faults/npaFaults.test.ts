@@ -79,8 +79,8 @@ describe('fault injection: NPA lead API', () => {
 
   it('lost nothing: every call has exactly one row, and every row its session', async () => {
     lab.npa.setMode('ok');
-    const succeeded = await lab.app.store.listSucceeded();
-    const failed = await lab.app.store.listFailed({ includeResolved: true });
+    const succeeded = await lab.app.repos.succeeded.list();
+    const failed = await lab.app.repos.failed.list({ includeResolved: true });
     expect(succeeded.length + failed.length).toBe(5);
     expect(new Set([...succeeded, ...failed].map((r) => r.id)).size).toBe(5);
     for (const row of [...succeeded, ...failed]) expect(row.sessionId).not.toBeNull();

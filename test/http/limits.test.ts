@@ -75,7 +75,7 @@ describe('limits: body size, message size, message rate, concurrent calls', () =
     // The flooded call itself ended (its socket closed) and still saved exactly one lead row.
     const flooded = await lab.outcomeOf(floodSid);
     expect(flooded.endReason).toBe('caller-hangup');
-    const rows = [...(await lab.app.store.listFailed()), ...(await lab.app.store.listSucceeded())];
+    const rows = [...(await lab.app.repos.failed.list()), ...(await lab.app.repos.succeeded.list())];
     expect(rows.filter((row) => row.id === flooded.leadId)).toHaveLength(1);
   });
 });

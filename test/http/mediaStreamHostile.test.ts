@@ -177,7 +177,7 @@ describe('media stream: malformed and hostile input', () => {
     expect((await fetch(`${lab.app.url}/healthz`)).status).toBe(200);
     stream.ws.close();
     const output = await lab.outcomeOf(callSid);
-    const rows = [...(await lab.app.store.listFailed()), ...(await lab.app.store.listSucceeded())].filter((r) => r.id === output.leadId);
+    const rows = [...(await lab.app.repos.failed.list()), ...(await lab.app.repos.succeeded.list())].filter((r) => r.id === output.leadId);
     expect(rows).toHaveLength(1);
     const { output: after } = await completeSampleCall(lab, 'CAafterfuzz00000000000000000000001');
     expect(after.outcome).toBe('succeeded');

@@ -39,7 +39,7 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
   async function expectNothingOpened(callSid: string): Promise<void> {
     expect(lab.app.registry.get(callSid)).toBeUndefined();
     await sleep(100);
-    expect(await lab.app.store.getSessionByKey(callSid)).toBeNull();
+    expect(await lab.app.repos.sessions.getByKey(callSid)).toBeNull();
   }
 
   describe('voice webhook', () => {
@@ -53,7 +53,7 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
       expect(streamParameters(response.body).streamToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
       expect(lab.app.registry.get(callSid)).toBeDefined();
       // Hang the call up (no stream) so it does not linger: a stopped stream is the simplest way.
-      await eventually(async () => (await lab.app.store.getSessionByKey(callSid)) ?? undefined, 'the session row');
+      await eventually(async () => (await lab.app.repos.sessions.getByKey(callSid)) ?? undefined, 'the session row');
     });
 
     const refusals: Array<{ name: string; request: (callSid: string) => { path: string; form: Record<string, string>; headers: Record<string, string> } }> = [
@@ -151,7 +151,7 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
         'x-twilio-signature': signPost(AFTER_STREAM_PATH, recordingForm),
       });
       expect(recording.status).toBe(403);
-      expect(await lab.app.store.getSessionByKey(callSid)).toBeNull();
+      expect(await lab.app.repos.sessions.getByKey(callSid)).toBeNull();
     });
   });
 

@@ -47,10 +47,10 @@ describe('POST /twilio/sms through the real server', () => {
     expect(replies[0]).toContain('Thanks for texting Power Sport Buyers');
     expect(replies[5]).toContain('reach out shortly');
     const deadline = Date.now() + 5_000;
-    let leads = await lab.app.store.listSucceeded();
+    let leads = await lab.app.repos.succeeded.list();
     while (leads.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      leads = await lab.app.store.listSucceeded();
+      leads = await lab.app.repos.succeeded.list();
     }
     expect(leads[0]?.leadData).toEqual({
       full_name: 'Tom Becker',
@@ -65,6 +65,6 @@ describe('POST /twilio/sms through the real server', () => {
 
   it('refuses an unsigned or tampered text with 403 and records nothing', async () => {
     expect((await text('+15555550100', 'hi', 'bogus')).status).toBe(403);
-    expect(await lab.app.store.getSessionByKey('+15555550100')).toBeNull();
+    expect(await lab.app.repos.sessions.getByKey('+15555550100')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RawLead } from '../../src/leads/lead.js';
+import { describeProblems } from '../../src/leads/problems.js';
 import {
-  describeProblems,
   normalizeFullName,
   normalizeLead,
   normalizeMake,

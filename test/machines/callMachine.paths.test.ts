@@ -30,8 +30,8 @@ function expectNothingMissing(what: string, missing: string[]) {
 }
 
 /**
- * Every promise run the machine no longer waits for has been aborted, every one it waits for has not; the relay
- * runs exactly while the call is streaming.
+ * Every promise run the machine no longer waits for has been aborted, every one it waits for has not; the
+ * conversation runs exactly while the call is streaming.
  */
 function expectActorsMatchState(h: CallHarness, where: string) {
   const state = stateKey(h.actor.getSnapshot().value);
@@ -41,8 +41,8 @@ function expectActorsMatchState(h: CallHarness, where: string) {
     const invoker = invokedIn.get(run.actorId);
     expect(run.signal.aborted, `${where}: ${run.actorId} aborted while in ${state}`).toBe(!invoker || !active(invoker));
   }
-  const running = h.relayRuns.filter((r) => !r.stopped && !r.failed).length;
-  expect(running, `${where}: relay runs in ${state}`).toBe(active('streaming') ? 1 : 0);
+  const running = h.conversationRuns.filter((r) => !r.stopped && !r.failed).length;
+  expect(running, `${where}: conversation runs in ${state}`).toBe(active('streaming') ? 1 : 0);
 }
 
 /** Produces the step's event the way it happens for real: an actor settles, a timer fires, or a message arrives. */
@@ -56,8 +56,8 @@ async function play(h: CallHarness, path: CallPath, index: number) {
     case 'actor-done':
       return h.resolve(source.actorId, source.output);
     case 'actor-error':
-      // The relay is a callback actor: it fails by throwing, not by rejecting.
-      return source.actorId === 'relay' ? h.failRelay(source.error) : h.reject(source.actorId, source.error);
+      // The conversation is a callback actor: it fails by throwing, not by rejecting.
+      return source.actorId === 'conversation' ? h.failConversation(source.error) : h.reject(source.actorId, source.error);
     case 'delay': {
       const key = DELAY_TIMEOUTS[source.delay];
       if (!key) throw new Error(`no timeout for ${source.delay}`);
@@ -123,11 +123,12 @@ describe('call machine paths: coverage', () => {
     expect(failures).toEqual(
       expect.arrayContaining([
         'error:connectModel',
-        'error:relay',
+        'error:conversation',
         'error:awaitTranscript',
         'error:extractLead',
-        'error:submitLead',
-        'error:recordFailure',
+        'error:acceptLead',
+        'error:deliverLead',
+        'error:spoolLead',
         ...Object.keys(DELAY_TIMEOUTS).map((d) => `after:${d}`),
       ]),
     );
@@ -159,9 +160,9 @@ describe('call machine paths: coverage', () => {
   });
 
   it('describes paths readably', () => {
-    const goodbye = paths.find((p) => p.expectedEndReason === 'goodbye' && p.final === 'saved-success');
+    const goodbye = paths.find((p) => p.expectedEndReason === 'goodbye' && p.final === 'saved-success' && p.description.includes('deliverLead'));
     expect(goodbye?.description).toMatch(
-      /^connecting .*-\[GOODBYE\]-> streaming\.closing -\[GOODBYE_PLAYED\]-> awaiting-transcript .*-\[done:submitLead\(succeeded\)\]-> saved-success$/,
+      /^connecting .*-\[GOODBYE\]-> streaming\.closing -\[GOODBYE_PLAYED\]-> awaiting-transcript .*-\[done:acceptLead\(pending\)\]-> submitting\.delivering -\[done:deliverLead\(succeeded\)\]-> saved-success$/,
     );
   });
 });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CALL_TIMEOUTS, type CallExtraction, type SubmitOutput } from '../../machines/callTypes.js';
+import { DEFAULT_CALL_TIMEOUTS, type Extraction, type LeadOutcome } from '../../machines/callTypes.js';
 import type { Turn } from '../../src/leads/lead.js';
-import { TEST_INPUT, createCallHarness, type CallHarness } from './callMachineHarness.js';
+import { EMPTY_READING, TEST_INPUT, createCallHarness, type CallHarness } from './callMachineHarness.js';
 
 const TRANSCRIPT: Turn[] = [
   { role: 'assistant', text: 'Power Sport Buyers, how can I help?' },
   { role: 'user', text: 'Selling a dirt bike.' },
 ];
 const PARTIAL: Turn[] = [{ role: 'assistant', text: 'Power Sport Buyers, how can I help?' }];
-const EXTRACTION: CallExtraction = {
+const EXTRACTION: Extraction = {
   result: {
     lead: {
       full_name: 'Pat Example',
@@ -24,9 +24,14 @@ const EXTRACTION: CallExtraction = {
     reasons: {},
   },
   source: 'llm',
+  offline: EMPTY_READING,
   disagreements: [],
 };
-const SUCCEEDED: SubmitOutput = { outcome: 'succeeded', leadId: TEST_INPUT.leadId };
+const SUCCEEDED: LeadOutcome = { outcome: 'succeeded', leadId: TEST_INPUT.leadId };
+/** acceptLead's answer for a lead now pending in the outbox. */
+const PENDING: LeadOutcome = { outcome: 'failed', leadId: TEST_INPUT.leadId, pending: true, reason: 'submission pending: not sent yet; the outbox will retry it' };
+/** What the machine submits when extraction gave nothing: the live offline reading. */
+const FALLBACK: Extraction = { result: EMPTY_READING, source: 'offline', offline: EMPTY_READING, disagreements: [] };
 const value = (h: CallHarness) => h.actor.getSnapshot().value;
 const context = (h: CallHarness) => h.actor.getSnapshot().context;
 
@@ -56,16 +61,22 @@ async function toExtracting(h: CallHarness) {
   expect(value(h)).toBe('extracting');
 }
 
-async function toSending(h: CallHarness) {
+async function toAccepting(h: CallHarness) {
   await toExtracting(h);
   await h.resolve('extractLead', EXTRACTION);
-  expect(value(h)).toEqual({ submitting: 'sending' });
+  expect(value(h)).toEqual({ submitting: 'accepting' });
 }
 
-async function toRecordingFailure(h: CallHarness) {
-  await toSending(h);
-  await h.reject('submitLead', new Error('npa unreachable'));
-  expect(value(h)).toEqual({ submitting: 'recordingFailure' });
+async function toDelivering(h: CallHarness) {
+  await toAccepting(h);
+  await h.resolve('acceptLead', PENDING);
+  expect(value(h)).toEqual({ submitting: 'delivering' });
+}
+
+async function toSpooling(h: CallHarness) {
+  await toAccepting(h);
+  await h.reject('acceptLead', new Error('database error: ConnectionException'));
+  expect(value(h)).toEqual({ submitting: 'spooling' });
 }
 
 describe('call machine: the happy path', () => {
@@ -81,12 +92,12 @@ describe('call machine: the happy path', () => {
 
     await h.resolve('connectModel');
     expect(value(h)).toEqual({ streaming: 'conversing' });
-    expect(h.relayRuns).toHaveLength(1);
-    expect(h.relayRuns[0]?.input).toEqual({ callSid: 'CA-test' });
+    expect(h.conversationRuns).toHaveLength(1);
+    expect(h.conversationRuns[0]?.input).toEqual({ callSid: 'CA-test' });
 
-    // The relay reports back through its own channel, as the real one does.
-    h.relayRuns[0]?.sendBack({ type: 'TRANSCRIPT_UPDATED', turns: PARTIAL });
-    h.relayRuns[0]?.sendBack({ type: 'GOODBYE', via: 'tool' });
+    // The conversation reports back through its own channel, as the real one does.
+    h.conversationRuns[0]?.sendBack({ type: 'TRANSCRIPT_UPDATED', turns: PARTIAL });
+    h.conversationRuns[0]?.sendBack({ type: 'GOODBYE', via: 'tool' });
     expect(value(h)).toEqual({ streaming: 'closing' });
     expect(context(h).transcript).toEqual(PARTIAL);
     expect(h.hangUps()).toEqual([]);
@@ -94,7 +105,7 @@ describe('call machine: the happy path', () => {
     await h.send({ type: 'GOODBYE_PLAYED' });
     expect(value(h)).toBe('awaiting-transcript');
     expect(h.hangUps()).toEqual([{ apology: false }]);
-    expect(h.relayRuns[0]?.stopped).toBe(true);
+    expect(h.conversationRuns[0]?.stopped).toBe(true);
     expect(h.actions.some((a) => a.type === 'closeModel')).toBe(false);
 
     await h.resolve('awaitTranscript', TRANSCRIPT);
@@ -104,11 +115,12 @@ describe('call machine: the happy path', () => {
       callSid: 'CA-test',
       callerPhone: '+15555550123',
       transcript: TRANSCRIPT,
+      offline: EMPTY_READING,
     });
 
     await h.resolve('extractLead', EXTRACTION);
-    expect(value(h)).toEqual({ submitting: 'sending' });
-    expect(h.only('submitLead').input).toEqual({
+    expect(value(h)).toEqual({ submitting: 'accepting' });
+    expect(h.only('acceptLead').input).toEqual({
       callSid: 'CA-test',
       leadId: 'lead-test',
       callerPhone: '+15555550123',
@@ -118,7 +130,10 @@ describe('call machine: the happy path', () => {
       extraction: EXTRACTION,
     });
 
-    await h.resolve('submitLead', SUCCEEDED);
+    await h.resolve('acceptLead', PENDING);
+    expect(value(h)).toEqual({ submitting: 'delivering' });
+    expect(h.only('deliverLead').input).toEqual({ callSid: 'CA-test', leadId: 'lead-test' });
+    await h.resolve('deliverLead', SUCCEEDED);
     const snapshot = h.actor.getSnapshot();
     expect(snapshot.value).toBe('saved-success');
     expect(snapshot.status).toBe('done');
@@ -134,11 +149,11 @@ describe('call machine: the happy path', () => {
     await h.resolve('connectModel');
     expect(value(h)).toBe('connecting');
     expect(context(h).modelReady).toBe(true);
-    expect(h.relayRuns).toHaveLength(0);
+    expect(h.conversationRuns).toHaveLength(0);
 
     await h.send({ type: 'STREAM_STARTED', streamSid: 'MZ1' });
     expect(value(h)).toEqual({ streaming: 'conversing' });
-    expect(h.relayRuns).toHaveLength(1);
+    expect(h.conversationRuns).toHaveLength(1);
     expect(h.phases()).toEqual(['connecting', 'streaming']);
   });
 
@@ -162,7 +177,7 @@ describe('call machine: the caller hangs up', () => {
     expect(context(h).failureReason).toBeNull();
     expect(connect.signal.aborted).toBe(true);
     expect(h.hangUps()).toEqual([]);
-    expect(h.relayRuns).toHaveLength(0);
+    expect(h.conversationRuns).toHaveLength(0);
   });
 
   it('in streaming.conversing: stops the relay and records a caller hang-up', async () => {
@@ -171,7 +186,7 @@ describe('call machine: the caller hangs up', () => {
     await h.send({ type: 'CALLER_HUNG_UP' });
     expect(value(h)).toBe('awaiting-transcript');
     expect(context(h).endReason).toBe('caller-hangup');
-    expect(h.relayRuns[0]?.stopped).toBe(true);
+    expect(h.conversationRuns[0]?.stopped).toBe(true);
     expect(h.hangUps()).toEqual([]);
   });
 
@@ -187,8 +202,9 @@ describe('call machine: the caller hangs up', () => {
   const afterTheConversation: Array<[string, (h: CallHarness) => Promise<void>, string]> = [
     ['awaiting-transcript', toAwaitingTranscript, 'awaitTranscript'],
     ['extracting', toExtracting, 'extractLead'],
-    ['submitting.sending', toSending, 'submitLead'],
-    ['submitting.recordingFailure', toRecordingFailure, 'recordFailure'],
+    ['submitting.accepting', toAccepting, 'acceptLead'],
+    ['submitting.delivering', toDelivering, 'deliverLead'],
+    ['submitting.spooling', toSpooling, 'spoolLead'],
   ];
   it.each(afterTheConversation)('in %s: ignored, the pending work goes on', async (_, reach, actorId) => {
     const h = createCallHarness();
@@ -209,8 +225,8 @@ describe('call machine: the caller hangs up', () => {
     await h.send({ type: 'CALLER_HUNG_UP' });
     await h.resolve('awaitTranscript', []);
     await h.resolve('extractLead', EXTRACTION);
-    expect(h.only('submitLead').input).toMatchObject({ endReason: 'caller-hangup', failureReason: null, transcript: [] });
-    await h.resolve('submitLead', { outcome: 'failed', leadId: 'lead-test', reason: 'incomplete: caller hung up' });
+    expect(h.only('acceptLead').input).toMatchObject({ endReason: 'caller-hangup', failureReason: null, transcript: [] });
+    await h.resolve('acceptLead', { outcome: 'failed', leadId: 'lead-test', reason: 'incomplete: caller hung up' });
     expect(h.actor.getSnapshot().output).toEqual({
       outcome: 'failed',
       leadId: 'lead-test',
@@ -282,7 +298,7 @@ describe('call machine: timeouts', () => {
     expect(context(h).endReason).toBe('max-duration');
     expect(context(h).failureReason).toBeNull();
     expect(h.hangUps()).toEqual([{ apology: false }]);
-    expect(h.relayRuns[0]?.stopped).toBe(true);
+    expect(h.conversationRuns[0]?.stopped).toBe(true);
   });
 
   it('MAX_CALL during the goodbye: ends the call and keeps the goodbye end reason', async () => {
@@ -329,33 +345,60 @@ describe('call machine: timeouts', () => {
     await h.advance(DEFAULT_CALL_TIMEOUTS.extractionMs - 1);
     expect(extraction.signal.aborted).toBe(false);
     await h.advance(1);
-    expect(value(h)).toEqual({ submitting: 'sending' });
+    expect(value(h)).toEqual({ submitting: 'accepting' });
     expect(extraction.signal.aborted).toBe(true);
-    expect(h.only('submitLead').input).toMatchObject({
-      extraction: null,
+    expect(h.only('acceptLead').input).toMatchObject({
+      extraction: FALLBACK,
       failureReason: 'extraction failed: timeout after 20000 ms',
       transcript: TRANSCRIPT,
     });
     expect(h.milestones()).toContain('lead_extraction_error');
   });
 
-  it('SUBMISSION_TIMEOUT: aborts the submission and records the failed lead', async () => {
+  it('DB_WRITE_TIMEOUT: the database does not take the lead in time, so it is spooled', async () => {
     const h = createCallHarness();
-    await toSending(h);
-    const submission = h.only('submitLead');
-    await h.advance(DEFAULT_CALL_TIMEOUTS.submissionMs);
-    expect(value(h)).toEqual({ submitting: 'recordingFailure' });
-    expect(submission.signal.aborted).toBe(true);
-    expect(h.only('recordFailure').input).toMatchObject({
+    await toAccepting(h);
+    const accepting = h.only('acceptLead');
+    await h.advance(DEFAULT_CALL_TIMEOUTS.dbWriteMs - 1);
+    expect(accepting.signal.aborted).toBe(false);
+    await h.advance(1);
+    expect(value(h)).toEqual({ submitting: 'spooling' });
+    expect(accepting.signal.aborted).toBe(true);
+    expect(h.only('spoolLead').input).toMatchObject({
       leadId: 'lead-test',
       extraction: EXTRACTION,
-      failureReason: 'submission failed: timeout after 60000 ms',
+      failureReason: null,
+      storeError: 'database did not answer within 5000 ms',
     });
-    await h.resolve('recordFailure', { outcome: 'failed', leadId: 'lead-test', reason: 'submission failed: timeout after 60000 ms' });
-    expect(h.actor.getSnapshot().output).toEqual({
+    const spooled: LeadOutcome = { outcome: 'failed', leadId: 'lead-test', pending: true, reason: 'submission pending: database unavailable; lead kept in the local spool' };
+    await h.resolve('spoolLead', spooled);
+    expect(h.actor.getSnapshot().output).toEqual({ outcome: 'failed', leadId: 'lead-test', reason: spooled.reason, endReason: 'goodbye' });
+  });
+
+  it('SUBMISSION_TIMEOUT while delivering: stops waiting for NPA; the lead stays pending in the outbox', async () => {
+    const h = createCallHarness();
+    await toDelivering(h);
+    const delivery = h.only('deliverLead');
+    await h.advance(DEFAULT_CALL_TIMEOUTS.submissionMs);
+    expect(value(h)).toBe('saved-failure');
+    expect(delivery.signal.aborted).toBe(true);
+    expect(context(h).result).toEqual({
       outcome: 'failed',
       leadId: 'lead-test',
-      reason: 'submission failed: timeout after 60000 ms',
+      pending: true,
+      reason: 'submission pending: timeout after 60000 ms; the outbox will finish it',
+    });
+    expect(h.actor.getSnapshot().output?.outcome).toBe('failed');
+  });
+
+  it('SUBMISSION_TIMEOUT while spooling: the lead is reported lost, with why', async () => {
+    const h = createCallHarness();
+    await toSpooling(h);
+    await h.advance(DEFAULT_CALL_TIMEOUTS.submissionMs);
+    expect(h.actor.getSnapshot().output).toEqual({
+      outcome: 'lost',
+      leadId: 'lead-test',
+      reason: 'could not record the lead: the spool did not answer within 60000 ms',
       endReason: 'goodbye',
     });
   });
@@ -367,8 +410,8 @@ describe('call machine: timeouts', () => {
     await h.advance(DEFAULT_CALL_TIMEOUTS.extractionMs);
     extraction.resolve(EXTRACTION);
     await h.advance(0);
-    expect(value(h)).toEqual({ submitting: 'sending' });
-    expect(context(h).extraction).toBeNull();
+    expect(value(h)).toEqual({ submitting: 'accepting' });
+    expect(context(h).extraction).toEqual(FALLBACK);
   });
 });
 
@@ -386,12 +429,12 @@ describe('call machine: actor failures', () => {
   it('MODEL_FAILED while conversing: apology, model failure with the reason', async () => {
     const h = createCallHarness();
     await toConversing(h);
-    h.relayRuns[0]?.sendBack({ type: 'MODEL_FAILED', reason: 'socket closed 1006' });
+    h.conversationRuns[0]?.sendBack({ type: 'MODEL_FAILED', reason: 'socket closed 1006' });
     expect(value(h)).toBe('awaiting-transcript');
     expect(context(h).endReason).toBe('model-failure');
     expect(context(h).failureReason).toBe('model connection lost: socket closed 1006');
     expect(h.hangUps()).toEqual([{ apology: true }]);
-    expect(h.relayRuns[0]?.stopped).toBe(true);
+    expect(h.conversationRuns[0]?.stopped).toBe(true);
   });
 
   it('MODEL_FAILED during the goodbye: the conversation was complete, no failure reason', async () => {
@@ -421,24 +464,24 @@ describe('call machine: actor failures', () => {
     expect(h.hangUps()).toEqual([{ apology: true }]);
   });
 
-  it('the relay fails while conversing: apology, model failure with the relay reason, relay ended', async () => {
+  it('the conversation fails while conversing: apology, model failure with its reason, conversation ended', async () => {
     const h = createCallHarness();
     await toConversing(h);
-    await h.failRelay(new Error('sink exploded'));
+    await h.failConversation(new Error('sink exploded'));
     expect(value(h)).toBe('awaiting-transcript');
     expect(context(h).endReason).toBe('model-failure');
-    expect(context(h).failureReason).toBe('relay failed: sink exploded');
+    expect(context(h).failureReason).toBe('conversation failed: sink exploded');
     expect(h.hangUps()).toEqual([{ apology: true }]);
-    expect(h.relayRuns.filter((r) => !r.stopped && !r.failed)).toHaveLength(0);
+    expect(h.conversationRuns.filter((r) => !r.stopped && !r.failed)).toHaveLength(0);
   });
 
-  it('the relay fails during the goodbye: keeps the goodbye end reason, still apologises', async () => {
+  it('the conversation fails during the goodbye: keeps the goodbye end reason, still apologises', async () => {
     const h = createCallHarness();
     await toClosing(h);
-    await h.failRelay(new Error('sink exploded'));
+    await h.failConversation(new Error('sink exploded'));
     expect(value(h)).toBe('awaiting-transcript');
     expect(context(h).endReason).toBe('goodbye');
-    expect(context(h).failureReason).toBe('relay failed: sink exploded');
+    expect(context(h).failureReason).toBe('conversation failed: sink exploded');
     expect(h.hangUps()).toEqual([{ apology: true }]);
   });
 
@@ -453,58 +496,68 @@ describe('call machine: actor failures', () => {
     expect(context(h).failureReason).toBeNull();
   });
 
-  it('extractLead fails: submits without extraction, as failed with the reason', async () => {
+  it('extractLead fails: submits the live offline reading, as failed with the reason', async () => {
     const h = createCallHarness();
     await toExtracting(h);
     await h.reject('extractLead', new Error('llm 500'));
-    expect(value(h)).toEqual({ submitting: 'sending' });
-    expect(h.only('submitLead').input).toMatchObject({ extraction: null, failureReason: 'extraction failed: llm 500' });
+    expect(value(h)).toEqual({ submitting: 'accepting' });
+    expect(h.only('acceptLead').input).toMatchObject({ extraction: FALLBACK, failureReason: 'extraction failed: llm 500' });
     expect(h.milestones()).toEqual(['goodbye_detected', 'extracting_lead', 'lead_extraction_error']);
   });
 
-  it('submitLead answers failed: saved-failure with the submitter reason', async () => {
+  it('acceptLead answers failed (a refused lead): saved-failure with the reason, nothing delivered', async () => {
     const h = createCallHarness();
-    await toSending(h);
-    await h.resolve('submitLead', { outcome: 'failed', leadId: 'lead-test', reason: 'npa 422: zip_code' });
+    await toAccepting(h);
+    await h.resolve('acceptLead', { outcome: 'failed', leadId: 'lead-test', reason: 'missing: phone' });
     expect(h.actor.getSnapshot().value).toBe('saved-failure');
-    expect(h.actor.getSnapshot().output).toEqual({
-      outcome: 'failed',
-      leadId: 'lead-test',
-      reason: 'npa 422: zip_code',
-      endReason: 'goodbye',
-    });
-    expect(h.pending('recordFailure')).toHaveLength(0);
+    expect(h.actor.getSnapshot().output).toEqual({ outcome: 'failed', leadId: 'lead-test', reason: 'missing: phone', endReason: 'goodbye' });
+    expect(h.invocations.filter((i) => i.actorId === 'deliverLead' || i.actorId === 'spoolLead')).toHaveLength(0);
   });
 
-  it('submitLead throws: records the failure with the reason, saved-failure', async () => {
+  it('acceptLead answers succeeded (the lead was already delivered): saved-success without sending again', async () => {
     const h = createCallHarness();
-    await toSending(h);
-    await h.reject('submitLead', new Error('db down'));
-    expect(value(h)).toEqual({ submitting: 'recordingFailure' });
-    expect(h.only('recordFailure').input).toMatchObject({ failureReason: 'submission failed: db down' });
-    await h.resolve('recordFailure', { outcome: 'failed', leadId: 'lead-test', reason: 'submission failed: db down' });
+    await toAccepting(h);
+    await h.resolve('acceptLead', SUCCEEDED);
+    expect(h.actor.getSnapshot().value).toBe('saved-success');
+    expect(h.invocations.filter((i) => i.actorId === 'deliverLead')).toHaveLength(0);
+  });
+
+  it('deliverLead answers failed: saved-failure with the NPA reason', async () => {
+    const h = createCallHarness();
+    await toDelivering(h);
+    await h.resolve('deliverLead', { outcome: 'failed', leadId: 'lead-test', reason: 'NPA API error: 422' });
+    expect(h.actor.getSnapshot().output).toEqual({ outcome: 'failed', leadId: 'lead-test', reason: 'NPA API error: 422', endReason: 'goodbye' });
+  });
+
+  it('deliverLead throws: the lead is durable in the outbox, so the call reports it pending', async () => {
+    const h = createCallHarness();
+    await toDelivering(h);
+    await h.reject('deliverLead', new Error('db gone'));
+    expect(context(h).result).toEqual({ outcome: 'failed', leadId: 'lead-test', pending: true, reason: 'submission pending: db gone; the outbox will finish it' });
+  });
+
+  it('acceptLead throws: the lead goes to the spool with the original refusal inputs and the store error', async () => {
+    const h = createCallHarness();
+    await toSpooling(h);
+    expect(h.only('spoolLead').input).toMatchObject({ failureReason: null, extraction: EXTRACTION, storeError: 'database error: ConnectionException' });
+    await h.resolve('spoolLead', { outcome: 'failed', leadId: 'lead-test', pending: true, reason: 'submission pending: database unavailable' });
     expect(h.actor.getSnapshot().output).toEqual({
       outcome: 'failed',
       leadId: 'lead-test',
-      reason: 'submission failed: db down',
+      reason: 'submission pending: database unavailable',
       endReason: 'goodbye',
     });
     expect(h.phases()).toEqual(['connecting', 'streaming', 'awaiting-transcript', 'extracting', 'submitting', 'saved-failure']);
   });
 
-  it('recordFailure throws: the lead is lost, and the output says why', async () => {
+  it('spoolLead throws: the lead is lost, and the output says why', async () => {
     const h = createCallHarness();
-    await toRecordingFailure(h);
-    await h.reject('recordFailure', new Error('db still down'));
+    await toSpooling(h);
+    await h.reject('spoolLead', new Error('ENOSPC'));
     const snapshot = h.actor.getSnapshot();
     expect(snapshot.value).toBe('saved-failure');
     expect(snapshot.status).toBe('done');
-    expect(snapshot.output).toEqual({
-      outcome: 'lost',
-      leadId: 'lead-test',
-      reason: 'could not record the failed lead: db still down',
-      endReason: 'goodbye',
-    });
+    expect(snapshot.output).toEqual({ outcome: 'lost', leadId: 'lead-test', reason: 'could not record the lead: ENOSPC', endReason: 'goodbye' });
     expect(h.milestones().at(-1)).toBe('lead_submission_failed');
   });
 
@@ -517,17 +570,18 @@ describe('call machine: actor failures', () => {
 });
 
 describe('call machine: live context', () => {
-  it('keeps the streamSid and the live fields (in any live state)', async () => {
+  it('keeps the streamSid and the live reading (in any live state)', async () => {
     const h = createCallHarness();
     await toConversing(h);
     expect(context(h).streamSid).toBe('MZ1');
-    const fields = { ...EXTRACTION.result.lead, vehicle_model: null };
-    await h.send({ type: 'FIELDS_UPDATED', fields });
-    expect(context(h).fields).toEqual(fields);
+    expect(context(h).reading).toEqual(EMPTY_READING);
+    const partial = { ...EXTRACTION.result, lead: { ...EXTRACTION.result.lead, vehicle_model: null }, complete: false, missing: ['vehicle_model' as const] };
+    await h.send({ type: 'FIELDS_UPDATED', reading: partial });
+    expect(context(h).reading).toEqual(partial);
     await h.send({ type: 'CALLER_HUNG_UP' });
-    await h.send({ type: 'FIELDS_UPDATED', fields: EXTRACTION.result.lead });
+    await h.send({ type: 'FIELDS_UPDATED', reading: EXTRACTION.result });
     expect(value(h)).toBe('awaiting-transcript');
-    expect(context(h).fields).toEqual(EXTRACTION.result.lead);
+    expect(context(h).reading).toEqual(EXTRACTION.result);
   });
 });
 
@@ -540,8 +594,8 @@ describe('call machine: session persistence', () => {
     await h.send({ type: 'MODEL_FAILED', reason: 'gone' });
     await h.advance(DEFAULT_CALL_TIMEOUTS.transcriptWaitMs);
     await h.reject('extractLead');
-    await h.reject('submitLead');
-    await h.reject('recordFailure');
+    await h.reject('acceptLead');
+    await h.reject('spoolLead');
     expect(h.phases()).toEqual(['connecting', 'streaming', 'awaiting-transcript', 'extracting', 'submitting', 'saved-failure']);
     expect(h.actor.getSnapshot().output?.outcome).toBe('lost');
   });

@@ -2,14 +2,14 @@ import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
 import type { Actor, AnyEventObject } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type {
-  CallExtraction,
   CallInput,
   CallTimeouts,
-  RecordFailureInput,
+  Extraction,
+  LeadOutcome,
+  SpoolInput,
   SubmitInput,
-  SubmitOutput,
 } from '../../machines/callTypes.js';
-import type { Turn } from '../../src/leads/lead.js';
+import { emptyLead, LEAD_FIELDS, type ExtractionResult, type Turn } from '../../src/leads/lead.js';
 
 /** One run of a promise actor: its input and abort signal, settled by the test through `resolve` / `reject`. */
 export interface Invocation {
@@ -21,11 +21,11 @@ export interface Invocation {
   reject(error: unknown): void;
 }
 
-/** One run of the relay callback actor. */
-export interface RelayRun {
+/** One run of the conversation callback actor. */
+export interface ConversationRun {
   input: { callSid: string };
   sendBack: (event: CallEvent) => void;
-  /** Makes the running relay fail with `error` (the machine then gets `xstate.error.actor.relay`). */
+  /** Makes the running conversation fail with `error` (the machine then gets `xstate.error.actor.conversation`). */
   fail: (error: unknown) => void;
   /** Cleaned up by the machine (state exit). */
   stopped: boolean;
@@ -33,21 +33,29 @@ export interface RelayRun {
   failed: boolean;
 }
 
-/** What the harness sends the relay to make it throw; only the fake relay understands it. */
-const RELAY_FAIL = 'test.relay.fail';
+/** What the harness sends the conversation to make it throw; only the fake understands it. */
+const CONVERSATION_FAIL = 'test.conversation.fail';
 
 export interface RecordedAction {
   type: 'persistSession' | 'hangUp' | 'closeModel' | 'logMilestone';
   params?: unknown;
 }
 
-export const TEST_INPUT: CallInput = { callSid: 'CA-test', leadId: 'lead-test', callerPhone: '+15555550123' };
+/** The offline reading of a conversation with nothing in it. */
+export const EMPTY_READING: ExtractionResult = { lead: emptyLead(), complete: false, errors: [], missing: [...LEAD_FIELDS], reasons: {} };
+
+export const TEST_INPUT: CallInput = {
+  callSid: 'CA-test',
+  leadId: 'lead-test',
+  callerPhone: '+15555550123',
+  initialReading: EMPTY_READING,
+};
 
 /** The machine with every actor a controllable fake and every action recorded, on a simulated clock. */
 export function createCallHarness(options: { input?: CallInput; timeouts?: Partial<CallTimeouts> } = {}) {
   const clock = new SimulatedClock();
   const invocations: Invocation[] = [];
-  const relayRuns: RelayRun[] = [];
+  const conversationRuns: ConversationRun[] = [];
   const actions: RecordedAction[] = [];
 
   // Each run hangs until the test settles it; the signal shows whether the machine abandoned it.
@@ -76,34 +84,36 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
   const machine = callMachine.provide({
     actors: {
       connectModel: deferred<void, { callSid: string }>('connectModel'),
-      relay: fromCallback<CallEvent, { callSid: string }>(({ input, sendBack, receive, self }) => {
+      conversation: fromCallback<CallEvent, { callSid: string }>(({ input, sendBack, receive, self }) => {
         let failure: unknown = null;
-        const run: RelayRun = {
+        const run: ConversationRun = {
           input,
           sendBack: (event) => sendBack(event as AnyEventObject),
           // A callback actor errors when its receiver throws: the same road as a real relay failing mid-call.
           fail: (error) => {
             failure = error;
             run.failed = true;
-            self.send({ type: RELAY_FAIL } as never);
+            self.send({ type: CONVERSATION_FAIL } as never);
           },
           stopped: false,
           failed: false,
         };
         receive((event) => {
-          if ((event as AnyEventObject).type === RELAY_FAIL) throw failure;
+          if ((event as AnyEventObject).type === CONVERSATION_FAIL) throw failure;
         });
-        relayRuns.push(run);
+        conversationRuns.push(run);
         return () => {
           run.stopped = true;
         };
       }),
       awaitTranscript: deferred<Turn[], { callSid: string }>('awaitTranscript'),
-      extractLead: deferred<CallExtraction, { callSid: string; callerPhone: string | null; transcript: Turn[] }>(
-        'extractLead',
-      ),
-      submitLead: deferred<SubmitOutput, SubmitInput>('submitLead'),
-      recordFailure: deferred<SubmitOutput, RecordFailureInput>('recordFailure'),
+      extractLead: deferred<
+        Extraction,
+        { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult }
+      >('extractLead'),
+      acceptLead: deferred<LeadOutcome, SubmitInput>('acceptLead'),
+      deliverLead: deferred<LeadOutcome, { callSid: string; leadId: string }>('deliverLead'),
+      spoolLead: deferred<LeadOutcome, SpoolInput>('spoolLead'),
     },
     actions: {
       persistSession: (_, params) => void actions.push({ type: 'persistSession', params }),
@@ -134,7 +144,7 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
     actor,
     clock,
     invocations,
-    relayRuns,
+    conversationRuns,
     actions,
     pending,
     only,
@@ -150,11 +160,11 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
       only(actorId).reject(error);
       await flush();
     },
-    /** Fails the running relay and lets the machine react. */
-    async failRelay(error: unknown = new Error('relay failed')) {
-      const running = relayRuns.filter((r) => !r.stopped && !r.failed);
-      if (running.length !== 1) throw new Error(`expected exactly one running relay, found ${running.length} (state ${stateOf()})`);
-      (running[0] as RelayRun).fail(error);
+    /** Fails the running conversation and lets the machine react. */
+    async failConversation(error: unknown = new Error('conversation failed')) {
+      const running = conversationRuns.filter((r) => !r.stopped && !r.failed);
+      if (running.length !== 1) throw new Error(`expected exactly one running conversation, found ${running.length} (state ${stateOf()})`);
+      (running[0] as ConversationRun).fail(error);
       await flush();
     },
     async send(event: CallEvent) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { smsMachine, type SmsReading, type SmsSubmitInput, type SmsSubmitOutput } from '../../machines/smsMachine.js';
+import { smsMachine, type SmsReading, type SmsSubmitInput } from '../../machines/smsMachine.js';
+import type { LeadOutcome } from '../../src/leads/leadOutcome.js';
 import { LEAD_FIELDS, type Lead } from '../../src/leads/lead.js';
 
 const FULL: Lead = {
@@ -19,11 +20,11 @@ function reading(lead: Partial<Lead>, flags: Partial<Pick<SmsReading, 'affirmati
   return { lead: full, missing, errors, complete: missing.length === 0 && errors.length === 0, affirmative: false, negative: false, ...flags };
 }
 
-function start(submit: (input: SmsSubmitInput) => Promise<SmsSubmitOutput>) {
+function start(submit: (input: SmsSubmitInput) => Promise<LeadOutcome>) {
   const submitted: SmsSubmitInput[] = [];
   const machine = smsMachine.provide({
     actors: {
-      submitLead: fromPromise<SmsSubmitOutput, SmsSubmitInput>(({ input }) => {
+      submitLead: fromPromise<LeadOutcome, SmsSubmitInput>(({ input }) => {
         submitted.push(input);
         return submit(input);
       }),

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Lead } from '../../src/leads/lead.js';
-import { LeadStore } from '../../src/db/leadStore.js';
+import { createRepositories } from '../../src/db/repositories.js';
 import { createNpaClient } from '../../src/npa/npaClient.js';
-import { LeadOutbox, type OutboxDeps } from '../../src/outbox/leadOutbox.js';
+import { LeadOutbox, type OutboxDeps, type OutboxOptions } from '../../src/outbox/leadOutbox.js';
+import { TEST_LEASE_MS } from '../support/leadStack.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 const lead: Lead = {
@@ -23,8 +24,7 @@ let deps: OutboxDeps;
 beforeAll(async () => {
   [t, npa] = await Promise.all([createTestDatabase(), startFakeNpa({ username: 'psb', password: 'pw' })]);
   deps = {
-    db: t.db,
-    store: new LeadStore(t.db),
+    repos: createRepositories(t.db),
     npa: createNpaClient({ url: npa.url, username: 'psb', password: 'pw', timeoutMs: 1_000, maxAttempts: 1, logger: t.logger }),
     logger: t.logger,
   };
@@ -37,13 +37,14 @@ beforeEach(async () => {
   await t.db.em().execute('delete from lead_outbox; delete from succeeded_leads; delete from failed_leads');
 });
 
+const outboxWith = (options: Partial<OutboxOptions> = {}): LeadOutbox => new LeadOutbox(deps, { leaseMs: TEST_LEASE_MS, ...options });
 const accept = (outbox: LeadOutbox, id = randomUUID()) =>
   outbox.accept({ id, lead, channel: 'voice', sessionId: null, externalId: `ext-${id}` }).then(() => id);
 
 describe('LeadOutbox', () => {
   it('two workers claiming at once never get the same row (SKIP LOCKED), and together get them all', async () => {
-    const a = new LeadOutbox(deps, { instanceId: 'a' });
-    const b = new LeadOutbox(deps, { instanceId: 'b' });
+    const a = outboxWith({ instanceId: 'a' });
+    const b = outboxWith({ instanceId: 'b' });
     const ids = await Promise.all(Array.from({ length: 12 }, () => accept(a)));
     const [fromA, fromB] = await Promise.all([a.claimDue(8), b.claimDue(8)]);
     const claimed = [...fromA, ...fromB].map((r) => r.id);
@@ -55,7 +56,7 @@ describe('LeadOutbox', () => {
   });
 
   it('accepting a lead twice keeps one row; a refused lead goes to failed_leads and is never sent', async () => {
-    const outbox = new LeadOutbox(deps);
+    const outbox = outboxWith();
     const id = await accept(outbox);
     expect(await outbox.accept({ id, lead: { ...lead, full_name: 'Someone Else' }, channel: 'voice', sessionId: null, externalId: 'x' })).toMatchObject({ status: 'pending' });
     const rows = await t.db.em().execute<{ lead_data: Lead }[]>('select lead_data from lead_outbox');
@@ -69,7 +70,7 @@ describe('LeadOutbox', () => {
 
   it('retries a retryable failure across passes with backoff, then records a failed lead with the reason', async () => {
     npa.setMode('fail-503');
-    const outbox = new LeadOutbox(deps, { maxAttempts: 2, retryBaseMs: 300 });
+    const outbox = outboxWith({ maxAttempts: 2, retryBaseMs: 300 });
     const id = await accept(outbox);
     expect(await outbox.process(id)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'NPA API error: 503 Service Unavailable' });
     // Not due yet: the backoff holds it back from the worker.
@@ -78,14 +79,14 @@ describe('LeadOutbox', () => {
     const [row] = await outbox.claimDue(10);
     expect(row?.id).toBe(id);
     expect(await outbox.run(row!)).toEqual({ status: 'failed', reason: 'NPA API error: 503 Service Unavailable' });
-    const failed = await deps.store.getFailed(id);
+    const failed = await deps.repos.failed.get(id);
     expect(failed).toMatchObject({ errorMessage: 'NPA API error: 503 Service Unavailable', attempts: 2 });
     expect(npa.requests.filter((r) => r.headers['idempotency-key'] === id)).toHaveLength(2);
   });
 
   it('a final (non-retryable) failure is not retried; success after a retry writes one succeeded row', async () => {
     npa.setMode('unauthorized');
-    const outbox = new LeadOutbox(deps, { maxAttempts: 5 });
+    const outbox = outboxWith({ maxAttempts: 5 });
     const id = await accept(outbox);
     expect(await outbox.process(id)).toEqual({ status: 'failed', reason: 'NPA API error: 401 Unauthorized' });
 

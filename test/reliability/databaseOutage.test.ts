@@ -78,15 +78,15 @@ describe('PostgreSQL unreachable when calls end', { timeout: 60_000 }, () => {
     );
     for (const { output } of outputs) {
       await eventually(async () => (lab.npa.accepted.has(output.leadId) ? true : undefined), 20_000, 'NPA to accept the spooled lead');
-      const succeeded = await lab.app.store.getSucceeded(output.leadId);
+      const succeeded = await lab.app.repos.succeeded.get(output.leadId);
       expect(succeeded).not.toBeNull();
     }
     expect(lab.npa.accepted.size).toBe(2);
-    expect(await lab.app.store.listFailed()).toHaveLength(0);
+    expect(await lab.app.repos.failed.list()).toHaveLength(0);
     for (const { callSid } of calls) {
-      const session = await lab.app.store.getSessionByKey(callSid);
+      const session = await lab.app.repos.sessions.getByKey(callSid);
       expect(session?.state).toMatchObject({ phase: 'saved-failure', spooled: true });
-      await eventually(async () => ((await lab.app.store.getSessionByKey(callSid))?.state['outcome'] === 'succeeded' ? true : undefined), 5_000, 'the session outcome');
+      await eventually(async () => ((await lab.app.repos.sessions.getByKey(callSid))?.state['outcome'] === 'succeeded' ? true : undefined), 5_000, 'the session outcome');
     }
 
     // A second replay of the same lines (a crash between replay and truncation) changes nothing.

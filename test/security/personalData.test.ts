@@ -94,7 +94,7 @@ describe('personal data and secrets stay out of logs and answers', () => {
 
   it('puts no secret in the TwiML or in the saved failure reasons', async () => {
     const basic = Buffer.from(`lab:${LAB_NPA_PASSWORD}`).toString('base64');
-    const failed = await lab.app.store.listFailed();
+    const failed = await lab.app.repos.failed.list();
     expect(failed.length).toBeGreaterThan(0);
     const texts = [...twimls, ...failed.map((f) => f.errorMessage)];
     for (const text of texts) {

@@ -1,34 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/db/leadStore.js';
+import type { Repositories } from '../../src/db/repositories.js';
+import { readSmsState } from '../../src/db/sessionState.js';
+import { SMS_ABANDONED_REASON } from '../../src/leads/problems.js';
 import { createNpaClient } from '../../src/npa/npaClient.js';
-import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
-import { SMS_ABANDONED_REASON, sweepAbandonedSmsConversations } from '../../src/outbox/recoverySweep.js';
+import type { LeadIntake } from '../../src/outbox/leadIntake.js';
+import type { LeadOutbox } from '../../src/outbox/leadOutbox.js';
+import { sweepAbandonedSmsConversations } from '../../src/outbox/recoverySweep.js';
+import { leadStack } from '../support/leadStack.js';
 import { SmsConversations } from '../../src/sms/smsConversations.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 describe('an SMS conversation the texter abandons', () => {
   let database: TestDatabase;
   let npa: FakeNpa;
-  let store: LeadStore;
+  let store: Repositories;
+  let intake: LeadIntake;
   let outbox: LeadOutbox;
   let sms: SmsConversations;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     npa = await startFakeNpa({ username: 'u', password: 'p' });
-    store = new LeadStore(database.db);
     const npaClient = createNpaClient({ url: npa.url, username: 'u', password: 'p', logger: database.logger, maxAttempts: 1 });
-    const pipeline = { db: database.db, store, npa: npaClient, logger: database.logger };
-    outbox = new LeadOutbox(pipeline);
-    sms = new SmsConversations({ pipeline: { ...pipeline, outbox }, logger: database.logger });
+    ({ repos: store, intake, outbox } = leadStack(database.db, npaClient, database.logger));
+    sms = new SmsConversations({ sessions: store.sessions, intake, logger: database.logger });
   });
   afterAll(async () => {
     await npa?.close();
     await database?.close();
   });
 
-  const sweep = () => sweepAbandonedSmsConversations({ db: database.db, store, outbox, logger: database.logger }, { idleMs: 1 });
+  const sweep = () => sweepAbandonedSmsConversations({ repos: store, intake, logger: database.logger }, { idleMs: 1 });
 
   it('is saved as a failed lead with what it has, and the next text starts over', async () => {
     const phone = '+13035550142';
@@ -40,11 +43,11 @@ describe('an SMS conversation the texter abandons', () => {
     // A second sweep finds nothing: the conversation is settled.
     expect(await sweep()).toBe(0);
 
-    const failed = (await store.listFailed()).filter((l) => l.channel === 'sms');
+    const failed = (await store.failed.list()).filter((l) => l.channel === 'sms');
     expect(failed).toHaveLength(1);
     expect(failed[0]?.errorMessage).toContain(SMS_ABANDONED_REASON);
     expect(failed[0]?.leadData).toMatchObject({ full_name: 'Jo Park', zip_code: '80202', phone: null });
-    expect((await store.getSessionByKey(phone))?.state).toMatchObject({ phase: 'abandoned', machine: null });
+    expect((await store.sessions.getByKey(phone))?.state).toMatchObject({ phase: 'abandoned', machine: null });
 
     expect(await sms.handle(phone, 'hello again')).toMatch(/Thanks for texting Power Sport Buyers/);
   });
@@ -55,11 +58,11 @@ describe('an SMS conversation the texter abandons', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     // (The conversation the previous test restarted is idle too and goes with it.)
     expect(await sweep()).toBeGreaterThanOrEqual(1);
-    expect((await store.getSessionByKey(phone))?.state).toMatchObject({ phase: 'abandoned' });
-    const leadId = (await store.getSessionByKey(phone))?.state['leadId'] as string;
+    expect((await store.sessions.getByKey(phone))?.state).toMatchObject({ phase: 'abandoned' });
+    const leadId = readSmsState((await store.sessions.getByKey(phone))?.state).leadId ?? '';
     expect(await outbox.state(leadId)).toMatchObject({ status: 'pending' });
     await outbox.process(leadId);
-    const succeeded = await store.getSucceeded(leadId);
+    const succeeded = await store.succeeded.get(leadId);
     expect(succeeded?.leadData).toMatchObject({ full_name: 'Lee Chan', vehicle_model: 'Rebel 500', phone: '+13035550143' });
   });
 });

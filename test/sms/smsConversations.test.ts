@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
-import { LeadStore } from '../../src/db/leadStore.js';
+import type { Repositories } from '../../src/db/repositories.js';
+import { leadStack } from '../support/leadStack.js';
 import { createNpaClient } from '../../src/npa/npaClient.js';
 import { SmsConversations } from '../../src/sms/smsConversations.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
@@ -8,15 +9,16 @@ import { createTestDatabase, type TestDatabase } from '../support/testDatabase.j
 describe('SMS conversations, turn by turn', () => {
   let database: TestDatabase;
   let npa: FakeNpa;
-  let store: LeadStore;
+  let store: Repositories;
   let sms: SmsConversations;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     npa = await startFakeNpa({ username: 'u', password: 'p' });
-    store = new LeadStore(database.db);
     const npaClient = createNpaClient({ url: npa.url, username: 'u', password: 'p', logger: database.logger, maxAttempts: 1 });
-    sms = new SmsConversations({ pipeline: { db: database.db, store, npa: npaClient, logger: database.logger }, logger: database.logger });
+    const stack = leadStack(database.db, npaClient, database.logger);
+    store = stack.repos;
+    sms = new SmsConversations({ sessions: store.sessions, intake: stack.intake, logger: database.logger });
   });
   afterAll(async () => {
     await npa?.close();
@@ -36,7 +38,7 @@ describe('SMS conversations, turn by turn', () => {
     expect(confirm).toContain('2018 Yamaha Grizzly 700');
     expect(await sms.handle(phone, 'Yes')).toMatch(/reach out shortly/);
 
-    const succeeded = await store.listSucceeded();
+    const succeeded = await store.succeeded.list();
     const lead = succeeded.find((l) => (l.leadData as { phone?: string }).phone === '+14045550177');
     expect(lead?.leadData).toEqual({
       full_name: 'Maria Lopez',
@@ -47,7 +49,7 @@ describe('SMS conversations, turn by turn', () => {
       vehicle_model: 'Grizzly 700',
     });
     expect(lead?.channel).toBe('sms');
-    const session = await store.getSessionByKey(phone);
+    const session = await store.sessions.getByKey(phone);
     expect(session?.channel).toBe('sms');
     expect(session?.state).toMatchObject({ phase: 'done', outcome: 'succeeded' });
     expect((session?.state as { transcript: unknown[] }).transcript).toHaveLength(12);
@@ -62,7 +64,7 @@ describe('SMS conversations, turn by turn', () => {
     const again = await sms.handle(phone, 'The zip is actually 85008');
     expect(again).toContain('85008');
     expect(await sms.handle(phone, 'yes that is right')).toMatch(/reach out shortly/);
-    const succeeded = await store.listSucceeded();
+    const succeeded = await store.succeeded.list();
     expect(succeeded.map((l) => l.leadData)).toContainEqual(
       expect.objectContaining({ full_name: 'Sam Ortiz', zip_code: '85008', vehicle_year: 2017, vehicle_make: 'Kawasaki' }),
     );
@@ -76,7 +78,7 @@ describe('SMS conversations, turn by turn', () => {
     await sms.handle(phone, 'this number');
     await sms.handle(phone, '2015 Arctic Cat ZR 6000');
     expect(await sms.handle(phone, 'yes')).toMatch(/noted your details/);
-    const failed = await store.listFailed();
+    const failed = await store.failed.list();
     const lead = failed.find((l) => (l.leadData as { phone?: string }).phone === '+19075550121');
     expect(lead?.errorMessage).toContain('Alaska');
   });

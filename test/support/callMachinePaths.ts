@@ -2,8 +2,8 @@ import { getAdjacencyMap, getShortestPaths, getSimplePaths } from '@xstate/graph
 import type { StatePath } from '@xstate/graph';
 import type { AnyStateNode, SnapshotFrom, StateValue } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/callMachine.js';
-import type { CallExtraction, CallInput, CallTimeouts, EndReason, SubmitOutput } from '../../machines/callTypes.js';
-import type { Lead, Turn } from '../../src/leads/lead.js';
+import type { CallInput, CallTimeouts, EndReason, Extraction, LeadOutcome } from '../../machines/callTypes.js';
+import { emptyLead, LEAD_FIELDS, type ExtractionResult, type Turn } from '../../src/leads/lead.js';
 
 /**
  * Paths through the real call machine, generated with @xstate/graph, for model-based tests. The same paths are
@@ -17,7 +17,8 @@ import type { Lead, Turn } from '../../src/leads/lead.js';
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
 
 /** The input every generated path starts from. */
-export const PATH_INPUT: CallInput = { callSid: 'CA-path', leadId: 'lead-path', callerPhone: '+15555550100' };
+const EMPTY_READING: ExtractionResult = { lead: emptyLead(), complete: false, errors: [], missing: [...LEAD_FIELDS], reasons: {} };
+export const PATH_INPUT: CallInput = { callSid: 'CA-path', leadId: 'lead-path', callerPhone: '+15555550100', initialReading: EMPTY_READING };
 
 /** Outputs the fake actors produce; replays resolve their deferreds with exactly these. */
 export const SAMPLE_TRANSCRIPT: Turn[] = [
@@ -26,15 +27,14 @@ export const SAMPLE_TRANSCRIPT: Turn[] = [
 ];
 export const SAMPLE_PARTIAL_TRANSCRIPT: Turn[] = [{ role: 'assistant', text: 'Thanks for calling Power Sport Buyers.' }];
 /** A live reading of the fields during the call (FIELDS_UPDATED). */
-export const SAMPLE_PARTIAL_FIELDS: Lead = {
-  full_name: 'Pat Example',
-  zip_code: '30301',
-  phone: null,
-  vehicle_year: null,
-  vehicle_make: null,
-  vehicle_model: null,
+export const SAMPLE_PARTIAL_READING: ExtractionResult = {
+  lead: { ...emptyLead(), full_name: 'Pat Example', zip_code: '30301' },
+  complete: false,
+  errors: [],
+  missing: ['phone', 'vehicle_year', 'vehicle_make', 'vehicle_model'],
+  reasons: {},
 };
-export const SAMPLE_EXTRACTION: CallExtraction = {
+export const SAMPLE_EXTRACTION: Extraction = {
   result: {
     lead: {
       full_name: 'Pat Example',
@@ -50,6 +50,7 @@ export const SAMPLE_EXTRACTION: CallExtraction = {
     reasons: {},
   },
   source: 'llm',
+  offline: SAMPLE_PARTIAL_READING,
   disagreements: [],
 };
 export const NPA_REJECTION = 'npa rejected the lead';
@@ -90,9 +91,13 @@ export interface CallPath {
   expectsFailureReason: boolean;
 }
 
-/** Submission as the fakes answer it; `succeeded` is only offered when nothing failed before (submitLead's contract). */
-const submitSucceeded = (leadId: string): SubmitOutput => ({ outcome: 'succeeded', leadId });
-const submitFailed = (leadId: string): SubmitOutput => ({ outcome: 'failed', leadId, reason: NPA_REJECTION });
+export const REFUSAL = 'missing: phone';
+/** Submission as the fakes answer it; a lead with a failure reason is only ever refused (acceptLead's contract). */
+const succeeded = (leadId: string): LeadOutcome => ({ outcome: 'succeeded', leadId });
+const refused = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, reason: REFUSAL });
+const inOutbox = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, pending: true, reason: 'submission pending: not sent yet; the outbox will retry it' });
+const npaFailed = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, reason: NPA_REJECTION });
+const spooled = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, pending: true, reason: 'submission pending: database unavailable; lead kept in the local spool' });
 
 /** Done outputs per invoked actor id; a machine actor missing here is a test-support gap and throws. */
 function doneOutputs(actorId: string, snapshot: CallSnapshot): unknown[] {
@@ -104,17 +109,20 @@ function doneOutputs(actorId: string, snapshot: CallSnapshot): unknown[] {
       return [SAMPLE_TRANSCRIPT];
     case 'extractLead':
       return [SAMPLE_EXTRACTION];
-    case 'submitLead':
-      return failureReason === null ? [submitSucceeded(leadId), submitFailed(leadId)] : [submitFailed(leadId)];
-    case 'recordFailure':
-      return [{ outcome: 'failed', leadId, reason: failureReason ?? 'submission failed' } satisfies SubmitOutput];
+    case 'acceptLead':
+      // (A lead id that is already delivered answers succeeded: a repeated accept no call makes; see callMachine.test.)
+      return failureReason === null ? [inOutbox(leadId), refused(leadId)] : [refused(leadId)];
+    case 'deliverLead':
+      return [succeeded(leadId), npaFailed(leadId)];
+    case 'spoolLead':
+      return [spooled(leadId)];
     default:
       throw new Error(`callMachinePaths: no done output known for invoked actor ${actorId}`);
   }
 }
 
-/** Invoked actors that never finish by themselves: `relay` only sends events back (it can still fail). */
-const NON_TERMINATING_ACTORS = new Set(['relay']);
+/** Invoked actors that never finish by themselves: `conversation` only sends events back (it can still fail). */
+const NON_TERMINATING_ACTORS = new Set(['conversation']);
 
 /** Dotted path of a state value: `{ submitting: 'sending' }` -> `submitting.sending`. */
 export function stateKey(value: StateValue): string {
@@ -161,7 +169,7 @@ export function eventsFor(snapshot: CallSnapshot): PathEvent[] {
   if (key === 'connecting' || key.startsWith('streaming.')) events.push({ type: 'MODEL_FAILED', reason: 'socket closed' });
   if (key.startsWith('streaming.') || key === 'awaiting-transcript') {
     events.push({ type: 'TRANSCRIPT_UPDATED', turns: SAMPLE_PARTIAL_TRANSCRIPT });
-    events.push({ type: 'FIELDS_UPDATED', fields: SAMPLE_PARTIAL_FIELDS });
+    events.push({ type: 'FIELDS_UPDATED', reading: SAMPLE_PARTIAL_READING });
   }
   // The media socket can close in any state; after the machine hung up itself it always does.
   events.push({ type: 'CALLER_HUNG_UP' });
@@ -200,7 +208,8 @@ export function eventLabel(event: PathEvent): string {
   const source = eventSource(event);
   switch (source.kind) {
     case 'actor-done': {
-      const outcome = (source.output as { outcome?: string } | undefined)?.outcome;
+      const output = source.output as { outcome?: string; pending?: boolean } | undefined;
+      const outcome = output?.pending === true ? 'pending' : output?.outcome;
       return outcome ? `done:${source.actorId}(${outcome})` : `done:${source.actorId}`;
     }
     case 'actor-error':
@@ -410,7 +419,7 @@ export function reachablePairs(): Set<string> {
   return pairs;
 }
 
-/** The dotted state that invokes each actor id (`submitLead` -> `submitting.sending`). */
+/** The dotted state that invokes each actor id (`acceptLead` -> `submitting.accepting`). */
 export function invokingStates(): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (node: AnyStateNode, prefix: string) => {
@@ -432,6 +441,7 @@ export const DELAY_TIMEOUTS: Readonly<Record<string, keyof CallTimeouts>> = {
   GOODBYE_PLAYBACK_TIMEOUT: 'goodbyePlaybackMs',
   TRANSCRIPT_WAIT: 'transcriptWaitMs',
   EXTRACTION_TIMEOUT: 'extractionMs',
+  DB_WRITE_TIMEOUT: 'dbWriteMs',
   SUBMISSION_TIMEOUT: 'submissionMs',
 };
 

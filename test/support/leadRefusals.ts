@@ -19,18 +19,19 @@ export class LeadRefusals {
     const sql = db.em().getConnection();
     await sql.execute(`create table if not exists test_lead_refusals (
       session_key text not null, table_name text not null, refusals int not null, counter text not null,
-      delay_ms int not null default 0, primary key (session_key, table_name))`);
+      delay_ms int not null default 0, then_fail boolean not null default false, primary key (session_key, table_name))`);
     // The attempt counter is a sequence: nextval survives the rollback of the refused transaction.
     await sql.execute(`create or replace function test_refuse_lead() returns trigger language plpgsql as $$
       declare rule record;
       begin
-        select r.refusals, r.counter, r.delay_ms into rule from test_lead_refusals r
+        select r.refusals, r.counter, r.delay_ms, r.then_fail into rule from test_lead_refusals r
           join conversation_sessions s on s.session_key = r.session_key
           where s.id = new.session_id and r.table_name = tg_table_name;
         if found and nextval(rule.counter::regclass) <= rule.refusals then
           if rule.delay_ms > 0 then
             perform pg_sleep(rule.delay_ms / 1000.0);
-          else
+          end if;
+          if rule.delay_ms = 0 or rule.then_fail then
             raise exception 'test refusal: % insert refused', tg_table_name;
           end if;
         end if;
@@ -49,17 +50,17 @@ export class LeadRefusals {
 
   /**
    * The first `count` inserts into `table` for the call `callSid` fail, or with `delayMs` are held that long and then
-   * go through (set before the call submits).
+   * go through (or fail too, with `thenFail`). Set before the call submits.
    */
-  async refuse(callSid: string, table: LeadTable, count: number, delayMs = 0): Promise<void> {
+  async refuse(callSid: string, table: LeadTable, count: number, delayMs = 0, thenFail = false): Promise<void> {
     const counter = `test_refusal_${process.pid}_${++this.sequences}`;
     const sql = this.db.em().getConnection();
     await sql.execute(`create sequence ${counter}`);
     await sql.execute(
-      `insert into test_lead_refusals (session_key, table_name, refusals, counter, delay_ms) values (?, ?, ?, ?, ?)
+      `insert into test_lead_refusals (session_key, table_name, refusals, counter, delay_ms, then_fail) values (?, ?, ?, ?, ?, ?)
        on conflict (session_key, table_name) do update set refusals = excluded.refusals, counter = excluded.counter,
-         delay_ms = excluded.delay_ms`,
-      [callSid, table, count, counter, delayMs],
+         delay_ms = excluded.delay_ms, then_fail = excluded.then_fail`,
+      [callSid, table, count, counter, delayMs, thenFail],
     );
   }
 }

@@ -25,6 +25,8 @@ export const FIRED_MS: Readonly<Record<string, number>> = {
   MAX_CALL: 1_500,
   TRANSCRIPT_WAIT: 600,
   EXTRACTION_TIMEOUT: 400,
+  // Shorter than a held lead insert (SLOW_WRITE_MS), long enough for the session writes ahead of it.
+  DB_WRITE_TIMEOUT: 600,
   // Long enough for the outbox insert to commit first under a full parallel run (see SLOW_NPA_MS).
   SUBMISSION_TIMEOUT: 1_000,
 };
@@ -36,12 +38,13 @@ export const DELAY_ENV: Readonly<Record<string, string>> = {
   MAX_CALL: 'MAX_CALL_MS',
   TRANSCRIPT_WAIT: 'TRANSCRIPT_WAIT_MS',
   EXTRACTION_TIMEOUT: 'EXTRACTION_TIMEOUT_MS',
+  DB_WRITE_TIMEOUT: 'DB_WRITE_TIMEOUT_MS',
   SUBMISSION_TIMEOUT: 'SUBMISSION_TIMEOUT_MS',
 };
 
 /** The fake NPA answers this late on a path whose submission times out (past SUBMISSION_TIMEOUT, then accepts). */
 export const SLOW_NPA_MS = 2_500;
-/** A held lead insert (the database slow to take a refused lead) lasts this long: past SUBMISSION_TIMEOUT. */
+/** A held lead insert (the database slow to take the lead) lasts this long: past DB_WRITE_TIMEOUT. */
 export const SLOW_WRITE_MS = 2_000;
 /**
  * Outbox knobs every path lab runs with (every lab's worker may claim any path's row on the shared database): quick
@@ -84,11 +87,15 @@ export interface StepPlan {
   pendingBefore: number[];
 }
 
-/** One per-call database condition: the first `count` inserts into `table` fail, or are held `delayMs` first. */
+/**
+ * One per-call database condition: the first `count` inserts into `table` fail, or are held `delayMs` first (and
+ * then fail too with `thenFail`: a database that hangs, then errors).
+ */
 export interface Refusal {
   table: LeadTable;
   count: number;
   delayMs?: number;
+  thenFail?: boolean;
 }
 
 export interface ServerPlan {
@@ -103,9 +110,13 @@ export interface ServerPlan {
   /** The fake NPA's first answers (one retryable failure, then its mode). */
   npaFailNext?: { count: number; status: number };
   chatMode: 'ok' | 'timeout';
+  /** What the fake LLM reads from the call: a complete lead, or one without a phone (refused as incomplete). */
+  llmLead: 'complete' | 'incomplete';
   refusals: Refusal[];
   /** 'unwritable': the lab's DATA_DIR cannot be created, so a lead the database refused cannot be spooled either. */
   spool: 'ok' | 'unwritable';
+  /** The lead went to the spool (the database did not take it); the lab's upkeep replays it after the call. */
+  spooled: boolean;
   /**
    * Whether the call ends with its lead still pending in the outbox ("submission pending: ..."), to be finished by a
    * worker after the call; `finalRow` is the row that worker (or the call itself) writes, 'none' when the lead is lost.
@@ -120,17 +131,17 @@ export type Classification = { replayable: true; plan: ServerPlan } | { replayab
 
 /** Why some (state, event) pairs have no road through the real server. */
 export const UNREACHABLE_THROUGH_SERVER: Readonly<Record<string, string>> = {
-  'error:relay':
-    'the relay actor (callActors.ts) only calls relay.startConversation(), which sends on the model socket and never throws',
+  'error:conversation':
+    'the conversation actor (callActors.ts) only calls relay.startConversation(), which sends on the model socket and never throws',
   'error:awaitTranscript': 'relay.whenTranscriptSettled() never rejects (an abort resolves it)',
   'error:extractLead':
     'the combined extractor falls back to the offline extractor on any LLM failure; it rejects only when aborted, which happens only once the machine has left extracting',
   'CALLER_HUNG_UP@connecting-before-stream':
     'a caller who hangs up before the media stream opens sends nothing to this server (no stream to stop); the server sees STREAM_START_TIMEOUT',
-  'error:recordFailure@pending-lead':
-    'after the submission deadline a complete lead is already pending in the outbox: recordFailure only reads where it stands (a select no per-call trigger can refuse) and reports it pending, so it cannot fail; error:recordFailure is replayed through the server after error:submitLead',
-  'error:recordFailure@held-refused-lead':
-    'after the submission deadline a refused lead is already being written (its failed_leads insert held past the deadline): recordFailure only waits for that row, so no insert of its own is left to refuse',
+  'error:deliverLead':
+    'deliverLead never rejects: once the lead is in the outbox a database failure while sending is reported as pending (the outbox finishes it)',
+  'after:SUBMISSION_TIMEOUT@spooling':
+    'the spool is a local file: its append and fsync cannot be held past the submission deadline from outside the process',
   'awaiting-transcript-without-model':
     'when awaiting-transcript is entered without a live model conversation (model failed, never connected, or the call never streamed), the transcript is settled at once: no late transcription can arrive and TRANSCRIPT_WAIT cannot fire',
 };
@@ -144,12 +155,12 @@ export function planForServer(path: CallPath, index: number): Classification {
   let npaSlowMs: number | undefined;
   let npaFailNext: ServerPlan['npaFailNext'];
   let chatMode: 'ok' | 'timeout' = 'ok';
+  let llmLead: ServerPlan['llmLead'] = 'complete';
+  let spooled = false;
   const refusals: Refusal[] = [];
   const reliability: { -readonly [K in keyof ReliabilityConfig]?: ReliabilityConfig[K] } = { ...PATH_RELIABILITY };
   let spool: ServerPlan['spool'] = 'ok';
   let pending = false;
-  // How the submission ended before recordingFailure: a held refused lead, or a complete lead left in the outbox.
-  let timedOut: 'held-refused-lead' | 'pending-lead' | null = null;
   let apology = false;
   let streamStarted = false;
   let modelReady = false;
@@ -164,6 +175,8 @@ export function planForServer(path: CallPath, index: number): Classification {
     pair,
     reason: UNREACHABLE_THROUGH_SERVER[reasonKey] ?? reasonKey,
   });
+  /** The table the lead's first insert goes to: failed_leads for a lead that must not be sent, else the outbox. */
+  const leadTable = (): LeadTable => (failure || llmLead === 'incomplete' ? 'failed_leads' : 'lead_outbox');
   const callerLine = (text: string, extra: Partial<{ transcriptDelayMs: number; holdTranscript: boolean }> = {}): number => {
     script.push({ caller: text, afterAudioMs: 40, ...extra });
     return script.length - 1;
@@ -186,20 +199,20 @@ export function planForServer(path: CallPath, index: number): Classification {
         failure = true;
       }
       if (after === 'SUBMISSION_TIMEOUT') {
-        if (failure) {
-          // A lead with a failure reason is one failed_leads insert: the database holds it past the deadline.
-          refusals.push({ table: 'failed_leads', count: 1, delayMs: SLOW_WRITE_MS });
-          timedOut = 'held-refused-lead';
-        } else {
-          // The lead is in the outbox and NPA is slower than the deadline: the call reports it pending, and a
-          // worker's later pass (the fake then accepts) writes the succeeded row.
-          npaMode = 'slow';
-          npaSlowMs = SLOW_NPA_MS;
-          reliability.OUTBOX_MAX_ATTEMPTS = 3;
-          pending = true;
-          timedOut = 'pending-lead';
-        }
-        failure = true;
+        if (from === 'submitting.spooling') return unreachable(pair, 'after:SUBMISSION_TIMEOUT@spooling');
+        // The lead is in the outbox and NPA is slower than the deadline: the call reports it pending, and a
+        // worker's later pass (the fake then accepts) writes the succeeded row.
+        npaMode = 'slow';
+        npaSlowMs = SLOW_NPA_MS;
+        reliability.OUTBOX_MAX_ATTEMPTS = 3;
+        pending = true;
+      }
+      if (after === 'DB_WRITE_TIMEOUT') {
+        // The database holds the lead's insert past the deadline, then fails it: the lead lives in the spool only,
+        // and the lab's upkeep replays it once the call is over.
+        refusals.push({ table: leadTable(), count: 1, delayMs: SLOW_WRITE_MS, thenFail: true });
+        spooled = true;
+        pending = true;
       }
       if (after === 'TRANSCRIPT_WAIT' && !liveConversation) return unreachable(pair, 'awaiting-transcript-without-model');
       if (after === 'TRANSCRIPT_WAIT') lastStreamingExit?.pendingBefore.push(callerLine('And one more thing.', { transcriptDelayMs: NEVER_TRANSCRIPT_MS }));
@@ -208,7 +221,7 @@ export function planForServer(path: CallPath, index: number): Classification {
       steps.push(plan);
       continue;
     }
-    if (label === 'error:relay' || label === 'error:awaitTranscript' || label === 'error:extractLead') {
+    if (['error:conversation', 'error:awaitTranscript', 'error:extractLead', 'error:deliverLead'].includes(label)) {
       return unreachable(pair, label);
     }
     switch (from) {
@@ -284,38 +297,43 @@ export function planForServer(path: CallPath, index: number): Classification {
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
         else if (label !== 'done:extractLead') return unreachable(pair, `no stimulus known for ${pair}`);
         break;
-      case 'submitting.sending':
+      case 'submitting.accepting':
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
-        else if (label === 'done:submitLead(failed)') {
-          // Nothing failed before: the LLM's lead is complete, so NPA has to refuse it. Half the paths spend the
-          // outbox's budget at once (a 500 with one pass: a failed row now); the others get retryable 503s with
-          // passes left (pending: a later worker pass is accepted). Two 503s, because a worker may claim the fresh
-          // row before the call does; the call then takes the next pass itself (claimOne ignores the schedule).
-          if (!failure && index % 2 === 0) {
+        else if (label === 'done:acceptLead(failed)') {
+          // Refused: by the failure before it, or (nothing failed) because the LLM read an incomplete lead.
+          if (!failure) llmLead = 'incomplete';
+        } else if (label === 'error:acceptLead') {
+          // The database refuses the lead's insert (the outbox row, or the failed row of a lead that must not be
+          // sent) once: the lead goes to the spool, and the replay's insert goes through.
+          refusals.push({ table: leadTable(), count: 1 });
+          spooled = true;
+          pending = true;
+        } else if (label !== 'done:acceptLead(pending)') return unreachable(pair, `no stimulus known for ${pair}`);
+        break;
+      case 'submitting.delivering':
+        if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
+        else if (label === 'done:deliverLead(failed)') {
+          // NPA has to refuse the lead. Half the paths spend the outbox's budget at once (a 500 with one pass: a
+          // failed row now); the others get retryable 503s with passes left (pending: a later worker pass is
+          // accepted). Two 503s, because a worker may claim the fresh row before the call does; the call then takes
+          // the next pass itself (claimOne ignores the schedule).
+          if (index % 2 === 0) {
             npaMode = 'fail-500';
             reliability.OUTBOX_MAX_ATTEMPTS = 1;
-          } else if (!failure) {
+          } else {
             npaFailNext = { count: 2, status: 503 };
             reliability.OUTBOX_MAX_ATTEMPTS = 3;
             pending = true;
           }
-        } else if (label === 'error:submitLead') {
-          // submitLead rejects only when the lead was saved nowhere: the database refuses it once (the outbox row,
-          // or the failed row of a lead that must not be sent) and the local spool cannot take it either.
-          refusals.push({ table: failure ? 'failed_leads' : 'lead_outbox', count: 1 });
-          spool = 'unwritable';
-          failure = true;
-        } else if (label !== 'done:submitLead(succeeded)') return unreachable(pair, `no stimulus known for ${pair}`);
+        } else if (label !== 'done:deliverLead(succeeded)') return unreachable(pair, `no stimulus known for ${pair}`);
         break;
-      case 'submitting.recordingFailure':
+      case 'submitting.spooling':
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
-        else if (label === 'error:recordFailure') {
-          if (timedOut !== null) return unreachable(pair, `error:recordFailure@${timedOut}`);
-          // recordFailure's own failed row is refused too (and the spool is already unwritable): the lead is lost.
-          const existing = refusals.find((r) => r.table === 'failed_leads');
-          if (existing) existing.count = 1_000;
-          else refusals.push({ table: 'failed_leads', count: 1_000 });
-        } else if (!label.startsWith('done:recordFailure')) return unreachable(pair, `no stimulus known for ${pair}`);
+        else if (label === 'error:spoolLead') {
+          spool = 'unwritable';
+          spooled = false;
+          pending = false;
+        } else if (!label.startsWith('done:spoolLead')) return unreachable(pair, `no stimulus known for ${pair}`);
         break;
       default:
         return unreachable(pair, `no stimulus known for ${pair}`);
@@ -327,7 +345,9 @@ export function planForServer(path: CallPath, index: number): Classification {
 
   const env: Record<string, string> = { NPA_MAX_ATTEMPTS: '1', NPA_TIMEOUT_MS: String(UNFIRED_MS) };
   for (const [delay, key] of Object.entries(DELAY_ENV)) env[key] = String(fired.has(delay) ? FIRED_MS[delay] : UNFIRED_MS);
-  const finalRow = path.expectedOutcome === 'lost' ? 'none' : pending ? 'succeeded' : path.expectedOutcome;
+  // A pending or spooled lead ends as its lead would have: succeeded when it may be sent, failed when refused.
+  const refusedLead = failure || llmLead === 'incomplete';
+  const finalRow = path.expectedOutcome === 'lost' ? 'none' : pending ? (refusedLead ? 'failed' : 'succeeded') : path.expectedOutcome;
   return {
     replayable: true,
     plan: {
@@ -339,8 +359,10 @@ export function planForServer(path: CallPath, index: number): Classification {
       ...(npaSlowMs === undefined ? {} : { npaSlowMs }),
       ...(npaFailNext === undefined ? {} : { npaFailNext }),
       chatMode,
+      llmLead,
       refusals,
       spool,
+      spooled,
       pending,
       finalRow,
       apology,

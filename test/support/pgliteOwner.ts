@@ -4,13 +4,13 @@
 import { configWith } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { initORM } from '../../src/db/orm.js';
-import { LeadStore } from '../../src/db/leadStore.js';
+import { SessionRepository } from '../../src/db/sessionRepository.js';
 
 const dataDir = process.argv[2];
 if (dataDir === undefined) throw new Error('usage: pgliteOwner.ts DATA_DIR');
 const db = await initORM(configWith({ DATA_DIR: dataDir }), { logger: createLogger('silent') });
 if (db.kind !== 'pglite-owner') throw new Error(`expected to own the database, got ${db.kind}`);
-const store = new LeadStore(db);
+const sessions = new SessionRepository(db);
 process.stdout.write('ready\n');
 
 let stop = false;
@@ -20,9 +20,9 @@ let count = 0;
 let failure: unknown;
 while (!stop) {
   try {
-    const id = await store.openSession({ channel: 'voice', sessionKey: `owner-${count % 5}`, state: { n: count } });
+    const id = await sessions.open({ channel: 'voice', sessionKey: `owner-${count % 5}`, state: { phase: `n${count}` } });
     await db.em().transactional(async (em) => {
-      await store.updateSessionState(id, { owner: count }, em);
+      await sessions.patch(id, { reason: `owner ${count}` }, em);
       await em.execute('select pg_sleep(0.002)');
     });
     count++;

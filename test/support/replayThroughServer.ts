@@ -25,6 +25,8 @@ export const COMPLETE_LLM_LEAD = {
   vehicle_model: 'TRX 450R',
 };
 export const CALLER_PHONE = '+14045550123';
+/** The fake LLM's answer on a path whose lead is refused as incomplete. */
+export const INCOMPLETE_LLM_LEAD = { ...COMPLETE_LLM_LEAD, phone: null };
 /** Long enough for GOODBYE_PLAYBACK_TIMEOUT (8 s, not configurable) plus slack. */
 const STEP_WAIT_MS = 12_000;
 /** How long a pending lead may take to get its row from a worker after the call (slow NPA plus a backoff or two). */
@@ -37,7 +39,7 @@ export interface ServerReplayResult {
   states: string[];
   expectedStates: string[];
   /** The session once the call's final phase landed (its outcome 'pending' while a worker still has the lead). */
-  session: { phase: unknown; outcome: unknown; endReason: unknown; lostReason: unknown } | null;
+  session: { phase: unknown; outcome: unknown; endReason: unknown; lostReason: unknown; spooled: unknown } | null;
   /** The session's outcome once the lead has its final row (or right away for a lost lead). */
   finalOutcome: unknown;
   succeededRows: number;
@@ -76,27 +78,28 @@ export async function until(predicate: () => boolean, what: string, timeoutMs = 
 }
 
 function watchActor(actor: AnyActorRef): Watch {
-  const first = actor.getSnapshot() as { value: unknown; context: { transcript: Turn[]; fields: Lead } };
+  type Seen = { value: unknown; context: { transcript: Turn[]; reading: { lead: Lead } } };
+  const first = actor.getSnapshot() as Seen;
   const watch: Watch = {
     states: [stateKey(first.value as never)],
     fieldsChanges: 0,
     fieldsStates: [],
     lineStates: new Map(),
     transcript: first.context.transcript,
-    fields: first.context.fields,
+    fields: first.context.reading.lead,
   };
   actor.subscribe({
-    next: (snapshot: { value: unknown; context: { transcript: Turn[]; fields: Lead } }) => {
+    next: (snapshot: Seen) => {
       const key = stateKey(snapshot.value as never);
       if (key !== watch.states[watch.states.length - 1]) watch.states.push(key);
-      if (snapshot.context.fields !== watch.fields) {
+      if (snapshot.context.reading.lead !== watch.fields) {
         watch.fieldsChanges++;
         watch.fieldsStates.push(key);
       }
       for (const turn of snapshot.context.transcript) {
         if (turn.role === 'user' && !watch.lineStates.has(turn.text)) watch.lineStates.set(turn.text, key);
       }
-      watch.fields = snapshot.context.fields;
+      watch.fields = snapshot.context.reading.lead;
       watch.transcript = snapshot.context.transcript;
     },
     error: () => undefined,
@@ -138,11 +141,11 @@ export async function replayThroughServer(
     const theLab = lab;
     const theGate = gate;
     theLab.openai.enqueueScript(plan.script);
-    theLab.openai.setChatResponder(() => COMPLETE_LLM_LEAD);
+    theLab.openai.setChatResponder(() => (plan.llmLead === 'complete' ? COMPLETE_LLM_LEAD : INCOMPLETE_LLM_LEAD));
     theLab.openai.chatMode(plan.chatMode);
     theLab.npa.setMode(plan.npaMode, plan.npaSlowMs === undefined ? {} : { slowMs: plan.npaSlowMs });
     if (plan.npaFailNext) theLab.npa.failNext(plan.npaFailNext.count, plan.npaFailNext.status);
-    for (const { table, count, delayMs } of plan.refusals) await refusals.refuse(callSid, table, count, delayMs);
+    for (const { table, count, delayMs, thenFail } of plan.refusals) await refusals.refuse(callSid, table, count, delayMs, thenFail);
 
     const hook = await theLab.webhook(callSid, CALLER_PHONE);
     if (hook.status !== 200) throw new Error(`webhook answered ${hook.status}`);
@@ -160,11 +163,13 @@ export async function replayThroughServer(
     };
     let connected: Promise<void> | undefined;
 
+    let linesSaid = 0;
     const sayLine = async (scriptIndex: number) => {
       await connected;
       await until(() => reached.has(scriptIndex), `script step ${scriptIndex} (caller line)`);
       if (!caller) throw new Error('no caller to speak');
       caller.sendFrames(3, 'speech');
+      linesSaid++;
     };
 
     const expected = dedupe(['connecting', ...path.steps.map((s) => s.expectedState)]);
@@ -178,7 +183,7 @@ export async function replayThroughServer(
         // The line is taken once the fake moves on; the relay then knows the caller's item (pending or transcribed).
         await until(() => reached.has(index + 1), `script step ${index + 1}`);
         await until(
-          () => call.relay.pendingTranscriptions() > 0 || watch.transcript.some((t) => t.role === 'user' && t.text === text),
+          () => call.relay.counters.callerTurns >= linesSaid || watch.transcript.some((t) => t.role === 'user' && t.text === text),
           `the relay to register caller line ${index}`,
         );
       }
@@ -292,12 +297,15 @@ export async function replayThroughServer(
     let session: ServerReplayResult['session'] = null;
     let sessionId: string | null = null;
     const readSession = async () => {
-      const row = await theLab.app.store.getSessionByKey(callSid);
+      const row = await theLab.app.repos.sessions.getByKey(callSid);
       sessionId = row?.id ?? null;
       const state = (row?.state ?? {}) as Record<string, unknown>;
-      session = row ? { phase: state.phase, outcome: state.outcome, endReason: state.endReason, lostReason: state.lostReason } : null;
+      session = row
+        ? { phase: state.phase, outcome: state.outcome, endReason: state.endReason, lostReason: state.lostReason, spooled: state.spooled }
+        : null;
     };
-    const deadline = performance.now() + 3_000;
+    // A held lead insert (a path's slow database) holds the session row with it for up to SLOW_WRITE_MS.
+    const deadline = performance.now() + 5_000;
     do {
       await readSession();
       if ((session as ServerReplayResult['session'])?.phase === path.final) break;
@@ -321,6 +329,8 @@ export async function replayThroughServer(
     if (plan.finalRow !== 'none') {
       const finalDeadline = performance.now() + FINAL_ROW_WAIT_MS;
       for (;;) {
+        // A spooled lead reaches the database with the lab's upkeep (its spool replay), as after an outage.
+        if (plan.spooled) await theLab.app.maintain();
         await readSession();
         finalOutcome = (session as ServerReplayResult['session'])?.outcome;
         const settled = (await rowsOfLead()) > 0 && (await outboxStatusOf()) !== 'pending' && finalOutcome !== 'pending';

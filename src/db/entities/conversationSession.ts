@@ -1,18 +1,14 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { SessionState } from '../sessionState.js';
+import { CHANNELS } from '../../leads/lead.js';
 
-export const CHANNELS = ['voice', 'sms'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-/** Free-form session state: collected fields, transcript, outcome, timings. Written by shallow merges. */
-export type SessionState = Record<string, unknown>;
-
-/** One conversation: a phone call (keyed by CallSid) or an SMS thread (keyed by the caller's number). */
+/** One conversation (its state: src/db/sessionState.ts): a phone call (keyed by CallSid) or an SMS thread (keyed by the caller's number). */
 export const ConversationSessionSchema = defineEntity({
   name: 'ConversationSession',
   tableName: 'conversation_sessions',
   properties: {
     id: p.uuid().primary(),
-    channel: p.enum(['voice', 'sms']),
+    channel: p.enum([...CHANNELS]),
     sessionKey: p.string().unique(),
     state: p.json<SessionState>(),
     createdAt: p.datetime().onCreate(() => new Date()),

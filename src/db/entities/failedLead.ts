@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { Lead } from '../../leads/lead.js';
+import { CHANNELS, type Lead } from '../../leads/lead.js';
 import { ConversationSessionSchema } from './conversationSession.js';
 
 /**
@@ -13,7 +13,7 @@ export const FailedLeadSchema = defineEntity({
     id: p.uuid().primary(),
     leadData: p.json<Lead>(),
     errorMessage: p.text(),
-    channel: p.enum(['voice', 'sms']),
+    channel: p.enum([...CHANNELS]),
     session: p.manyToOne(ConversationSessionSchema).ref().nullable().deleteRule('set null').index(),
     attempts: p.integer().default(0),
     lastAttemptAt: p.datetime().nullable(),

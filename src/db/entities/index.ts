@@ -3,7 +3,7 @@ import { SucceededLeadSchema } from './succeededLead.js';
 import { FailedLeadSchema } from './failedLead.js';
 import { LeadOutboxSchema } from './leadOutbox.js';
 
-export { ConversationSessionSchema, CHANNELS, type Channel, type ConversationSession, type SessionState } from './conversationSession.js';
+export { ConversationSessionSchema, type ConversationSession } from './conversationSession.js';
 export { SucceededLeadSchema, type SucceededLead } from './succeededLead.js';
 export { FailedLeadSchema, type FailedLead } from './failedLead.js';
 export { LeadOutboxSchema, type LeadOutboxRow } from './leadOutbox.js';

@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { Lead } from '../../leads/lead.js';
+import { CHANNELS, type Lead } from '../../leads/lead.js';
 import { ConversationSessionSchema } from './conversationSession.js';
 
 /**
@@ -13,7 +13,7 @@ export const LeadOutboxSchema = defineEntity({
   properties: {
     id: p.uuid().primary(),
     leadData: p.json<Lead>(),
-    channel: p.enum(['voice', 'sms']),
+    channel: p.enum([...CHANNELS]),
     session: p.manyToOne(ConversationSessionSchema).ref().nullable().deleteRule('set null').index(),
     externalId: p.text(),
     kind: p.enum(['new', 'retry']).default('new'),

@@ -1,0 +1,26 @@
+import type { Logger } from '../log.js';
+import type { SessionRepository } from '../db/sessionRepository.js';
+import type { Extractor } from '../extraction/extractor.js';
+import type { LeadIntake } from '../outbox/leadIntake.js';
+import type { ModelConnector } from '../realtime/modelConnection.js';
+
+/** Ends a call through Twilio's REST API (only when credentials are configured). */
+export interface CallControl {
+  endCall(callSid: string): Promise<void>;
+}
+
+/** Everything a call's side effects need; built once by the app. */
+export interface CallDeps {
+  logger: Logger;
+  connector: ModelConnector;
+  extractor: Extractor;
+  /** Where the call's lead goes: the one intake every channel uses. */
+  intake: LeadIntake;
+  /** The call's own session row (phase, transcript, heartbeat). */
+  sessions: SessionRepository;
+  callControl: CallControl | null;
+  /** The session.update event (JSON) every call's model session starts with. */
+  sessionUpdate: string;
+  /** How often a live call touches its session row. */
+  heartbeatMs: number;
+}

@@ -1,0 +1,24 @@
+import { FailedLeadRepository } from './failedLeadRepository.js';
+import type { Database } from './orm.js';
+import { OutboxRepository } from './outboxRepository.js';
+import { SessionRepository } from './sessionRepository.js';
+import { SucceededLeadRepository } from './succeededLeadRepository.js';
+
+/** One repository per table, over one database. */
+export interface Repositories {
+  readonly db: Database;
+  readonly sessions: SessionRepository;
+  readonly failed: FailedLeadRepository;
+  readonly succeeded: SucceededLeadRepository;
+  readonly outbox: OutboxRepository;
+}
+
+export function createRepositories(db: Database): Repositories {
+  return Object.freeze({
+    db,
+    sessions: new SessionRepository(db),
+    failed: new FailedLeadRepository(db),
+    succeeded: new SucceededLeadRepository(db),
+    outbox: new OutboxRepository(db),
+  });
+}

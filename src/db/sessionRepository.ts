@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { NotFoundError } from '../errors.js';
+import type { Channel } from '../leads/lead.js';
+import { ConversationSessionSchema, type ConversationSession } from './entities/index.js';
+import { isUuid } from './isUuid.js';
+import type { Database } from './orm.js';
+import type { SessionPatch, SessionState } from './sessionState.js';
+
+export interface SessionRecord {
+  id: string;
+  channel: Channel;
+  sessionKey: string;
+  state: SessionState;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A session a sweep has locked: idle and not in a settled phase. */
+export interface IdleSession {
+  id: string;
+  sessionKey: string;
+  state: Record<string, unknown>;
+}
+
+/** The conversation_sessions table. Methods taking `em` join the caller's transaction. */
+export class SessionRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Creates the session for `sessionKey`, or shallow-merges `state` into the existing one; returns its id. Raw SQL:
+   * an upsert whose conflict branch merges JSONB (`state || excluded.state`) is not expressible with em.upsert.
+   */
+  async open(input: { channel: Channel; sessionKey: string; state?: SessionPatch }, em: EntityManager = this.db.em()): Promise<string> {
+    const rows = await em.execute<{ id: string }[]>(
+      `insert into conversation_sessions (id, channel, session_key, state, created_at, updated_at)
+       values (?, ?, ?, ?::jsonb, now(), now())
+       on conflict (session_key) do update
+         set state = conversation_sessions.state || excluded.state, updated_at = now()
+       returning id`,
+      [randomUUID(), input.channel, input.sessionKey, JSON.stringify(input.state ?? {})],
+    );
+    const id = rows[0]?.id;
+    if (id === undefined) throw new Error('session upsert returned no row');
+    return id;
+  }
+
+  /**
+   * Shallow-merges `patch` into the session's state. Raw SQL: the merge happens in the database, so concurrent
+   * patches (the call's writes, the outbox's outcome) never lose each other's keys.
+   */
+  async patch(sessionId: string, patch: SessionPatch, em: EntityManager = this.db.em()): Promise<void> {
+    const result = await em.execute<{ affectedRows: number }>(
+      `update conversation_sessions set state = state || ?::jsonb, updated_at = now() where id = ?`,
+      [JSON.stringify(patch), sessionId],
+      'run',
+    );
+    if (result.affectedRows === 0) throw new NotFoundError(`session ${sessionId} not found`);
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.db.em().findOne(ConversationSessionSchema, { id });
+    return row && sessionRecord(row);
+  }
+
+  async getByKey(sessionKey: string): Promise<SessionRecord | null> {
+    const row = await this.db.em().findOne(ConversationSessionSchema, { sessionKey });
+    return row && sessionRecord(row);
+  }
+
+  /**
+   * Locks up to `limit` sessions of `channel` not in a settled phase and not written for `idleMs`. Raw SQL:
+   * FOR UPDATE SKIP LOCKED lets several instances sweep side by side without taking the same session.
+   */
+  async claimIdle(
+    em: EntityManager,
+    options: { channel: Channel; settledPhases: readonly string[]; idleMs: number; limit: number },
+  ): Promise<IdleSession[]> {
+    const rows = await em.execute<{ id: string; session_key: string; state: Record<string, unknown> }[]>(
+      `select id, session_key, state from conversation_sessions
+       where channel = ? and coalesce(state->>'phase', '') not in (${options.settledPhases.map(() => '?').join(', ')})
+         and updated_at < now() - (? * interval '1 millisecond')
+       order by updated_at limit ? for update skip locked`,
+      [options.channel, ...options.settledPhases, options.idleMs, options.limit],
+    );
+    return rows.map((row) => ({ id: row.id, sessionKey: row.session_key, state: row.state }));
+  }
+}
+
+function sessionRecord(row: ConversationSession): SessionRecord {
+  return { id: row.id, channel: row.channel, sessionKey: row.sessionKey, state: row.state, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}

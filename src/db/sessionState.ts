@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { LeadSchema, TurnSchema } from '../leads/lead.js';
+
+/**
+ * What a conversation session's `state` column holds, per channel, and the typed patches its writers merge into
+ * it (a shallow JSONB merge: each key a patch names replaces the stored one). Readers parse it once with
+ * `readVoiceState` / `readSmsState`: a key that does not parse reads as absent, so an old or damaged row still
+ * yields what it can.
+ */
+
+/** Written by the outbox when a lead is accepted or finished (both channels). */
+export interface OutcomePatch {
+  outcome?: 'pending' | 'succeeded' | 'failed';
+  leadId?: string;
+  reason?: string | null;
+  /** Our reference sent to NPA as external_id. */
+  externalId?: string;
+  submittedAt?: string;
+  resolvedAt?: string;
+}
+
+/** A message the caller left after the model failed (Twilio `<Record>`): a reference, never the audio itself. */
+export const CallRecordingSchema = z.object({
+  /** Twilio's RecordingSid (RE...). */
+  sid: z.string(),
+  /** Twilio's RecordingUrl (fetching it needs the account's credentials). */
+  url: z.string(),
+  durationSeconds: z.number().nullable(),
+  receivedAt: z.string(),
+});
+export type CallRecording = z.infer<typeof CallRecordingSchema>;
+
+const ExtractionSummarySchema = z.object({
+  source: z.enum(['llm', 'offline']),
+  complete: z.boolean(),
+  missing: z.array(z.string()),
+  errors: z.array(z.string()),
+  llmError: z.string().nullable(),
+  disagreements: z.array(z.object({ field: z.string(), llm: z.unknown(), offline: z.unknown() })),
+});
+
+/** A call's session: the call machine's phase and what the call has gathered, kept current while it runs. */
+export const VoiceStateSchema = z.object({
+  /** The call machine's state (see FINAL_CALL_PHASES), or 'recovered' once a sweep rebuilt the lead. */
+  phase: z.string(),
+  callSid: z.string(),
+  callerPhone: z.string().nullable(),
+  leadId: z.string(),
+  endReason: z.string().nullable(),
+  failureReason: z.string().nullable(),
+  /** When the call entered each phase (ISO times). */
+  timings: z.record(z.string(), z.string()),
+  transcript: z.array(TurnSchema),
+  fields: LeadSchema,
+  extraction: ExtractionSummarySchema,
+  lostReason: z.string(),
+  /** The lead went to the local spool because the database did not take it. */
+  spooled: z.boolean(),
+  recording: CallRecordingSchema,
+  recovery: z.object({ reason: z.string(), at: z.string(), fromPhase: z.string().nullable() }),
+  outcome: z.enum(['pending', 'succeeded', 'failed']),
+  reason: z.string().nullable(),
+  externalId: z.string(),
+  submittedAt: z.string(),
+  resolvedAt: z.string(),
+});
+export type VoiceState = Partial<z.infer<typeof VoiceStateSchema>>;
+export type VoicePatch = VoiceState;
+
+/** An SMS conversation's session: the SMS machine's persisted snapshot and the transcript. */
+export const SmsStateSchema = z.object({
+  /** The SMS machine's state, or 'abandoned' once the sweep saved the conversation as a lead. */
+  phase: z.string(),
+  phone: z.string(),
+  leadId: z.string(),
+  transcript: z.array(TurnSchema),
+  fields: LeadSchema.nullable(),
+  /** The SMS machine's persisted snapshot; null once the conversation was saved as abandoned. */
+  machine: z.unknown(),
+  abandonedAt: z.string(),
+  outcome: z.enum(['pending', 'succeeded', 'failed']).nullable(),
+  reason: z.string().nullable(),
+  externalId: z.string(),
+  submittedAt: z.string(),
+  resolvedAt: z.string(),
+});
+export type SmsState = Partial<z.infer<typeof SmsStateSchema>>;
+export type SmsPatch = SmsState;
+
+/** Any state a session row may hold, and any patch merged into it. */
+export type SessionState = VoiceState | SmsState;
+export type SessionPatch = VoicePatch | SmsPatch | OutcomePatch;
+
+/** Each key of `shape` read on its own: one that does not parse is left out instead of failing the whole state. */
+function readEach<S extends z.ZodRawShape>(schema: z.ZodObject<S>, state: unknown): Partial<z.infer<z.ZodObject<S>>> {
+  if (state === null || typeof state !== 'object') return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    if (!(key in state)) continue;
+    const parsed = (field as z.ZodType).safeParse((state as Record<string, unknown>)[key]);
+    if (parsed.success) out[key] = parsed.data;
+  }
+  return out as Partial<z.infer<z.ZodObject<S>>>;
+}
+
+export const readVoiceState = (state: unknown): VoiceState => readEach(VoiceStateSchema, state);
+export const readSmsState = (state: unknown): SmsState => readEach(SmsStateSchema, state);
