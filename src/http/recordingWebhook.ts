@@ -5,7 +5,7 @@ import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
 import { attachCallRecording } from '../db/callRecordings.js';
 import { logSafeReason } from '../security/logSafeReason.js';
-import { RECORDING_PATH } from '../twilio/signature.js';
+import { ROUTES } from './routes.js';
 import { recordingThanksTwiml } from '../twilio/twiml.js';
 import type { Metrics } from './metrics.js';
 import { respondText, respondXml } from './respond.js';
@@ -43,7 +43,7 @@ export interface RecordingWebhookDeps {
 export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, RECORDING_PATH);
+    const head = twilioRequestHead(deps.config, req, ROUTES.recording);
     void (async () => {
       const params = await readTwilioForm(deps, res, state, head);
       if (params === null) return;

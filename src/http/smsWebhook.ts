@@ -8,9 +8,8 @@ import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
 import { respondText, respondXml } from './respond.js';
 import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
+import { ROUTES } from './routes.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
-
-export const SMS_PATH = '/twilio/sms';
 
 const SmsWebhookSchema = z.object({
   From: z.string().min(1).max(64),
@@ -29,7 +28,7 @@ export interface SmsWebhookDeps {
 export function smsWebhookHandler(deps: SmsWebhookDeps) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, SMS_PATH);
+    const head = twilioRequestHead(deps.config, req, ROUTES.sms);
     void (async () => {
       const params = await readTwilioForm(deps, res, state, head);
       if (params === null) return;

@@ -5,7 +5,8 @@ import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { StreamTokens } from '../security/streamTokens.js';
 import { apologyTwiml, busyTwiml, streamTwiml } from '../twilio/twiml.js';
-import { AFTER_STREAM_PATH, RECORDING_PATH, streamUrlFor, WEBHOOK_PATH } from '../twilio/signature.js';
+import { streamUrlFor } from '../twilio/signature.js';
+import { ROUTES } from './routes.js';
 import { STREAM_TOKEN_PARAMETER } from './mediaStreamSocket.js';
 import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
@@ -14,7 +15,6 @@ import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 export { MAX_WEBHOOK_BODY_BYTES } from './twilioForm.js';
-export { AFTER_STREAM_PATH } from '../twilio/signature.js';
 
 /** Twilio's CallSid: "CA" and 32 hex digits; kept a little looser for local tools. */
 export const CallSidSchema = z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, 'CallSid is malformed');
@@ -37,7 +37,7 @@ export interface VoiceWebhookDeps {
 export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, WEBHOOK_PATH);
+    const head = twilioRequestHead(deps.config, req, ROUTES.voiceWebhook);
     void (async () => {
       const params = await readTwilioForm(deps, res, state, head);
       if (params === null) return;
@@ -64,9 +64,9 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
         state,
         200,
         streamTwiml({
-          streamUrl: streamUrlFor(head.base),
+          streamUrl: streamUrlFor(head.base, ROUTES.stream),
           parameters,
-          actionUrl: `${head.base}${AFTER_STREAM_PATH}`,
+          actionUrl: `${head.base}${ROUTES.afterStream}`,
         }),
       );
     })().catch((error: unknown) => {
@@ -83,14 +83,14 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
 export function afterStreamHandler(deps: VoiceWebhookDeps) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, AFTER_STREAM_PATH);
+    const head = twilioRequestHead(deps.config, req, ROUTES.afterStream);
     void (async () => {
       const params = await readTwilioForm(deps, res, state, head);
       if (params === null) return;
       const callSid = CallSidSchema.safeParse(params.CallSid);
       if (callSid.success && deps.registry.wantsApology(callSid.data)) {
         deps.metrics.count('calls_apologised_total');
-        respondXml(res, state, 200, apologyTwiml({ recordingActionUrl: `${head.base}${RECORDING_PATH}` }));
+        respondXml(res, state, 200, apologyTwiml({ recordingActionUrl: `${head.base}${ROUTES.recording}` }));
         return;
       }
       const hangup = new twilio.twiml.VoiceResponse();
