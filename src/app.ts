@@ -67,9 +67,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     logger.warn('PUBLIC_URL is not set: signed Twilio requests cannot be verified and will be refused');
   }
 
-  let ready = false;
   const db = overrides.db ?? (await initORM(config, { logger }));
-  ready = true;
   const repos = createRepositories(db);
   const metrics = new Metrics();
   const npa = createNpaClient(npaOptionsFrom(config, logger));
@@ -117,7 +115,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   metrics.gauge('calls_live', () => registry.size);
 
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
-  const uwsApp = createApp({ config, logger, registry, metrics, db, sms, isReady: () => ready });
+  const uwsApp = createApp({ config, logger, registry, metrics, db, sms });
   let server: HttpServer;
   try {
     server = await listen(uwsApp, config.HOST, config.PORT);

@@ -7,7 +7,7 @@ import { startFakeNpa, type FakeNpa } from '../fakes/fakeNpa.js';
 import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions, type Script } from '../fakes/fakeOpenAI.js';
 import { FakeTwilioCaller } from '../fakes/fakeTwilioCaller.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
-import { STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
+import { ROUTES } from '../http/routes.js';
 
 export const LAB_NPA_USERNAME = 'lab';
 export const LAB_NPA_PASSWORD = 'lab-secret';
@@ -91,7 +91,7 @@ export async function startVoiceLab(options: VoiceLabOptions): Promise<VoiceLab>
     config,
     outcomeOf: (callSid) => slot(callSid).promise,
     async webhook(callSid, from, headers = {}) {
-      const response = await fetch(`${app.url}${WEBHOOK_PATH}`, {
+      const response = await fetch(`${app.url}${ROUTES.voiceWebhook}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
         body: new URLSearchParams({ CallSid: callSid, From: from, To: '+18005550100', AccountSid: 'AC_lab' }),
@@ -100,7 +100,7 @@ export async function startVoiceLab(options: VoiceLabOptions): Promise<VoiceLab>
     },
     connectCaller(callSid, from, callerOptions = {}) {
       return FakeTwilioCaller.connect({
-        url: `ws://127.0.0.1:${app.port}${STREAM_PATH}`,
+        url: `ws://127.0.0.1:${app.port}${ROUTES.stream}`,
         callSid,
         from,
         realTime: callerOptions.realTime ?? false,

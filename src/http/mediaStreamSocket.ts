@@ -7,6 +7,7 @@ import type { StreamTokens } from '../security/streamTokens.js';
 import { TokenBucket } from '../security/tokenBucket.js';
 import { parseTwilioMessage } from '../twilio/mediaStreamMessages.js';
 import { streamUrlFor, verifyTwilioSignature } from '../twilio/signature.js';
+import { ROUTES } from './routes.js';
 import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
 import { hasQuery } from './twilioForm.js';
@@ -69,7 +70,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
       if (token !== undefined) {
         const signature = req.getHeader('x-twilio-signature');
         // The URL is ours (PUBLIC_URL), never the request's Host: a signature for another host or path fails.
-        const url = config.PUBLIC_URL ? streamUrlFor(config.PUBLIC_URL) : '';
+        const url = config.PUBLIC_URL ? streamUrlFor(config.PUBLIC_URL, ROUTES.stream) : '';
         if (url === '' || hasQuery(req) || !verifyTwilioSignature({ authToken: token, signature, url, params: {} })) {
           metrics.count('twilio_signature_rejected_total');
           res.writeStatus('403 Forbidden').end('invalid signature');

@@ -5,12 +5,10 @@ import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
 import { attachCallRecording } from '../db/callRecordings.js';
 import { logSafeReason } from '../security/logSafeReason.js';
-import { RECORDING_PATH } from '../twilio/signature.js';
 import { recordingThanksTwiml } from '../twilio/twiml.js';
 import type { Metrics } from './metrics.js';
-import { respondText, respondXml } from './respond.js';
-import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
-import type { HttpRequest, HttpResponse } from './uws.js';
+import { ROUTES } from './routes.js';
+import { twilioWebhook } from './twilioWebhook.js';
 import { CallSidSchema } from './voiceWebhooks.js';
 
 /** How long the recording waits for its call to save the failed lead it belongs to. */
@@ -41,20 +39,14 @@ export interface RecordingWebhookDeps {
  * and counted); Twilio would otherwise play its application-error message.
  */
 export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
-  return (res: HttpResponse, req: HttpRequest): void => {
-    const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, RECORDING_PATH);
-    void (async () => {
-      const params = await readTwilioForm(deps, res, state, head);
-      if (params === null) return;
-      const parsed = RecordingWebhookSchema.safeParse(params);
-      if (!parsed.success) {
-        // No recording (the caller said nothing) or a malformed one: nothing to keep.
-        deps.metrics.count('recordings_invalid_total');
-        respondXml(res, state, 200, recordingThanksTwiml());
-        return;
-      }
-      const { CallSid: callSid, RecordingSid: sid, RecordingUrl: url, RecordingDuration: duration } = parsed.data;
+  return twilioWebhook({
+    deps,
+    path: ROUTES.recording,
+    schema: RecordingWebhookSchema,
+    // No recording (the caller said nothing) or a malformed one: nothing to keep, but the caller is still thanked.
+    invalidCounter: 'recordings_invalid_total',
+    onInvalid: () => recordingThanksTwiml(),
+    handle: async ({ CallSid: callSid, RecordingSid: sid, RecordingUrl: url, RecordingDuration: duration }) => {
       const logger = deps.logger.child({ callSid });
       // The call may still be saving its lead: let it, so the reference lands on the row.
       const live = deps.registry.get(callSid);
@@ -72,10 +64,7 @@ export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
         deps.metrics.count('recordings_failed_total');
         logger.error({ err: logSafeReason(error), recordingSid: sid }, 'recording could not be saved');
       }
-      respondXml(res, state, 200, recordingThanksTwiml());
-    })().catch((error: unknown) => {
-      deps.logger.error({ err: logSafeReason(error) }, 'recording webhook failed');
-      respondText(res, state, 500, 'internal error');
-    });
-  };
+      return recordingThanksTwiml();
+    },
+  });
 }

@@ -12,6 +12,8 @@ const STATUS_TEXT: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
+export const TEXT_PLAIN = 'text/plain; charset=utf-8';
+
 /** Writes a whole response in one corked write; a no-op when the client already went away. */
 export function respond(
   res: HttpResponse,
@@ -38,4 +40,4 @@ export const respondXml = (res: HttpResponse, state: { aborted: boolean }, statu
   respond(res, state, status, 'text/xml', body);
 
 export const respondText = (res: HttpResponse, state: { aborted: boolean }, status: number, body: string) =>
-  respond(res, state, status, 'text/plain; charset=utf-8', body);
+  respond(res, state, status, TEXT_PLAIN, body);

@@ -3,15 +3,15 @@ import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
 import { StreamTokens } from '../security/streamTokens.js';
-import { RECORDING_PATH, STREAM_PATH, WEBHOOK_PATH } from '../twilio/signature.js';
 import { mediaStreamBehavior, type StreamSocketData } from './mediaStreamSocket.js';
 import { recordingWebhookHandler } from './recordingWebhook.js';
-import { SMS_PATH, smsWebhookHandler } from './smsWebhook.js';
+import { smsWebhookHandler } from './smsWebhook.js';
 import type { SmsConversations } from '../sms/smsConversations.js';
 import type { Metrics } from './metrics.js';
 import { respondJson, respondText } from './respond.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
-import { AFTER_STREAM_PATH, afterStreamHandler, voiceWebhookHandler } from './voiceWebhooks.js';
+import { ROUTES } from './routes.js';
+import { afterStreamHandler, voiceWebhookHandler } from './voiceWebhooks.js';
 
 export interface ServerDeps {
   config: Config;
@@ -20,8 +20,6 @@ export interface ServerDeps {
   metrics: Metrics;
   db: Database;
   sms: SmsConversations;
-  /** Set once migrations ran; /readyz answers 503 before. */
-  isReady: () => boolean;
 }
 
 export interface HttpServer {
@@ -34,30 +32,27 @@ export function createApp(deps: ServerDeps): TemplatedApp {
   const app = uWS.App();
   // A stream token lives as long as Twilio may take to open the stream after the webhook.
   const streamTokens = new StreamTokens(deps.config.PREWARM_TTL_MS);
-  app.post(WEBHOOK_PATH, voiceWebhookHandler({ ...deps, streamTokens }));
-  app.post(AFTER_STREAM_PATH, afterStreamHandler({ ...deps, streamTokens }));
-  app.post(RECORDING_PATH, recordingWebhookHandler(deps));
-  app.post(SMS_PATH, smsWebhookHandler(deps));
-  app.ws<StreamSocketData>(STREAM_PATH, mediaStreamBehavior({ ...deps, streamTokens }));
+  app.post(ROUTES.voiceWebhook, voiceWebhookHandler({ ...deps, streamTokens }));
+  app.post(ROUTES.afterStream, afterStreamHandler({ ...deps, streamTokens }));
+  app.post(ROUTES.recording, recordingWebhookHandler(deps));
+  app.post(ROUTES.sms, smsWebhookHandler(deps));
+  app.ws<StreamSocketData>(ROUTES.stream, mediaStreamBehavior({ ...deps, streamTokens }));
 
-  app.get('/healthz', (res) => {
+  app.get(ROUTES.healthz, (res) => {
     respondJson(res, { aborted: false }, 200, { status: 'ok' });
   });
-  app.get('/readyz', (res) => {
+  // The server is created after the migrations ran, so ready means the database still answers.
+  app.get(ROUTES.readyz, (res) => {
     const state = { aborted: false };
     res.onAborted(() => {
       state.aborted = true;
     });
-    if (!deps.isReady()) {
-      respondJson(res, state, 503, { status: 'starting' });
-      return;
-    }
     deps.db
       .ping()
       .then(() => respondJson(res, state, 200, { status: 'ready', calls: deps.registry.size }))
       .catch(() => respondJson(res, state, 503, { status: 'database unavailable' }));
   });
-  app.get('/metrics', (res) => {
+  app.get(ROUTES.metrics, (res) => {
     respondText(res, { aborted: false }, 200, deps.metrics.render());
   });
   app.any('/*', (res) => {

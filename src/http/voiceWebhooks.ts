@@ -5,16 +5,11 @@ import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { StreamTokens } from '../security/streamTokens.js';
 import { apologyTwiml, busyTwiml, streamTwiml } from '../twilio/twiml.js';
-import { AFTER_STREAM_PATH, RECORDING_PATH, streamUrlFor, WEBHOOK_PATH } from '../twilio/signature.js';
+import { streamUrlFor } from '../twilio/signature.js';
 import { STREAM_TOKEN_PARAMETER } from './mediaStreamSocket.js';
-import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
-import { respondText, respondXml } from './respond.js';
-import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
-import type { HttpRequest, HttpResponse } from './uws.js';
-
-export { MAX_WEBHOOK_BODY_BYTES } from './twilioForm.js';
-export { AFTER_STREAM_PATH } from '../twilio/signature.js';
+import { ROUTES } from './routes.js';
+import { twilioWebhook } from './twilioWebhook.js';
 
 /** Twilio's CallSid: "CA" and 32 hex digits; kept a little looser for local tools. */
 export const CallSidSchema = z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, 'CallSid is malformed');
@@ -23,6 +18,11 @@ export const CallSidSchema = z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, 'CallSid 
 const VoiceWebhookSchema = z.object({
   CallSid: CallSidSchema,
   From: z.string().max(64).optional(),
+});
+
+/** Never fails: a missing or malformed CallSid reads as none, and that call hangs up. */
+const AfterStreamSchema = z.object({
+  CallSid: CallSidSchema.optional().catch(undefined),
 });
 
 export interface VoiceWebhookDeps {
@@ -35,45 +35,29 @@ export interface VoiceWebhookDeps {
 
 /** `POST /twilio/voice-realtime-proxied`: answer with TwiML that connects the call to our media stream. */
 export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
-  return (res: HttpResponse, req: HttpRequest): void => {
-    const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, WEBHOOK_PATH);
-    void (async () => {
-      const params = await readTwilioForm(deps, res, state, head);
-      if (params === null) return;
-      const parsed = VoiceWebhookSchema.safeParse(params);
-      if (!parsed.success) {
-        deps.metrics.count('webhooks_invalid_total');
-        respondText(res, state, 400, parsed.error.issues[0]?.message ?? 'invalid webhook');
-        return;
-      }
-      const { CallSid: callSid, From: from } = parsed.data;
+  return twilioWebhook({
+    deps,
+    path: ROUTES.voiceWebhook,
+    schema: VoiceWebhookSchema,
+    invalidCounter: 'webhooks_invalid_total',
+    handle: ({ CallSid: callSid, From: from }, { base }) => {
       const call = deps.registry.open(callSid, from ?? null);
       if (call === null) {
         deps.metrics.count('calls_rejected_busy_total');
         deps.logger.warn({ callSid, live: deps.registry.size }, 'line busy: call refused');
-        respondXml(res, state, 200, busyTwiml());
-        return;
+        return busyTwiml();
       }
       deps.metrics.count('calls_total');
       call.logger.info({ event: 'call_started' }, 'call_started');
       const parameters: Record<string, string> = { callSid, from: from ?? '' };
       if (deps.config.TWILIO_AUTH_TOKEN !== undefined) parameters[STREAM_TOKEN_PARAMETER] = deps.streamTokens.issue(callSid);
-      respondXml(
-        res,
-        state,
-        200,
-        streamTwiml({
-          streamUrl: streamUrlFor(head.base),
-          parameters,
-          actionUrl: `${head.base}${AFTER_STREAM_PATH}`,
-        }),
-      );
-    })().catch((error: unknown) => {
-      deps.logger.error({ err: logSafeReason(error) }, 'voice webhook failed');
-      respondText(res, state, 500, 'internal error');
-    });
-  };
+      return streamTwiml({
+        streamUrl: streamUrlFor(base, ROUTES.stream),
+        parameters,
+        actionUrl: `${base}${ROUTES.afterStream}`,
+      });
+    },
+  });
 }
 
 /**
@@ -81,24 +65,19 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
  * A call whose model failed hears the apology and may leave its details after the tone; every other call hangs up.
  */
 export function afterStreamHandler(deps: VoiceWebhookDeps) {
-  return (res: HttpResponse, req: HttpRequest): void => {
-    const state = { aborted: false };
-    const head = twilioRequestHead(deps.config, req, AFTER_STREAM_PATH);
-    void (async () => {
-      const params = await readTwilioForm(deps, res, state, head);
-      if (params === null) return;
-      const callSid = CallSidSchema.safeParse(params.CallSid);
-      if (callSid.success && deps.registry.wantsApology(callSid.data)) {
+  return twilioWebhook({
+    deps,
+    path: ROUTES.afterStream,
+    schema: AfterStreamSchema,
+    invalidCounter: 'webhooks_invalid_total',
+    handle: ({ CallSid: callSid }, { base }) => {
+      if (callSid !== undefined && deps.registry.wantsApology(callSid)) {
         deps.metrics.count('calls_apologised_total');
-        respondXml(res, state, 200, apologyTwiml({ recordingActionUrl: `${head.base}${RECORDING_PATH}` }));
-        return;
+        return apologyTwiml({ recordingActionUrl: `${base}${ROUTES.recording}` });
       }
       const hangup = new twilio.twiml.VoiceResponse();
       hangup.hangup();
-      respondXml(res, state, 200, hangup.toString());
-    })().catch((error: unknown) => {
-      deps.logger.error({ err: logSafeReason(error) }, 'after-stream webhook failed');
-      respondText(res, state, 500, 'internal error');
-    });
-  };
+      return hangup.toString();
+    },
+  });
 }

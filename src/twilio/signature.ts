@@ -1,13 +1,6 @@
 import twilio from 'twilio';
 
-/** Twilio request signatures and the public URLs they are computed over. */
-
-export const STREAM_PATH = '/twilio/voice/stream';
-export const WEBHOOK_PATH = '/twilio/voice-realtime-proxied';
-/** `<Connect action>`: Twilio asks what to do once the stream closed. */
-export const AFTER_STREAM_PATH = '/twilio/voice/after-stream';
-/** `<Record action>`: the message a caller left after the model failed. */
-export const RECORDING_PATH = '/twilio/voice/recording';
+/** Twilio request signatures and the public URLs they are computed over; the paths come from the caller. */
 
 export interface SignatureCheck {
   authToken: string;
@@ -35,16 +28,14 @@ function base(publicUrl: string): { protocol: string; host: string; pathname: st
   return { protocol: url.protocol, host: url.host, pathname: url.pathname.replace(/\/+$/, '') };
 }
 
-/** The Media Streams URL for the TwiML and for checking the upgrade's signature: https -> wss (http -> ws locally). */
-export function streamUrlFor(publicUrl: string): string {
+/**
+ * The Media Streams URL of `path` under `PUBLIC_URL`, for the TwiML and for checking the upgrade's signature:
+ * https -> wss (http -> ws locally).
+ */
+export function streamUrlFor(publicUrl: string, path: string): string {
   const url = base(publicUrl);
   const scheme = url.protocol === 'http:' || url.protocol === 'ws:' ? 'ws:' : 'wss:';
-  return `${scheme}//${url.host}${url.pathname}${STREAM_PATH}`;
-}
-
-/** The voice webhook URL Twilio signs. */
-export function webhookUrlFor(publicUrl: string): string {
-  return httpUrlFor(publicUrl, WEBHOOK_PATH);
+  return `${scheme}//${url.host}${url.pathname}${path}`;
 }
 
 /** The https (http locally) URL of one of our webhook paths under `PUBLIC_URL`: what Twilio requests and signs. */

@@ -5,7 +5,7 @@ import type { Script } from '../../src/fakes/fakeOpenAI.js';
 import type { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
 import type { Lead } from '../../src/leads/lead.js';
 import type { ReliabilityConfig } from '../../src/outbox/reliabilityConfig.js';
-import { AFTER_STREAM_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import type { TestDatabase } from '../support/testDatabase.js';
 import { eventually, postForm } from '../security/signedLab.js';
 
@@ -71,7 +71,7 @@ export async function sessionState(lab: VoiceLab, callSid: string, outcome: 'suc
 
 /** What Twilio gets from `<Connect action>` once the stream closed. */
 export async function afterStreamTwiml(lab: VoiceLab, callSid: string): Promise<string> {
-  return (await postForm(lab, AFTER_STREAM_PATH, { CallSid: callSid, CallStatus: 'in-progress' })).body;
+  return (await postForm(lab, ROUTES.afterStream, { CallSid: callSid, CallStatus: 'in-progress' })).body;
 }
 
 /** Places a scripted call and waits for its outcome. */

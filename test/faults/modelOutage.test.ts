@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
-import { AFTER_STREAM_PATH, RECORDING_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import { RECORDING_THANKS_MESSAGE } from '../../src/twilio/twiml.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { eventually, postForm } from '../security/signedLab.js';
@@ -22,7 +22,7 @@ describe('model outage: apology, recording, failed lead', () => {
     await database?.close();
   });
 
-  const afterStream = (callSid: string) => postForm(lab, AFTER_STREAM_PATH, { CallSid: callSid, CallStatus: 'in-progress' });
+  const afterStream = (callSid: string) => postForm(lab, ROUTES.afterStream, { CallSid: callSid, CallStatus: 'in-progress' });
   const recordingForm = (callSid: string, sid: string) => ({
     CallSid: callSid,
     RecordingSid: sid,
@@ -34,7 +34,7 @@ describe('model outage: apology, recording, failed lead', () => {
   function expectApologyWithRecord(twiml: string): void {
     expect(twiml).toMatch(/<Say>We(&apos;|')re sorry[^<]*After the tone, please say your full name[^<]*<\/Say>/);
     expect(twiml).toMatch(
-      new RegExp(`<Record action="http://127\\.0\\.0\\.1:${lab.app.port}${RECORDING_PATH}" method="POST" maxLength="120" playBeep="true"[^>]*/>`),
+      new RegExp(`<Record action="http://127\\.0\\.0\\.1:${lab.app.port}${ROUTES.recording}" method="POST" maxLength="120" playBeep="true"[^>]*/>`),
     );
     expect(twiml).toMatch(/<\/Say><Record [^>]*\/><Say>[^<]*<\/Say><Hangup\/><\/Response>$/);
   }
@@ -54,7 +54,7 @@ describe('model outage: apology, recording, failed lead', () => {
     expect(output.reason).toMatch(/^model connection failed: /);
     expect(caller.received.media).toHaveLength(0);
 
-    const recording = await postForm(lab, RECORDING_PATH, recordingForm(callSid, 'RE00000000000000000000000000000001'));
+    const recording = await postForm(lab, ROUTES.recording, recordingForm(callSid, 'RE00000000000000000000000000000001'));
     expect(recording.status).toBe(200);
     expect(recording.body).toContain(`<Say>${RECORDING_THANKS_MESSAGE}</Say><Hangup/>`);
 
@@ -69,7 +69,7 @@ describe('model outage: apology, recording, failed lead', () => {
     expect(failed?.sessionId).toBe(session?.id);
 
     // Twilio retries a webhook it did not hear back from: nothing is written twice.
-    await postForm(lab, RECORDING_PATH, recordingForm(callSid, 'RE00000000000000000000000000000001'));
+    await postForm(lab, ROUTES.recording, recordingForm(callSid, 'RE00000000000000000000000000000001'));
     const again = await lab.app.repos.failed.get(output.leadId);
     expect(again?.errorMessage).toBe(failed?.errorMessage);
   });
@@ -87,7 +87,7 @@ describe('model outage: apology, recording, failed lead', () => {
     caller.sendFrames(50, 'speech');
     await caller.closed;
     // Posted at once: the call may still be extracting and saving.
-    const recording = postForm(lab, RECORDING_PATH, recordingForm(callSid, 'RE00000000000000000000000000000002'));
+    const recording = postForm(lab, ROUTES.recording, recordingForm(callSid, 'RE00000000000000000000000000000002'));
     expectApologyWithRecord((await afterStream(callSid)).body);
     expect((await recording).status).toBe(200);
     expect(caller.received.media.length).toBeGreaterThan(0);
@@ -118,7 +118,7 @@ describe('model outage: apology, recording, failed lead', () => {
     expect(twiml).not.toContain('<Record');
     await lab.outcomeOf(callSid);
     const before = lab.app.metrics.get('recordings_invalid_total');
-    const empty = await postForm(lab, RECORDING_PATH, { CallSid: callSid, RecordingUrl: 'javascript:alert(1)' });
+    const empty = await postForm(lab, ROUTES.recording, { CallSid: callSid, RecordingUrl: 'javascript:alert(1)' });
     expect(empty.status).toBe(200);
     expect(lab.app.metrics.get('recordings_invalid_total')).toBe(before + 1);
     const session = await lab.app.repos.sessions.getByKey(callSid);

@@ -3,7 +3,7 @@ import { startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import { MAX_TWILIO_MESSAGE_BYTES, STREAM_MAX_DROPPED_MESSAGES, STREAM_MESSAGE_BURST } from '../../src/http/mediaStreamSocket.js';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../src/http/twilioForm.js';
 import { BUSY_MESSAGE } from '../../src/twilio/twiml.js';
-import { WEBHOOK_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { callForm, eventually, postForm } from '../security/signedLab.js';
 import { completeSampleCall } from '../security/sampleCall.js';
@@ -25,7 +25,7 @@ describe('limits: body size, message size, message rate, concurrent calls', () =
   it('answers 413 to a webhook body over the limit, and opens nothing', async () => {
     const callSid = 'CAlimit0000000000000000000000000001';
     const form = { ...callForm(callSid), Padding: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) };
-    const response = await postForm(lab, WEBHOOK_PATH, form);
+    const response = await postForm(lab, ROUTES.voiceWebhook, form);
     expect(response.status).toBe(413);
     expect(lab.app.registry.get(callSid)).toBeUndefined();
     // The server still answers.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VoiceLab } from '../../src/demo/voiceLab.js';
-import { AFTER_STREAM_PATH, RECORDING_PATH, WEBHOOK_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import {
   AUTH_TOKEN,
@@ -46,10 +46,10 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
     it('accepts Twilio’s signature and answers the stream TwiML with a one-time stream token', async () => {
       const callSid = nextSid();
       const form = callForm(callSid);
-      const response = await postForm(lab, WEBHOOK_PATH, form, { 'x-twilio-signature': signPost(WEBHOOK_PATH, form) });
+      const response = await postForm(lab, ROUTES.voiceWebhook, form, { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form) });
       expect(response.status).toBe(200);
       expect(response.body).toContain('<Stream url="wss://voice.psb.example/twilio/voice/stream">');
-      expect(response.body).toContain(`<Connect action="https://voice.psb.example${AFTER_STREAM_PATH}">`);
+      expect(response.body).toContain(`<Connect action="https://voice.psb.example${ROUTES.afterStream}">`);
       expect(streamParameters(response.body).streamToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
       expect(lab.app.registry.get(callSid)).toBeDefined();
       // Hang the call up (no stream) so it does not linger: a stopped stream is the simplest way.
@@ -59,44 +59,44 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
     const refusals: Array<{ name: string; request: (callSid: string) => { path: string; form: Record<string, string>; headers: Record<string, string> } }> = [
       {
         name: 'missing signature',
-        request: (callSid) => ({ path: WEBHOOK_PATH, form: callForm(callSid), headers: {} }),
+        request: (callSid) => ({ path: ROUTES.voiceWebhook, form: callForm(callSid), headers: {} }),
       },
       {
         name: 'empty signature',
-        request: (callSid) => ({ path: WEBHOOK_PATH, form: callForm(callSid), headers: { 'x-twilio-signature': '' } }),
+        request: (callSid) => ({ path: ROUTES.voiceWebhook, form: callForm(callSid), headers: { 'x-twilio-signature': '' } }),
       },
       {
         name: 'garbage signature',
-        request: (callSid) => ({ path: WEBHOOK_PATH, form: callForm(callSid), headers: { 'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl' } }),
+        request: (callSid) => ({ path: ROUTES.voiceWebhook, form: callForm(callSid), headers: { 'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl' } }),
       },
       {
         name: 'tampered parameters (From changed after signing)',
         request: (callSid) => {
           const form = callForm(callSid);
-          const signature = signPost(WEBHOOK_PATH, form);
-          return { path: WEBHOOK_PATH, form: { ...form, From: '+19995550000' }, headers: { 'x-twilio-signature': signature } };
+          const signature = signPost(ROUTES.voiceWebhook, form);
+          return { path: ROUTES.voiceWebhook, form: { ...form, From: '+19995550000' }, headers: { 'x-twilio-signature': signature } };
         },
       },
       {
         name: 'tampered parameters (a parameter added)',
         request: (callSid) => {
           const form = callForm(callSid);
-          const signature = signPost(WEBHOOK_PATH, form);
-          return { path: WEBHOOK_PATH, form: { ...form, Extra: '1' }, headers: { 'x-twilio-signature': signature } };
+          const signature = signPost(ROUTES.voiceWebhook, form);
+          return { path: ROUTES.voiceWebhook, form: { ...form, Extra: '1' }, headers: { 'x-twilio-signature': signature } };
         },
       },
       {
         name: 'signed with another auth token',
         request: (callSid) => {
           const form = callForm(callSid);
-          return { path: WEBHOOK_PATH, form, headers: { 'x-twilio-signature': signPost(WEBHOOK_PATH, form, undefined, 'another-token') } };
+          return { path: ROUTES.voiceWebhook, form, headers: { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form, undefined, 'another-token') } };
         },
       },
       {
         name: 'replayed from the after-stream URL',
         request: (callSid) => {
           const form = callForm(callSid);
-          return { path: WEBHOOK_PATH, form, headers: { 'x-twilio-signature': signPost(AFTER_STREAM_PATH, form) } };
+          return { path: ROUTES.voiceWebhook, form, headers: { 'x-twilio-signature': signPost(ROUTES.afterStream, form) } };
         },
       },
       {
@@ -104,9 +104,9 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
         request: (callSid) => {
           const form = callForm(callSid);
           return {
-            path: WEBHOOK_PATH,
+            path: ROUTES.voiceWebhook,
             form,
-            headers: { host: 'other.example', 'x-twilio-signature': signPost(WEBHOOK_PATH, form, 'https://other.example') },
+            headers: { host: 'other.example', 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form, 'https://other.example') },
           };
         },
       },
@@ -114,14 +114,14 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
         name: 'replayed over http instead of https',
         request: (callSid) => {
           const form = callForm(callSid);
-          return { path: WEBHOOK_PATH, form, headers: { 'x-twilio-signature': signPost(WEBHOOK_PATH, form, 'http://voice.psb.example') } };
+          return { path: ROUTES.voiceWebhook, form, headers: { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form, 'http://voice.psb.example') } };
         },
       },
       {
         name: 'the right signature with a query string added',
         request: (callSid) => {
           const form = callForm(callSid);
-          return { path: `${WEBHOOK_PATH}?x=1`, form, headers: { 'x-twilio-signature': signPost(WEBHOOK_PATH, form) } };
+          return { path: `${ROUTES.voiceWebhook}?x=1`, form, headers: { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form) } };
         },
       },
     ];
@@ -140,15 +140,15 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
     it('refuses the webhook’s signature replayed against the after-stream and recording webhooks', async () => {
       const callSid = nextSid();
       const form = callForm(callSid);
-      const signature = signPost(WEBHOOK_PATH, form);
-      for (const path of [AFTER_STREAM_PATH, RECORDING_PATH]) {
+      const signature = signPost(ROUTES.voiceWebhook, form);
+      for (const path of [ROUTES.afterStream, ROUTES.recording]) {
         const response = await postForm(lab, path, form, { 'x-twilio-signature': signature });
         expect(response.status, path).toBe(403);
       }
       await expectNothingOpened(callSid);
       const recordingForm = { CallSid: callSid, RecordingSid: 'RE0123', RecordingUrl: 'https://api.twilio.com/r/RE0123' };
-      const recording = await postForm(lab, RECORDING_PATH, recordingForm, {
-        'x-twilio-signature': signPost(AFTER_STREAM_PATH, recordingForm),
+      const recording = await postForm(lab, ROUTES.recording, recordingForm, {
+        'x-twilio-signature': signPost(ROUTES.afterStream, recordingForm),
       });
       expect(recording.status).toBe(403);
       expect(await lab.app.repos.sessions.getByKey(callSid)).toBeNull();
@@ -159,7 +159,7 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
     /** A call opened by a signed webhook; returns the stream parameters its TwiML carries. */
     async function signedCall(callSid: string): Promise<Record<string, string>> {
       const form = callForm(callSid);
-      const response = await postForm(lab, WEBHOOK_PATH, form, { 'x-twilio-signature': signPost(WEBHOOK_PATH, form) });
+      const response = await postForm(lab, ROUTES.voiceWebhook, form, { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form) });
       expect(response.status).toBe(200);
       return streamParameters(response.body);
     }
@@ -183,7 +183,7 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
       { name: 'garbage signature', signature: () => 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
       { name: 'signed with another auth token', signature: () => signUpgrade(undefined, 'another-token') },
       { name: 'replayed from another host', signature: () => signUpgrade('https://other.example') },
-      { name: 'the webhook’s signature replayed on the upgrade', signature: () => signPost(WEBHOOK_PATH, callForm('CAx')) },
+      { name: 'the webhook’s signature replayed on the upgrade', signature: () => signPost(ROUTES.voiceWebhook, callForm('CAx')) },
       { name: 'the right signature with a query string added', signature: () => signUpgrade(), path: '/twilio/voice/stream?callSid=CAx' },
     ];
 
@@ -236,8 +236,8 @@ describe('Twilio signatures: valid, tampered, missing and replayed requests', ()
       const callSid = nextSid();
       const form = callForm(callSid);
       const bodies = [
-        (await postForm(lab, WEBHOOK_PATH, form, { 'x-twilio-signature': signPost(WEBHOOK_PATH, form) })).body,
-        (await postForm(lab, WEBHOOK_PATH, form, { 'x-twilio-signature': 'bad' })).body,
+        (await postForm(lab, ROUTES.voiceWebhook, form, { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form) })).body,
+        (await postForm(lab, ROUTES.voiceWebhook, form, { 'x-twilio-signature': 'bad' })).body,
         await (await fetch(`${lab.app.url}/metrics`)).text(),
       ];
       for (const body of bodies) expect(body).not.toContain(AUTH_TOKEN);

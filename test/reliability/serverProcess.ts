@@ -6,7 +6,7 @@ import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '..
 import { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
 import { extractOffline } from '../../src/extraction/offline/extractOffline.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
-import { STREAM_PATH, WEBHOOK_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -79,7 +79,7 @@ export class ServerProcess {
 
   /** Twilio's voice webhook, as Twilio posts it. */
   async webhook(callSid: string, from: string): Promise<{ status: number; body: string }> {
-    const response = await fetch(`${this.url}${WEBHOOK_PATH}`, {
+    const response = await fetch(`${this.url}${ROUTES.voiceWebhook}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ CallSid: callSid, From: from, To: '+18005550100', AccountSid: 'AC_test' }),
@@ -91,7 +91,7 @@ export class ServerProcess {
   async call(callSid: string, from: string): Promise<FakeTwilioCaller> {
     const hook = await this.webhook(callSid, from);
     if (hook.status !== 200 || !hook.body.includes('<Stream')) throw new Error(`webhook answered ${hook.status}: ${hook.body}`);
-    const caller = await FakeTwilioCaller.connect({ url: `ws://127.0.0.1:${this.port}${STREAM_PATH}`, callSid, from, realTime: false });
+    const caller = await FakeTwilioCaller.connect({ url: `ws://127.0.0.1:${this.port}${ROUTES.stream}`, callSid, from, realTime: false });
     caller.startStreaming();
     return caller;
   }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_NPA_PASSWORD, LAB_OPENAI_KEY, type VoiceLab } from '../../src/demo/voiceLab.js';
 import { scriptFromTranscript } from '../../src/fakes/fakeOpenAI.js';
 import { createLogger } from '../../src/log.js';
-import { WEBHOOK_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { sampleCall } from './sampleCall.js';
 import { AUTH_TOKEN, callForm, connectSigned, postForm, signPost, startSignedLab, streamParameters } from './signedLab.js';
@@ -34,7 +34,7 @@ describe('personal data and secrets stay out of logs and answers', () => {
   async function signedCall(callSid: string): Promise<void> {
     lab.openai.enqueueScript(scriptFromTranscript(call));
     const form = callForm(callSid, call.callerPhone ?? '');
-    const response = await postForm(lab, WEBHOOK_PATH, form, { 'x-twilio-signature': signPost(WEBHOOK_PATH, form) });
+    const response = await postForm(lab, ROUTES.voiceWebhook, form, { 'x-twilio-signature': signPost(ROUTES.voiceWebhook, form) });
     twimls.push(response.body);
     const caller = await connectSigned(lab, { callSid, from: call.callerPhone ?? '', parameters: streamParameters(response.body) });
     caller.startStreaming();
@@ -52,7 +52,7 @@ describe('personal data and secrets stay out of logs and answers', () => {
     lab.openai.chatMode('http-500');
     await signedCall('CApii000000000000000000000000000002');
     // And a forged request.
-    await postForm(lab, WEBHOOK_PATH, callForm('CApii000000000000000000000000000003', call.callerPhone ?? ''), { 'x-twilio-signature': 'forged' });
+    await postForm(lab, ROUTES.voiceWebhook, callForm('CApii000000000000000000000000000003', call.callerPhone ?? ''), { 'x-twilio-signature': 'forged' });
   }, 60_000);
   afterAll(async () => {
     await lab?.close();

@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import twilio from 'twilio';
 import { startVoiceLab, type VoiceLab, type VoiceLabOptions } from '../../src/demo/voiceLab.js';
 import { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
-import { httpUrlFor, STREAM_PATH, streamUrlFor } from '../../src/twilio/signature.js';
+import { httpUrlFor, streamUrlFor } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import type { TestDatabase } from '../support/testDatabase.js';
 
 /** Production mode for tests: a Twilio auth token and a public URL that is not where the server listens. */
@@ -35,7 +36,7 @@ export const signPost = (path: string, params: Record<string, string>, publicUrl
 
 /** Twilio's signature of the stream upgrade. */
 export const signUpgrade = (publicUrl = PUBLIC_URL, token = AUTH_TOKEN): string =>
-  twilio.getExpectedTwilioSignature(token, streamUrlFor(publicUrl), {});
+  twilio.getExpectedTwilioSignature(token, streamUrlFor(publicUrl, ROUTES.stream), {});
 
 /** Posts a form to the lab server with any headers (Host included, which fetch cannot set). */
 export function postForm(
@@ -79,7 +80,7 @@ export function connectSigned(
 ): Promise<FakeTwilioCaller> {
   const signature = options.signature === undefined ? signUpgrade() : options.signature;
   return FakeTwilioCaller.connect({
-    url: `ws://127.0.0.1:${lab.app.port}${options.path ?? STREAM_PATH}`,
+    url: `ws://127.0.0.1:${lab.app.port}${options.path ?? ROUTES.stream}`,
     callSid: options.callSid,
     from: options.from ?? '+14045550111',
     realTime: false,

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { VoiceLab } from '../../src/demo/voiceLab.js';
-import { STREAM_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 
 /** Twilio Media Streams frames as Twilio writes them, for tests that speak the protocol by hand. */
 
@@ -32,7 +32,7 @@ export const stopFrame = (callSid: string, streamSid: string): string =>
 
 /** A raw WebSocket to the lab's media stream endpoint (development mode: no signature). */
 export async function openRawStream(lab: VoiceLab): Promise<RawStream> {
-  const ws = new WebSocket(`ws://127.0.0.1:${lab.app.port}${STREAM_PATH}`);
+  const ws = new WebSocket(`ws://127.0.0.1:${lab.app.port}${ROUTES.stream}`);
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });

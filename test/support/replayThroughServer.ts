@@ -5,7 +5,7 @@ import type { AnyActorRef } from 'xstate';
 import { startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import type { FakeRealtimeConnection } from '../../src/fakes/fakeOpenAI.js';
 import { FakeTwilioCaller } from '../../src/fakes/fakeTwilioCaller.js';
-import { STREAM_PATH } from '../../src/twilio/signature.js';
+import { ROUTES } from '../../src/http/routes.js';
 import type { CallOutput } from '../../machines/callTypes.js';
 import type { Lead, Turn } from '../../src/leads/lead.js';
 import { stateKey, type CallPath } from './callMachinePaths.js';
@@ -191,7 +191,7 @@ export async function replayThroughServer(
       switch (s.kind) {
         case 'connect-caller':
           caller = await FakeTwilioCaller.connect({
-            url: `ws://127.0.0.1:${theLab.app.port}${STREAM_PATH}`,
+            url: `ws://127.0.0.1:${theLab.app.port}${ROUTES.stream}`,
             callSid,
             from: CALLER_PHONE,
             realTime: false,
