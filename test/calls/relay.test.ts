@@ -1,0 +1,530 @@
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../machines/callMachine.js';
+import { CallRelay, MAX_MODEL_BACKLOG_BYTES, MAX_PENDING_CALLER_FRAMES } from '../../src/calls/relay.js';
+import { createLogger } from '../../src/log.js';
+import { GREETING_PROMPT } from '../../src/realtime/agentInstructions.js';
+import { buildSessionUpdate } from '../../src/realtime/sessionConfig.js';
+import { INAUDIBLE } from '../../src/realtime/transcriptAssembler.js';
+import { parseTwilioMessage, type TwilioOutbound } from '../../src/twilio/mediaStreamMessages.js';
+import {
+  FakeModelSocket,
+  FakeTwilioSink,
+  modelEvents as m,
+  numberedFrame,
+  parseOutbound,
+  plainTwilioSink,
+  twilioInboundMark,
+  twilioInboundMedia,
+} from '../support/relayFakes.js';
+
+const STREAM_SID = 'MZ0123456789abcdef0123456789abcdef';
+const SESSION_UPDATE = JSON.stringify(buildSessionUpdate({ voice: 'alloy' }));
+
+function setup(options: { logLines?: string[] } = {}) {
+  let t = 50_000;
+  const clock = {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+  const events: CallEvent[] = [];
+  const logger =
+    options.logLines === undefined
+      ? createLogger('silent')
+      : createLogger('warn', { write: (line: string) => options.logLines?.push(line) } as unknown as NodeJS.WritableStream);
+  const relay = new CallRelay({ logger, sessionUpdate: SESSION_UPDATE, notify: (e) => events.push(e), now: clock.now });
+  const twilio = new FakeTwilioSink();
+  const model = new FakeModelSocket();
+  let chunk = 0;
+  /** A Twilio frame, parsed and routed the way the media stream socket does it. */
+  const fromTwilio = (raw: string): void => {
+    const message = parseTwilioMessage(raw);
+    if (message.event === 'media') relay.onCallerAudio(message.media.payload);
+    else if (message.event === 'mark') relay.onTwilioMark(message.mark.name);
+    else throw new Error(`test sent an unexpected Twilio frame: ${raw}`);
+  };
+  const callerSays = (payload: string): void => fromTwilio(twilioInboundMedia(STREAM_SID, chunk++, payload));
+  const echoMark = (name: string): void => fromTwilio(twilioInboundMark(STREAM_SID, name));
+  const fromModel = (...raw: string[]): void => {
+    for (const r of raw) relay.onModelMessage(r);
+  };
+  const ofType = <T extends CallEvent['type']>(type: T) =>
+    events.filter((e): e is Extract<CallEvent, { type: T }> => e.type === type);
+  return { relay, twilio, model, events, clock, callerSays, echoMark, fromModel, ofType };
+}
+
+/** The audio of every input_audio_buffer.append the model received, in order. */
+function appended(model: FakeModelSocket): string[] {
+  return model.events().flatMap((e) => (e.type === 'input_audio_buffer.append' ? [e['audio'] as string] : []));
+}
+
+const media = (payload: string): TwilioOutbound => ({ event: 'media', streamSid: STREAM_SID, media: { payload } });
+const mark = (name: string): TwilioOutbound => ({ event: 'mark', streamSid: STREAM_SID, mark: { name } });
+
+/** Resolves true when `promise` has settled once pending callbacks and I/O have run. */
+async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+describe('CallRelay: caller audio into the model', () => {
+  it('sends each caller frame as input_audio_buffer.append, in arrival order, after the session.update', () => {
+    const { relay, model, callerSays } = setup();
+    relay.attachModel(model);
+    const frames = Array.from({ length: 30 }, (_, n) => numberedFrame(n));
+    for (const f of frames) callerSays(f);
+
+    expect(model.sent[0]).toBe(SESSION_UPDATE);
+    expect(model.events().slice(1)).toEqual(frames.map((audio) => ({ type: 'input_audio_buffer.append', audio })));
+    expect(relay.counters).toMatchObject({ callerFrames: 30, callerFramesDropped: 0 });
+  });
+
+  it('keeps caller audio that arrives before the model socket and flushes it in order right after session.update', () => {
+    const { relay, model, callerSays } = setup();
+    const early = [0, 1, 2].map((n) => numberedFrame(n));
+    for (const f of early) callerSays(f);
+    expect(model.sent).toEqual([]);
+
+    relay.attachModel(model);
+    const late = numberedFrame(3);
+    callerSays(late);
+
+    expect(model.events().map((e) => e.type)).toEqual([
+      'session.update',
+      'input_audio_buffer.append',
+      'input_audio_buffer.append',
+      'input_audio_buffer.append',
+      'input_audio_buffer.append',
+    ]);
+    expect(model.sent[0]).toBe(SESSION_UPDATE);
+    expect(appended(model)).toEqual([...early, late]);
+    expect(relay.counters).toMatchObject({ callerFrames: 4, callerFramesDropped: 0 });
+  });
+
+  it(`keeps at most ${MAX_PENDING_CALLER_FRAMES} frames before the model opens: the oldest go, and are counted`, () => {
+    const { relay, model, callerSays } = setup();
+    const extra = 7;
+    const frames = Array.from({ length: MAX_PENDING_CALLER_FRAMES + extra }, (_, n) => numberedFrame(n));
+    for (const f of frames) callerSays(f);
+    expect(relay.counters).toMatchObject({ callerFrames: frames.length, callerFramesDropped: extra });
+
+    relay.attachModel(model);
+    expect(model.sent[0]).toBe(SESSION_UPDATE);
+    expect(appended(model)).toEqual(frames.slice(extra));
+  });
+
+  it('drops and counts caller frames while the model backlog is over the limit or the socket refuses them', () => {
+    const { relay, model, callerSays } = setup();
+    relay.attachModel(model);
+    const frames = [0, 1, 2, 3].map((n) => numberedFrame(n));
+
+    model.backlogBytes = MAX_MODEL_BACKLOG_BYTES; // at the limit: still sent
+    callerSays(frames[0] as string);
+    model.backlogBytes = MAX_MODEL_BACKLOG_BYTES + 1;
+    callerSays(frames[1] as string);
+    model.backlogBytes = 0;
+    model.open = false; // send() returns false
+    callerSays(frames[2] as string);
+    model.open = true;
+    callerSays(frames[3] as string);
+
+    expect(appended(model)).toEqual([frames[0], frames[3]]);
+    expect(relay.counters).toMatchObject({ callerFrames: 4, callerFramesDropped: 2 });
+  });
+});
+
+describe('CallRelay: agent audio to Twilio', () => {
+  it('sends audio deltas as media frames in order, a mark every 100 ms of audio in the same write, and one at the end', () => {
+    const { relay, twilio, model, fromModel } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    const deltas = Array.from({ length: 20 }, (_, n) => numberedFrame(n)); // 20 x 20 ms
+    for (const d of deltas) fromModel(m.audioDelta('item_a1', d));
+    fromModel(m.audioDone('item_a1'));
+
+    const marks = twilio.markNames();
+    expect(marks).toHaveLength(5);
+    expect(new Set(marks).size).toBe(5);
+    // Progress marks after the chunk that ends at 20, 120, 220 and 320 ms of audio; the final one after 400 ms.
+    const markAfterChunk = new Map([
+      [0, marks[0]],
+      [5, marks[1]],
+      [10, marks[2]],
+      [15, marks[3]],
+    ]);
+    const expectedWrites: TwilioOutbound[][] = deltas.map((d, i) => {
+      const name = markAfterChunk.get(i);
+      return name === undefined ? [media(d)] : [media(d), mark(name)];
+    });
+    expectedWrites.push([mark(marks[4] as string)]);
+
+    expect(twilio.writes.map((write) => write.map(parseOutbound))).toEqual(expectedWrites);
+    expect(twilio.outbound()).toEqual(expectedWrites.flat());
+    expect(relay.counters.agentFrames).toBe(20);
+  });
+
+  it('sends the same frames in the same order, one send each, on a sink without cork', () => {
+    const { relay, model, fromModel } = setup();
+    const plain = plainTwilioSink();
+    relay.attachModel(model);
+    relay.attachTwilio(plain.sink, STREAM_SID);
+    const deltas = Array.from({ length: 7 }, (_, n) => numberedFrame(n));
+    for (const d of deltas) fromModel(m.audioDelta('item_a1', d));
+    fromModel(m.audioDone('item_a1'));
+
+    const frames = plain.frames.map(parseOutbound);
+    const names = frames.flatMap((f) => (f.event === 'mark' ? [f.mark.name] : []));
+    expect(names).toHaveLength(3);
+    expect(frames).toEqual([
+      media(deltas[0] as string),
+      mark(names[0] as string),
+      ...deltas.slice(1, 6).map(media),
+      mark(names[1] as string),
+      media(deltas[6] as string),
+      mark(names[2] as string),
+    ]);
+  });
+});
+
+describe('CallRelay: barge-in', () => {
+  /** 200 ms of agent audio sent at once; marks come after 20 ms and 120 ms of it. */
+  function agentSpeaking() {
+    const s = setup();
+    s.relay.attachModel(s.model);
+    s.relay.attachTwilio(s.twilio, STREAM_SID);
+    s.fromModel(m.itemAdded('item_a1', 'assistant', null));
+    for (let n = 0; n < 10; n++) s.fromModel(m.audioDelta('item_a1', numberedFrame(n)));
+    return s;
+  }
+
+  it('clears Twilio and truncates the item at the milliseconds the caller heard', () => {
+    const { relay, twilio, model, clock, echoMark, fromModel } = agentSpeaking();
+    const [first] = twilio.markNames();
+    clock.advance(20);
+    echoMark(first as string); // 20 ms played
+    clock.advance(50);
+    const framesBefore = twilio.frames.length;
+    const modelBefore = model.sent.length;
+
+    fromModel(m.speechStarted('item_u1', 900));
+
+    expect(twilio.frames.slice(framesBefore).map(parseOutbound)).toEqual([{ event: 'clear', streamSid: STREAM_SID }]);
+    expect(model.events().slice(modelBefore)).toEqual([
+      { type: 'conversation.item.truncate', item_id: 'item_a1', content_index: 0, audio_end_ms: 70 },
+    ]);
+    expect(relay.counters.bargeIns).toBe(1);
+
+    // The caller keeps talking: nothing is playing any more, so nothing more to cut.
+    fromModel(m.speechStarted('item_u2', 2_000));
+    expect(twilio.frames).toHaveLength(framesBefore + 1);
+    expect(model.sent).toHaveLength(modelBefore + 1);
+    expect(relay.counters.bargeIns).toBe(1);
+  });
+
+  it('never truncates past audio whose mark Twilio has not echoed', () => {
+    const { twilio, model, clock, echoMark, fromModel } = agentSpeaking();
+    const [first] = twilio.markNames();
+    echoMark(first as string);
+    clock.advance(5_000); // Twilio is slow: the 120 ms mark has not come back
+
+    fromModel(m.speechStarted('item_u1', 900));
+
+    expect(model.events().at(-1)).toEqual({
+      type: 'conversation.item.truncate',
+      item_id: 'item_a1',
+      content_index: 0,
+      audio_end_ms: 120,
+    });
+  });
+
+  it('does nothing when the caller speaks while no agent audio is playing', () => {
+    const { relay, twilio, model, clock, echoMark, fromModel } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    fromModel(m.speechStarted('item_u1', 0));
+    expect(twilio.frames).toEqual([]);
+
+    // An item that has fully played (its final mark came back) has nothing left to cut either.
+    for (let n = 0; n < 3; n++) fromModel(m.audioDelta('item_a1', numberedFrame(n)));
+    fromModel(m.audioDone('item_a1'));
+    clock.advance(60);
+    for (const name of twilio.markNames()) echoMark(name);
+    const framesBefore = twilio.frames.length;
+    fromModel(m.speechStarted('item_u2', 500));
+
+    expect(twilio.frames).toHaveLength(framesBefore);
+    expect(model.events().map((e) => e.type)).toEqual(['session.update']);
+    expect(relay.counters.bargeIns).toBe(0);
+  });
+
+  it('lets the goodbye play out: no clear and no truncate once the goodbye began', () => {
+    const { relay, twilio, model, fromModel } = agentSpeaking();
+    fromModel(m.endCall('call_1'));
+    // The goodbye's audio may still be streaming after the function call: it is playing when the caller speaks.
+    for (let n = 0; n < 5; n++) fromModel(m.audioDelta('item_bye', numberedFrame(n)));
+    fromModel(m.speechStarted('item_u1', 900));
+
+    expect(twilio.outbound().some((f) => f.event === 'clear')).toBe(false);
+    expect(model.events().some((e) => e.type === 'conversation.item.truncate')).toBe(false);
+    expect(relay.counters.bargeIns).toBe(0);
+  });
+});
+
+describe('CallRelay: goodbye', () => {
+  it('end_call: answers the call, notifies GOODBYE, and GOODBYE_PLAYED only once its final mark is echoed', () => {
+    const { relay, twilio, model, events, echoMark, fromModel, ofType } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    fromModel(m.itemAdded('item_bye', 'assistant', null));
+    for (let n = 0; n < 8; n++) fromModel(m.audioDelta('item_bye', numberedFrame(n)));
+    fromModel(m.audioDone('item_bye'), m.agentTranscriptDone('item_bye', 'Thanks for calling, goodbye!'));
+    const marksBefore = twilio.markNames();
+
+    fromModel(m.endCall('call_7'));
+
+    expect(model.events().at(-1)).toEqual({
+      type: 'conversation.item.create',
+      item: { type: 'function_call_output', call_id: 'call_7', output: '{"ok":true}' },
+    });
+    expect(events.at(-1)).toEqual({ type: 'GOODBYE', via: 'tool' });
+    const marks = twilio.markNames();
+    expect(marks).toHaveLength(marksBefore.length + 1);
+    const goodbyeMark = marks.at(-1) as string;
+    expect(twilio.outbound().at(-1)).toEqual(mark(goodbyeMark));
+
+    for (const name of marksBefore) echoMark(name);
+    expect(ofType('GOODBYE_PLAYED')).toEqual([]);
+    echoMark(goodbyeMark);
+    expect(events.at(-1)).toEqual({ type: 'GOODBYE_PLAYED' });
+
+    // The response ends with a goodbye phrase too: still one goodbye, played once.
+    fromModel(m.responseDone());
+    echoMark(goodbyeMark);
+    expect(ofType('GOODBYE')).toHaveLength(1);
+    expect(ofType('GOODBYE_PLAYED')).toHaveLength(1);
+  });
+
+  it('goodbye phrase without end_call: GOODBYE via phrase at response.done, GOODBYE_PLAYED after its mark', () => {
+    const { relay, twilio, model, events, echoMark, fromModel, ofType } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    fromModel(m.agentTranscriptDone('item_a1', 'And what is your ZIP code?'), m.responseDone());
+    expect(ofType('GOODBYE')).toEqual([]);
+
+    fromModel(m.agentTranscriptDone('item_a2', 'Thanks, Sam. Have a great day!'));
+    expect(ofType('GOODBYE')).toEqual([]);
+    const marksBefore = twilio.markNames().length;
+    fromModel(m.responseDone());
+
+    expect(events.at(-1)).toEqual({ type: 'GOODBYE', via: 'phrase' });
+    const marks = twilio.markNames();
+    expect(marks).toHaveLength(marksBefore + 1);
+    expect(ofType('GOODBYE_PLAYED')).toEqual([]);
+    echoMark(marks.at(-1) as string);
+    expect(events.at(-1)).toEqual({ type: 'GOODBYE_PLAYED' });
+    // No function call was answered: the phrase path sends nothing to the model.
+    expect(model.events().map((e) => e.type)).toEqual(['session.update']);
+  });
+
+  it('with no Twilio stream attached, GOODBYE_PLAYED follows GOODBYE at once', () => {
+    const { relay, model, events, fromModel } = setup();
+    relay.attachModel(model);
+    fromModel(m.endCall('call_1'));
+    expect(events).toEqual([{ type: 'GOODBYE', via: 'tool' }, { type: 'GOODBYE_PLAYED' }]);
+  });
+
+  it('after the Twilio leg was hung up, GOODBYE_PLAYED follows GOODBYE at once too', () => {
+    const { relay, twilio, model, events, fromModel } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    relay.hangUpTwilio();
+    expect(twilio.closed).toBe(true);
+    fromModel(m.agentTranscriptDone('item_a1', 'Goodbye!'), m.responseDone());
+    expect(events.filter((e) => e.type !== 'TRANSCRIPT_UPDATED')).toEqual([
+      { type: 'GOODBYE', via: 'phrase' },
+      { type: 'GOODBYE_PLAYED' },
+    ]);
+    expect(twilio.frames).toEqual([]);
+  });
+});
+
+describe('CallRelay: the model socket closing', () => {
+  it('notifies MODEL_FAILED with the reason when the close was unexpected', () => {
+    const { relay, model, events } = setup();
+    relay.attachModel(model);
+    relay.onModelClosed('socket closed (1011)', false);
+    expect(events).toEqual([{ type: 'MODEL_FAILED', reason: 'socket closed (1011)' }]);
+  });
+
+  it('does not notify when the close was expected', () => {
+    const { relay, model, events } = setup();
+    relay.attachModel(model);
+    relay.onModelClosed('closed by us', true);
+    expect(events).toEqual([]);
+  });
+
+  it('does not notify after hangUpTwilio or closeModel, whatever the socket reports', () => {
+    const a = setup();
+    a.relay.attachModel(a.model);
+    a.relay.attachTwilio(a.twilio, STREAM_SID);
+    a.relay.hangUpTwilio();
+    a.relay.onModelClosed('socket closed (1006)', false);
+    expect(a.twilio.closed).toBe(true);
+    expect(a.events).toEqual([]);
+
+    const b = setup();
+    b.relay.attachModel(b.model);
+    b.relay.closeModel();
+    b.relay.onModelClosed('socket closed (1006)', false);
+    expect(b.model.closeCalls).toBe(1);
+    expect(b.events).toEqual([]);
+  });
+});
+
+describe('CallRelay: model events', () => {
+  it('counts and logs invalid model events without throwing, and keeps relaying', () => {
+    const logLines: string[] = [];
+    const { relay, twilio, model, events, fromModel } = setup({ logLines });
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    const invalid = [
+      'not json',
+      '[1,2,3]',
+      '{"event_id":"e1"}',
+      '{"type":"response.output_audio.delta","item_id":"item_a1","content_index":0,"delta":"not base64!"}',
+      '{"type":"conversation.item.added","item":{"type":"message"}}',
+    ];
+    for (const raw of invalid) expect(() => relay.onModelMessage(raw)).not.toThrow();
+    fromModel('{"type":"rate_limits.updated","rate_limits":[]}'); // unknown: ignored, not invalid
+
+    expect(relay.counters.invalidModelEvents).toBe(invalid.length);
+    const logged = logLines.map((l) => JSON.parse(l) as { msg: string; reason: string });
+    expect(logged.map((l) => l.msg)).toEqual(invalid.map(() => 'invalid model event ignored'));
+    expect(logged.map((l) => l.reason)).toEqual([
+      'malformed JSON',
+      'not an object',
+      'no type',
+      expect.stringMatching(/^bad response\.output_audio\.delta: delta/),
+      expect.stringMatching(/^bad conversation\.item\.added: item\.id/),
+    ]);
+    expect(events).toEqual([]);
+    expect(twilio.frames).toEqual([]);
+
+    // Still working, bytes as the ws client hands them over included.
+    const delta = numberedFrame(1);
+    relay.onModelMessage(Buffer.from(m.audioDelta('item_a1', delta)));
+    expect(twilio.outbound()[0]).toEqual(media(delta));
+  });
+
+  it('resolves sessionReady on session.updated', async () => {
+    const { relay, model, fromModel } = setup();
+    relay.attachModel(model);
+    expect(await settledSoon(relay.sessionReady)).toBe(false);
+    fromModel(m.sessionUpdated());
+    expect(await settledSoon(relay.sessionReady)).toBe(true);
+  });
+
+  it('asks for the greeting once, and only once the model socket is attached', () => {
+    const { relay, model } = setup();
+    relay.startConversation();
+    relay.attachModel(model);
+    relay.startConversation();
+    relay.startConversation();
+    expect(model.events()).toEqual([
+      JSON.parse(SESSION_UPDATE),
+      { type: 'response.create', response: { instructions: GREETING_PROMPT } },
+    ]);
+  });
+});
+
+describe('CallRelay: transcript', () => {
+  it('sends TRANSCRIPT_UPDATED with the turns in conversation order, not in the order transcripts arrive', () => {
+    const { relay, model, fromModel, ofType } = setup();
+    relay.attachModel(model);
+    fromModel(
+      m.itemAdded('item_a1', 'assistant', null),
+      m.agentTranscriptDone('item_a1', 'Thanks for calling Power Sport Buyers! Who am I speaking with?'),
+      m.itemAdded('item_u1', 'user', 'item_a1'),
+      m.itemAdded('item_a2', 'assistant', 'item_u1'),
+      // The agent's answer is transcribed before the caller's words it answers.
+      m.agentTranscriptDone('item_a2', 'Thanks, Sam. What is your ZIP code?'),
+      m.itemAdded('item_u2', 'user', 'item_a2'),
+      m.callerTranscriptFailed('item_u2'),
+      m.callerTranscript('item_u1', ' Sam Smith '),
+    );
+
+    const updates = ofType('TRANSCRIPT_UPDATED').map((e) => e.turns);
+    expect(updates).toEqual([
+      [{ role: 'assistant', text: 'Thanks for calling Power Sport Buyers! Who am I speaking with?' }],
+      [
+        { role: 'assistant', text: 'Thanks for calling Power Sport Buyers! Who am I speaking with?' },
+        { role: 'assistant', text: 'Thanks, Sam. What is your ZIP code?' },
+      ],
+      [
+        { role: 'assistant', text: 'Thanks for calling Power Sport Buyers! Who am I speaking with?' },
+        { role: 'assistant', text: 'Thanks, Sam. What is your ZIP code?' },
+        { role: 'user', text: INAUDIBLE },
+      ],
+      [
+        { role: 'assistant', text: 'Thanks for calling Power Sport Buyers! Who am I speaking with?' },
+        { role: 'user', text: 'Sam Smith' },
+        { role: 'assistant', text: 'Thanks, Sam. What is your ZIP code?' },
+        { role: 'user', text: INAUDIBLE },
+      ],
+    ]);
+    expect(relay.turns()).toEqual(updates.at(-1));
+  });
+
+  it('whenTranscriptSettled waits until every pending caller transcription completed or failed', async () => {
+    const { relay, model, fromModel } = setup();
+    relay.attachModel(model);
+    fromModel(
+      m.itemAdded('item_a1', 'assistant', null),
+      m.agentTranscriptDone('item_a1', 'Your name?'),
+      m.itemAdded('item_u1', 'user', 'item_a1'),
+      m.itemAdded('item_u2', 'user', 'item_u1'),
+    );
+    const settled = relay.whenTranscriptSettled(new AbortController().signal);
+    expect(await settledSoon(settled)).toBe(false);
+
+    fromModel(m.callerTranscript('item_u1', 'Sam Smith'));
+    expect(await settledSoon(settled)).toBe(false);
+    fromModel(m.callerTranscriptFailed('item_u2'));
+    expect(await settled).toEqual([
+      { role: 'assistant', text: 'Your name?' },
+      { role: 'user', text: 'Sam Smith' },
+      { role: 'user', text: INAUDIBLE },
+    ]);
+  });
+
+  it('whenTranscriptSettled resolves with the turns so far on abort', async () => {
+    const { relay, model, fromModel } = setup();
+    relay.attachModel(model);
+    fromModel(
+      m.itemAdded('item_a1', 'assistant', null),
+      m.agentTranscriptDone('item_a1', 'Your name?'),
+      m.itemAdded('item_u1', 'user', 'item_a1'),
+    );
+    const controller = new AbortController();
+    const settled = relay.whenTranscriptSettled(controller.signal);
+    expect(await settledSoon(settled)).toBe(false);
+    controller.abort();
+    expect(await settled).toEqual([{ role: 'assistant', text: 'Your name?' }]);
+  });
+
+  it('whenTranscriptSettled resolves at once when nothing is pending, and when the model socket goes', async () => {
+    const { relay, model, fromModel } = setup();
+    relay.attachModel(model);
+    fromModel(m.itemAdded('item_a1', 'assistant', null), m.agentTranscriptDone('item_a1', 'Your name?'));
+    expect(await settledSoon(relay.whenTranscriptSettled(new AbortController().signal))).toBe(true);
+
+    fromModel(m.itemAdded('item_u1', 'user', 'item_a1'));
+    const settled = relay.whenTranscriptSettled(new AbortController().signal);
+    expect(await settledSoon(settled)).toBe(false);
+    relay.onModelClosed('socket closed (1006)', false);
+    expect(await settled).toEqual([{ role: 'assistant', text: 'Your name?' }]);
+  });
+});
