@@ -5,7 +5,7 @@ import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import { bootstrap } from '../src/app.js';
-import { configWith } from '../src/config.js';
+import { parseConfig } from '../src/config.js';
 import { uwsIsNative } from '../src/http/uws.js';
 import { createLogger } from '../src/log.js';
 import { startBaselineRelay } from './baselineRelay.js';
@@ -55,7 +55,7 @@ if (kind === 'real') {
   const databaseUrl = process.env['BENCH_DATABASE_URL'];
   dataDir = await mkdtemp(join(tmpdir(), 'psb-bench-'));
   database = databaseUrl ? 'postgresql' : 'pglite';
-  const config = configWith({
+  const config = parseConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,

@@ -126,11 +126,21 @@ export function findFileCycles(graph: ImportGraph): string[][] {
   return cycles.sort((x, y) => compare(x.join('\n'), y.join('\n')));
 }
 
+/**
+ * The unit a file belongs to for the folder rule: its directory, except for the files directly in a checked root
+ * folder (`src/app.ts`, `src/config.ts`): each of those is a unit of its own (the composition root at the top, the
+ * shared config, log and errors at the bottom), so they do not tie every folder into one.
+ */
+export function unitOf(file: string, roots: readonly string[] = CHECKED_FOLDERS): string {
+  const dir = posix.dirname(file);
+  return roots.includes(dir) ? file : dir;
+}
+
 /** Folders (a file's directory) that import each other, with the first import each way. */
 export function findFolderPairs(graph: ImportGraph): FolderPair[] {
   const between = new Map<string, ImportEdge>();
   for (const edge of graph.edges) {
-    const key = `${posix.dirname(edge.from)}\n${posix.dirname(edge.to)}`;
+    const key = `${unitOf(edge.from)}\n${unitOf(edge.to)}`;
     if (!between.has(key)) between.set(key, edge);
   }
   const pairs: FolderPair[] = [];

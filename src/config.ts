@@ -90,8 +90,3 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   return Object.freeze(result.data);
 }
-
-/** A config for tests and tools: defaults plus overrides, no environment read. */
-export function configWith(overrides: Record<string, string | undefined> = {}): Config {
-  return parseConfig(overrides);
-}

@@ -4,7 +4,7 @@ import type { Extraction, LeadOutcome, SpoolInput, SubmitInput } from '../../mac
 import { reasonOf } from '../errors.js';
 import type { ExtractionResult, Turn } from '../leads/lead.js';
 import { refusalFor } from '../leads/problems.js';
-import type { VoicePatch } from '../db/sessionState.js';
+import type { VoicePatch } from '../db/entities/sessionState.js';
 import { outcomeOf, type LeadSubmission } from '../outbox/leadIntake.js';
 import type { Call } from './call.js';
 import type { CallDeps } from './callDeps.js';

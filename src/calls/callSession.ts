@@ -2,7 +2,7 @@ import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Turn } from '../leads/lead.js';
 import type { SessionRepository } from '../db/sessionRepository.js';
-import type { VoicePatch } from '../db/sessionState.js';
+import type { VoicePatch } from '../db/entities/sessionState.js';
 
 /**
  * One call's session row, written in the order the call asks: created on the first write (keyed by the CallSid),

@@ -1,8 +1,8 @@
 import type { Database } from './orm.js';
 import { createRepositories } from './repositories.js';
-import type { CallRecording } from './sessionState.js';
+import type { CallRecording } from './entities/sessionState.js';
 
-export type { CallRecording } from './sessionState.js';
+export type { CallRecording } from './entities/sessionState.js';
 
 export interface AttachedRecording {
   sessionId: string;

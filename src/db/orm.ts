@@ -36,7 +36,14 @@ export async function initORM(config: Config, opts: { logger: Logger; migrate?: 
   try {
     // PGlite answers one exchange at a time: one connection per process is all it can use.
     orm = await MikroORM.init({
-      ...ormOptions(url, embedded ? { poolMax: 1 } : {}),
+      ...ormOptions(url, {
+        ...(embedded ? { poolMax: 1 } : {}),
+        // knex's warnings (a dropped connection) through our logger: one line, the driver's words cut short.
+        driverLog: {
+          warn: (message) => logger.warn({ driver: String(message).slice(0, 200) }, 'database driver warning'),
+          error: (message) => logger.error({ driver: String(message).slice(0, 200) }, 'database driver error'),
+        },
+      }),
       logger: (message) => logger.debug({ orm: message }, 'orm'),
     });
   } catch (error) {

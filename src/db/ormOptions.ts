@@ -10,7 +10,13 @@ export const DB_ACQUIRE_TIMEOUT_MS = 5_000;
  * The MikroORM options for one database URL. Migrations come from an explicit list of imported classes so they
  * run the same under tsx, vitest and compiled code (no file globbing of `.ts` files).
  */
-export function ormOptions(clientUrl: string, extra: { poolMax?: number } = {}): Options {
+/** Where the query builder's (knex's) own warnings go; without it they are written straight to the console. */
+export interface DriverLog {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export function ormOptions(clientUrl: string, extra: { poolMax?: number; driverLog?: DriverLog } = {}): Options {
   return defineConfig({
     clientUrl,
     entities: ENTITIES,
@@ -28,7 +34,12 @@ export function ormOptions(clientUrl: string, extra: { poolMax?: number } = {}):
     pool: extra.poolMax === undefined ? undefined : { min: 0, max: extra.poolMax },
     // knex waits 60 s for a connection by default; with the database unreachable every query (a call's lead, the
     // outbox worker's poll) would hang that long before the spool or a retry could take over.
-    driverOptions: { acquireConnectionTimeout: DB_ACQUIRE_TIMEOUT_MS },
+    driverOptions: {
+      acquireConnectionTimeout: DB_ACQUIRE_TIMEOUT_MS,
+      ...(extra.driverLog === undefined
+        ? {}
+        : { log: { warn: extra.driverLog.warn, error: extra.driverLog.error, deprecate: extra.driverLog.warn, debug: () => undefined } }),
+    },
     debug: false,
     allowGlobalContext: false,
     // Entities are declared with defineEntity; no reflection or discovery of TS files needed.

@@ -5,7 +5,7 @@ import type { Channel } from '../leads/lead.js';
 import { ConversationSessionSchema, type ConversationSession } from './entities/index.js';
 import { isUuid } from './isUuid.js';
 import type { Database } from './orm.js';
-import type { SessionPatch, SessionState } from './sessionState.js';
+import type { SessionPatch, SessionState } from './entities/sessionState.js';
 
 export interface SessionRecord {
   id: string;

@@ -1,6 +1,6 @@
 import type { CallOutput } from '../../machines/callTypes.js';
 import { bootstrap, type App, type AppOverrides } from '../app.js';
-import { configWith, type Config } from '../config.js';
+import { parseConfig, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Call } from '../calls/call.js';
 import { startFakeNpa, type FakeNpa } from '../fakes/fakeNpa.js';
@@ -45,7 +45,7 @@ export async function startVoiceLab(options: VoiceLabOptions): Promise<VoiceLab>
     ...options.openai,
   });
   const npa = await startFakeNpa({ username: LAB_NPA_USERNAME, password: LAB_NPA_PASSWORD });
-  const config = configWith({
+  const config = parseConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     OPENAI_API_KEY: LAB_OPENAI_KEY,

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Call } from '../calls/call.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
@@ -8,7 +9,6 @@ import { TokenBucket } from '../security/tokenBucket.js';
 import { parseTwilioMessage } from '../twilio/mediaStreamMessages.js';
 import { streamUrlFor, verifyTwilioSignature } from '../twilio/signature.js';
 import { ROUTES } from './routes.js';
-import { logSafeReason } from '../security/logSafeReason.js';
 import type { Metrics } from './metrics.js';
 import { hasQuery } from './twilioForm.js';
 import type { HttpRequest, HttpResponse, WebSocketBehaviorOf } from './uws.js';
@@ -126,7 +126,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         onMessage(data, message);
       } catch (error) {
         metrics.count('twilio_message_errors_total');
-        logger.error({ err: logSafeReason(error) }, 'media stream message failed');
+        logger.error({ err: reasonOf(error) }, 'media stream message failed');
       }
     },
 
@@ -140,7 +140,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         // After our own hang-up the call has left the conversation and ignores it.
         data.call?.callerHungUp();
       } catch (error) {
-        logger.error({ err: logSafeReason(error) }, 'media stream close failed');
+        logger.error({ err: reasonOf(error) }, 'media stream close failed');
       }
     },
   };

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { reasonOf } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
 import { attachCallRecording } from '../db/callRecordings.js';
-import { logSafeReason } from '../security/logSafeReason.js';
 import { recordingThanksTwiml } from '../twilio/twiml.js';
 import type { Metrics } from './metrics.js';
 import { ROUTES } from './routes.js';
@@ -62,7 +62,7 @@ export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
         logger.info({ event: 'recording_saved', recordingSid: sid, failedLeads: attached.failedLeadIds.length }, 'recording_saved');
       } catch (error) {
         deps.metrics.count('recordings_failed_total');
-        logger.error({ err: logSafeReason(error), recordingSid: sid }, 'recording could not be saved');
+        logger.error({ err: reasonOf(error), recordingSid: sid }, 'recording could not be saved');
       }
       return recordingThanksTwiml();
     },

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Channel, Lead } from '../leads/lead.js';
 import type { LeadOutcome } from '../leads/leadOutcome.js';
 import type { Repositories } from '../db/repositories.js';
-import type { SessionPatch } from '../db/sessionState.js';
+import type { SessionPatch } from '../db/entities/sessionState.js';
 import type { LeadOutbox, LeadState } from './leadOutbox.js';
 import type { LeadSpool, SpoolRecord } from './leadSpool.js';
 

@@ -6,7 +6,7 @@ import { RECOVERY_REASON, SMS_ABANDONED_REASON, refusalFor } from '../leads/prob
 import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { isUuid } from '../db/isUuid.js';
 import type { Repositories } from '../db/repositories.js';
-import { readSmsState, readVoiceState, type VoiceState } from '../db/sessionState.js';
+import { readSmsState, readVoiceState, type VoiceState } from '../db/entities/sessionState.js';
 import type { LeadIntake } from './leadIntake.js';
 
 /** The phase a sweep writes on a call it rebuilt. */

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { leadProblems } from '../leads/problems.js';
 import type { FailedLeadRecord } from '../db/failedLeadRepository.js';
 import type { Repositories } from '../db/repositories.js';
-import { readVoiceState } from '../db/sessionState.js';
+import { readVoiceState } from '../db/entities/sessionState.js';
 import type { LeadOutbox, LeadState } from './leadOutbox.js';
 
 export interface RetryDeps {

@@ -9,7 +9,7 @@ import type { LeadOutcome } from '../leads/leadOutcome.js';
 import { refusalFor } from '../leads/problems.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
 import type { SessionRepository } from '../db/sessionRepository.js';
-import { readSmsState, type SmsPatch } from '../db/sessionState.js';
+import { readSmsState, type SmsPatch } from '../db/entities/sessionState.js';
 import type { LeadIntake } from '../outbox/leadIntake.js';
 import { renderSmsPrompt } from './smsPrompts.js';
 

@@ -372,11 +372,6 @@ export function twilioMediaWriter(streamSid: string): (payloadB64: string) => st
   return (payloadB64) => prefix + payloadB64 + MEDIA_SUFFIX;
 }
 
-/** One outbound media frame (prefer twilioMediaWriter on the hot path). */
-export function twilioMedia(streamSid: string, payloadB64: string): string {
-  return `{"event":"media","streamSid":${quoted(streamSid)},"media":{"payload":"${payloadB64}"}}`;
-}
-
 /** A mark: Twilio echoes it back once the audio sent before it has played (or when a clear empties the buffer). */
 export function twilioMark(streamSid: string, name: string): string {
   return `{"event":"mark","streamSid":${quoted(streamSid)},"mark":{"name":${quoted(name)}}}`;

@@ -336,18 +336,26 @@ describe('CallRelay: goodbye', () => {
     expect(events).toEqual([{ type: 'GOODBYE', via: 'tool' }, { type: 'GOODBYE_PLAYED' }]);
   });
 
-  it('after the Twilio leg was hung up, GOODBYE_PLAYED follows GOODBYE at once too', () => {
+  it('after the Twilio leg was hung up, a goodbye is no longer news: nothing but the transcript is reported', () => {
     const { relay, twilio, model, events, fromModel } = setup();
     relay.attachModel(model);
     relay.attachTwilio(twilio, STREAM_SID);
     relay.hangUpTwilio();
     expect(twilio.closed).toBe(true);
     fromModel(m.agentTranscriptDone('item_a1', 'Goodbye!'), m.responseDone());
-    expect(events.filter((e) => e.type !== 'TRANSCRIPT_UPDATED')).toEqual([
-      { type: 'GOODBYE', via: 'phrase' },
-      { type: 'GOODBYE_PLAYED' },
-    ]);
+    expect(events.filter((e) => e.type !== 'TRANSCRIPT_UPDATED')).toEqual([]);
+    expect(events.filter((e) => e.type === 'TRANSCRIPT_UPDATED')).toHaveLength(1);
     expect(twilio.frames).toEqual([]);
+  });
+
+  it('after endConversation (the call left streaming): no goodbye, no model failure, transcripts still flow', () => {
+    const { relay, twilio, model, events, fromModel } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    relay.endConversation();
+    fromModel(m.endCall('call_1'), m.agentTranscriptDone('item_a1', 'Goodbye!'), m.responseDone());
+    relay.onModelClosed('socket closed (1006)', false);
+    expect(events.map((e) => e.type)).toEqual(['TRANSCRIPT_UPDATED']);
   });
 });
 

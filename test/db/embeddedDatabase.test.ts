@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configWith } from '../../src/config.js';
+import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { initORM } from '../../src/db/orm.js';
 import { LOCK_FILE } from '../../src/db/embeddedDatabase.js';
@@ -61,7 +61,7 @@ describe('embedded PGlite shared between processes', { timeout: 120_000 }, () =>
     expect(lock.port).toBeGreaterThan(0);
 
     // This process connects as a client and runs transactions concurrently with the owner's.
-    const client = await initORM(configWith({ DATA_DIR: dataDir }), { logger });
+    const client = await initORM(parseConfig({ DATA_DIR: dataDir }), { logger });
     expect(client.kind).toBe('pglite-client');
     const store = new SessionRepository(client);
     const ids = await Promise.all(
@@ -88,7 +88,7 @@ describe('embedded PGlite shared between processes', { timeout: 120_000 }, () =>
   it('takes over a stale lock left by a dead process, and removes it on close', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     await writeFile(join(dataDir, LOCK_FILE), JSON.stringify({ pid: dead, port: 1 }));
-    const db = await initORM(configWith({ DATA_DIR: dataDir }), { logger });
+    const db = await initORM(parseConfig({ DATA_DIR: dataDir }), { logger });
     expect(db.kind).toBe('pglite-owner');
     const lock = JSON.parse(await readFile(join(dataDir, LOCK_FILE), 'utf8')) as { pid: number };
     expect(lock.pid).toBe(process.pid);

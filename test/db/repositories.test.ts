@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRepositories, type Repositories } from '../../src/db/repositories.js';
-import { readSmsState, readVoiceState } from '../../src/db/sessionState.js';
+import { readSmsState, readVoiceState } from '../../src/db/entities/sessionState.js';
 import { FailedLeadSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { NotFoundError } from '../../src/errors.js';
 import { createPgliteTestDatabase, createTestDatabase, type TestDatabase } from '../support/testDatabase.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { configWith } from '../../src/config.js';
+import { parseConfig } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
 import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { createLogger } from '../../src/log.js';
@@ -21,7 +21,7 @@ const raw = (lead: Lead): Record<string, string | null> => ({
 });
 
 function config(timeoutMs = 5000) {
-  return configWith({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: fake.httpUrl, EXTRACTION_TIMEOUT_MS: String(timeoutMs) });
+  return parseConfig({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: fake.httpUrl, EXTRACTION_TIMEOUT_MS: String(timeoutMs) });
 }
 
 beforeAll(async () => {
@@ -39,7 +39,7 @@ beforeEach(() => {
 describe('createExtractor', () => {
   it('without OPENAI_API_KEY uses only the offline extractor and calls nobody', async () => {
     const before = fake.chatRequests.length;
-    const combined = await createExtractor(configWith({ OPENAI_BASE_URL: fake.httpUrl }), { logger }).extract(call);
+    const combined = await createExtractor(parseConfig({ OPENAI_BASE_URL: fake.httpUrl }), { logger }).extract(call);
     expect(combined.source).toBe('offline');
     expect(combined.result).toEqual(extractOffline(call));
     expect(combined.offline).toBe(combined.result);
@@ -86,7 +86,7 @@ describe('createExtractor', () => {
   });
 
   it('falls back when no server answers at all', async () => {
-    const unreachable = configWith({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    const unreachable = parseConfig({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     const combined = await createExtractor(unreachable, { logger }).extract(call);
     expect(combined).toMatchObject({ source: 'offline', llmError: 'extraction failed: OpenAI unreachable' });
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { configWith } from '../../src/config.js';
+import { parseConfig } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { createLogger } from '../../src/log.js';
@@ -19,7 +19,7 @@ const call = sampleFile('public-01.json') as Conversation;
 let fake: FakeOpenAI;
 
 function extractor(timeoutMs = 5000, key = KEY, baseUrl = fake.httpUrl) {
-  const config = configWith({ OPENAI_API_KEY: key, OPENAI_BASE_URL: baseUrl, EXTRACTION_TIMEOUT_MS: String(timeoutMs) });
+  const config = parseConfig({ OPENAI_API_KEY: key, OPENAI_BASE_URL: baseUrl, EXTRACTION_TIMEOUT_MS: String(timeoutMs) });
   const client = createOpenAIClient(config);
   if (!client) throw new Error('expected a client');
   return createLlmExtractor({ client, model: 'gpt-4o-mini', timeoutMs, logger });
@@ -54,7 +54,7 @@ beforeEach(() => {
 
 describe('createOpenAIClient', () => {
   it('is null without an API key', () => {
-    expect(createOpenAIClient(configWith({}))).toBeNull();
+    expect(createOpenAIClient(parseConfig({}))).toBeNull();
   });
 });
 

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { configWith } from '../../src/config.js';
+import { parseConfig } from '../../src/config.js';
 import { BadInputError, NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/http/metrics.js';
@@ -36,7 +36,7 @@ describe('twilioWebhook on a real uWS app', () => {
       },
     }),
   );
-  const deps = { config: configWith({ TWILIO_AUTH_TOKEN: TOKEN, PUBLIC_URL }), logger, metrics };
+  const deps = { config: parseConfig({ TWILIO_AUTH_TOKEN: TOKEN, PUBLIC_URL }), logger, metrics };
   let slow: { started: () => void; release: Promise<WebhookAnswer> } | undefined;
   let server: HttpServer;
 

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import { scriptFromTranscript } from '../../src/fakes/fakeOpenAI.js';
 import { LeadSpool } from '../../src/outbox/leadSpool.js';
-import { allowConsole } from '../support/allowConsole.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { eventually } from './serverProcess.js';
 import { TcpProxy } from './tcpProxy.js';
@@ -17,7 +16,6 @@ const sample = (name: string) =>
 
 // knex warns through console.log when the pool finds a connection the cut killed: src/db/ormOptions.ts gives knex
 // no `log` option, so its warnings bypass pino. Drop this once knex's log goes to the service logger.
-allowConsole('log', /^Connection Error: Connection ended unexpectedly$/, 'knex pool warning, product issue');
 
 let database: TestDatabase;
 let proxy: TcpProxy;

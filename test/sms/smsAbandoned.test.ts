@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Repositories } from '../../src/db/repositories.js';
-import { readSmsState } from '../../src/db/sessionState.js';
+import { readSmsState } from '../../src/db/entities/sessionState.js';
 import { SMS_ABANDONED_REASON } from '../../src/leads/problems.js';
 import { createNpaClient } from '../../src/npa/npaClient.js';
 import type { LeadIntake } from '../../src/outbox/leadIntake.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { configWith, type Config } from '../../src/config.js';
+import { parseConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { initORM, type Database } from '../../src/db/orm.js';
 import { ormOptions } from '../../src/db/ormOptions.js';
@@ -18,7 +18,7 @@ export interface TestDatabase {
   readonly url: string | undefined;
   /** DATA_DIR (a temp dir; holds PGlite's files when url is undefined). */
   readonly dataDir: string;
-  /** configWith({ DATABASE_URL or DATA_DIR, ...overrides }). */
+  /** parseConfig({ DATABASE_URL or DATA_DIR, ...overrides }). */
   readonly config: Config;
   /** Env variables for a child process (`leads` CLI) that should use the same database. */
   readonly env: Record<string, string>;
@@ -41,7 +41,7 @@ export async function createTestDatabase(overrides: Record<string, string> = {})
   await adminExecute(base.toString(), `create database "${name}"`);
   const dataDir = await mkdtemp(join(tmpdir(), 'psb-test-'));
   const env = { DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides };
-  const config = configWith(env);
+  const config = parseConfig(env);
   const logger = silent();
   let db: Database;
   try {
@@ -69,7 +69,7 @@ export async function createTestDatabase(overrides: Record<string, string> = {})
 export async function createPgliteTestDatabase(overrides: Record<string, string> = {}): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), 'psb-pglite-'));
   const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides };
-  const config = configWith(env);
+  const config = parseConfig(env);
   const logger = silent();
   const db = await initORM(config, { logger });
   return {

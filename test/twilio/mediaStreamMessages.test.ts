@@ -8,7 +8,6 @@ import {
   parseTwilioOutbound,
   twilioClear,
   twilioMark,
-  twilioMedia,
   twilioMediaWriter,
 } from '../../src/twilio/mediaStreamMessages.js';
 
@@ -176,7 +175,6 @@ describe('outbound builders', () => {
     const write = twilioMediaWriter(SID);
     const expected = { event: 'media', streamSid: SID, media: { payload: PAYLOAD } };
     expect(JSON.parse(write(PAYLOAD))).toEqual(expected);
-    expect(JSON.parse(twilioMedia(SID, PAYLOAD))).toEqual(expected);
     expect(JSON.parse(twilioMark(SID, 'e12'))).toEqual({ event: 'mark', streamSid: SID, mark: { name: 'e12' } });
     expect(JSON.parse(twilioClear(SID))).toEqual({ event: 'clear', streamSid: SID });
     for (const raw of [write(PAYLOAD), twilioMark(SID, 'e12'), twilioClear(SID)]) {

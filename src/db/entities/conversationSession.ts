@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { SessionState } from '../sessionState.js';
+import type { SessionState } from './sessionState.js';
 import { CHANNELS } from '../../leads/lead.js';
 
 /** One conversation (its state: src/db/sessionState.ts): a phone call (keyed by CallSid) or an SMS thread (keyed by the caller's number). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LeadSchema, TurnSchema } from '../leads/lead.js';
+import { LeadSchema, TurnSchema } from '../../leads/lead.js';
 
 /**
  * What a conversation session's `state` column holds, per channel, and the typed patches its writers merge into
