@@ -33,6 +33,7 @@ export class Call {
   readonly actor: Actor<typeof callMachine>;
   readonly logger: Logger;
   readonly session: CallSession;
+  /** The call's output, once its machine is done and its session row written. */
   readonly done: Promise<CallOutput>;
 
   constructor(deps: CallDeps, options: CallOptions) {
@@ -65,7 +66,9 @@ export class Call {
       this.actor.subscribe({
         complete: () => {
           this.session.stop();
-          resolve(this.actor.getSnapshot().output as CallOutput);
+          // Done once the final phase is written too, so a shutdown right after never cuts that write off.
+          const output = this.actor.getSnapshot().output as CallOutput;
+          void this.session.idle().then(() => resolve(output));
         },
         error: (error) => {
           this.session.stop();

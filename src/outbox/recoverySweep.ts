@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { FINAL_CALL_STATES } from '../../machines/callMachine.js';
 import type { Logger } from '../log.js';
-import type { ExtractionResult } from '../leads/lead.js';
+import type { Channel, ExtractionResult } from '../leads/lead.js';
 import { RECOVERY_REASON, SMS_ABANDONED_REASON, refusalFor } from '../leads/problems.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { isUuid } from '../db/isUuid.js';
 import type { Repositories } from '../db/repositories.js';
 import { readSmsState, readVoiceState, type VoiceState } from '../db/entities/sessionState.js';
-import type { LeadIntake } from './leadIntake.js';
+import type { IdleSession } from '../db/sessionRepository.js';
+import type { LeadIntake, LeadSubmission } from './leadIntake.js';
 
 /** The phase a sweep writes on a call it rebuilt. */
 export const RECOVERED_PHASE = 'recovered';
@@ -34,40 +35,26 @@ export async function sweepAbandonedCalls(
   deps: RecoveryDeps,
   options: { graceMs: number; isLive: (sessionKey: string) => boolean },
 ): Promise<number> {
-  let recovered = 0;
-  await deps.repos.db.em().transactional(async (em) => {
-    const idle = await deps.repos.sessions.claimIdle(em, {
+  return sweepIdle(deps, { channel: 'voice', settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs }, (row) => {
+    if (options.isLive(row.sessionKey)) return null;
+    const state = readVoiceState(row.state);
+    const leadId = leadIdOf(state.leadId);
+    const extraction = leadOf(state);
+    const refusal = refusalFor(extraction, { context: RECOVERY_REASON });
+    deps.logger.warn({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned call recovered into a lead');
+    return {
+      id: leadId,
       channel: 'voice',
-      settledPhases: FINAL_CALL_PHASES,
-      idleMs: options.graceMs,
-      limit: SWEEP_BATCH,
-    });
-    for (const row of idle) {
-      if (options.isLive(row.sessionKey)) continue;
-      const state = readVoiceState(row.state);
-      const leadId = leadIdOf(state.leadId);
-      const extraction = leadOf(state);
-      const refusal = refusalFor(extraction, { context: RECOVERY_REASON });
-      await deps.intake.accept(
-        {
-          id: leadId,
-          channel: 'voice',
-          externalId: row.sessionKey,
-          lead: extraction.lead,
-          ...(refusal === undefined ? {} : { refusal }),
-          sessionKey: row.sessionKey,
-          sessionState: {
-            phase: RECOVERED_PHASE,
-            recovery: { reason: RECOVERY_REASON, at: new Date().toISOString(), fromPhase: state.phase ?? null },
-          },
-        },
-        em,
-      );
-      deps.logger.warn({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned call recovered into a lead');
-      recovered++;
-    }
+      externalId: row.sessionKey,
+      lead: extraction.lead,
+      ...(refusal === undefined ? {} : { refusal }),
+      sessionKey: row.sessionKey,
+      sessionState: {
+        phase: RECOVERED_PHASE,
+        recovery: { reason: RECOVERY_REASON, at: new Date().toISOString(), fromPhase: state.phase ?? null },
+      },
+    };
   });
-  return recovered;
 }
 
 /** The fields an extraction stored when it was complete; otherwise the offline reading of the stored transcript. */
@@ -84,36 +71,43 @@ function leadOf(state: VoiceState): ExtractionResult {
  * the reason. The session is marked abandoned, so the texter's next message starts a new conversation.
  */
 export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number }): Promise<number> {
-  let recovered = 0;
-  await deps.repos.db.em().transactional(async (em) => {
-    const idle = await deps.repos.sessions.claimIdle(em, {
+  return sweepIdle(deps, { channel: 'sms', settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs }, (row) => {
+    const state = readSmsState(row.state);
+    const leadId = leadIdOf(state.leadId);
+    const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] });
+    const refusal = refusalFor(extraction, { context: SMS_ABANDONED_REASON });
+    deps.logger.info({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned sms conversation saved as a lead');
+    return {
+      id: leadId,
       channel: 'sms',
-      settledPhases: SETTLED_SMS_PHASES,
-      idleMs: options.idleMs,
-      limit: SWEEP_BATCH,
-    });
-    for (const row of idle) {
-      const state = readSmsState(row.state);
-      const leadId = leadIdOf(state.leadId);
-      const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] });
-      const refusal = refusalFor(extraction, { context: SMS_ABANDONED_REASON });
-      await deps.intake.accept(
-        {
-          id: leadId,
-          channel: 'sms',
-          externalId: `sms:${leadId}`,
-          lead: extraction.lead,
-          ...(refusal === undefined ? {} : { refusal }),
-          sessionKey: row.sessionKey,
-          sessionState: { phase: 'abandoned', machine: null, abandonedAt: new Date().toISOString() },
-        },
-        em,
-      );
-      deps.logger.info({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned sms conversation saved as a lead');
-      recovered++;
+      externalId: `sms:${leadId}`,
+      lead: extraction.lead,
+      ...(refusal === undefined ? {} : { refusal }),
+      sessionKey: row.sessionKey,
+      sessionState: { phase: 'abandoned', machine: null, abandonedAt: new Date().toISOString() },
+    };
+  });
+}
+
+/**
+ * One sweep: locks a batch of idle sessions of one channel (SKIP LOCKED) and hands the lead `rebuild` makes of each
+ * (null: leave it) to the intake, in the same transaction. Returns how many were rebuilt.
+ */
+async function sweepIdle(
+  deps: RecoveryDeps,
+  options: { channel: Channel; settledPhases: readonly string[]; idleMs: number },
+  rebuild: (row: IdleSession) => LeadSubmission | null,
+): Promise<number> {
+  let rebuilt = 0;
+  await deps.repos.db.em().transactional(async (em) => {
+    for (const row of await deps.repos.sessions.claimIdle(em, { ...options, limit: SWEEP_BATCH })) {
+      const submission = rebuild(row);
+      if (submission === null) continue;
+      await deps.intake.accept(submission, em);
+      rebuilt++;
     }
   });
-  return recovered;
+  return rebuilt;
 }
 
 /** The lead id the session already chose (so a queued lead is not queued twice), or a new one. */

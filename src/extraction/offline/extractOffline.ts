@@ -6,7 +6,7 @@ import { readAgentTurn, type Ask, type AgentTurn, type ReadBack } from './agentT
 import { parseVehicle, type VehicleParts } from './vehicleText.js';
 
 /** The lead as the conversation goes: raw values, the last one the caller gave or confirmed winning. */
-interface LeadState {
+interface DraftLead {
   name: string[];
   /** Name words the caller spelled out; a later recognizer spelling of the same word does not replace them. */
   locked: Set<string>;
@@ -19,7 +19,7 @@ interface LeadState {
   vehicle: VehicleParts;
 }
 
-const setVehicle = (state: LeadState, parts: VehicleParts): void => {
+const setVehicle = (state: DraftLead, parts: VehicleParts): void => {
   if (parts.year !== null) state.vehicle.year = parts.year;
   if (parts.make !== null) state.vehicle.make = parts.make;
   if (parts.model !== null) state.vehicle.model = parts.model;
@@ -29,7 +29,7 @@ const setVehicle = (state: LeadState, parts: VehicleParts): void => {
  * Applies what the agent read back. `strong`: the caller confirmed it, so it wins (the agent's spelling is the
  * cleaner one). Otherwise it only fills what the caller's own words left empty.
  */
-function applyReadBack(state: LeadState, readBack: ReadBack, strong: boolean): void {
+function applyReadBack(state: DraftLead, readBack: ReadBack, strong: boolean): void {
   if (readBack.name !== undefined && state.name.length === 0) state.name = readBack.name.split(/\s+/);
   else if (readBack.name !== undefined && agentWritesSameName(state, readBack.name)) state.name = readBack.name.split(/\s+/);
   if (readBack.zip !== undefined && (strong || state.zip === null)) state.zip = readBack.zip;
@@ -51,7 +51,7 @@ const letters = (s: string): string => s.toLowerCase().replace(/[^\p{L}]/gu, '')
  * those letters and more that the caller did say ("mike o connell" read as "Mike"; the agent: "Mike O'Connell";
  * "mary beth" -> "Mary-Beth"). The agent's hyphens and apostrophes are then the better spelling.
  */
-function agentWritesSameName(state: LeadState, agentName: string): boolean {
+function agentWritesSameName(state: DraftLead, agentName: string): boolean {
   const agent = letters(agentName);
   const current = letters(state.name.join(''));
   if (agent === '' || agentName === state.name.join(' ') || !agent.startsWith(current)) return false;
@@ -59,7 +59,7 @@ function agentWritesSameName(state: LeadState, agentName: string): boolean {
   return letters(state.nameSaid).includes(agent);
 }
 
-function applyPhone(state: LeadState, text: string): void {
+function applyPhone(state: DraftLead, text: string): void {
   const answer = parsePhoneAnswer(text);
   if (answer === null) return;
   if (answer.kind === 'callerId') {
@@ -94,7 +94,7 @@ function applyPhone(state: LeadState, text: string): void {
 }
 
 /** Reads the caller's answer to the question asked. */
-function applyAnswer(state: LeadState, text: string, ask: Ask, now: Date): void {
+function applyAnswer(state: DraftLead, text: string, ask: Ask, now: Date): void {
   switch (ask.kind) {
     case 'name':
       state.nameSaid += ` ${text}`;
@@ -118,7 +118,7 @@ function applyAnswer(state: LeadState, text: string, ask: Ask, now: Date): void 
 const CORRECTION_OPENER = /^(?:(?:oh|um|uh|sorry|wait|no|nope)[\s,]+)*(?:actually|no|sorry|wait|my name is|my name's|it's actually)\b/i;
 
 /** A correction of the name while the agent asked about something else: it must sound like the name so far. */
-function applyNameCorrection(state: LeadState, text: string): void {
+function applyNameCorrection(state: DraftLead, text: string): void {
   if (state.name.length === 0 || !CORRECTION_OPENER.test(text.trim())) return;
   const firstSentence = text.split(/(?<=[.!?])\s+/)[0] ?? '';
   const answer = parseNameAnswer(firstSentence);
@@ -132,7 +132,7 @@ function applyNameCorrection(state: LeadState, text: string): void {
 /** "Hi, I'm Jake Turner, I want to sell ..." when no one asked for the name yet. */
 const NAME_INTRO = /\b(?:my name is|my name's|the name's|this is|i'm|i am)\s+(.*)$/i;
 
-function applyNameIntro(state: LeadState, text: string): void {
+function applyNameIntro(state: DraftLead, text: string): void {
   if (state.name.length > 0) return;
   const rest = NAME_INTRO.exec(text)?.[1];
   if (rest === undefined) return;
@@ -141,7 +141,7 @@ function applyNameIntro(state: LeadState, text: string): void {
 }
 
 /** Values a caller volunteers while answering something else ("30093, and my cell is 404-555-0111"). */
-function applyInPassing(state: LeadState, text: string, ask: Ask | null, now: Date): void {
+function applyInPassing(state: DraftLead, text: string, ask: Ask | null, now: Date): void {
   if (ask?.kind !== 'name') {
     applyNameCorrection(state, text);
     applyNameIntro(state, text);
@@ -163,7 +163,7 @@ function applyInPassing(state: LeadState, text: string, ask: Ask | null, now: Da
 
 /** Extracts the lead from a finished call without any model: question tracking plus confirmation logic. */
 export function extractOffline(conversation: Conversation, now: Date = new Date()): ExtractionResult {
-  const state: LeadState = {
+  const state: DraftLead = {
     name: [],
     locked: new Set(),
     nameSaid: '',
