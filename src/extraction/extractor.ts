@@ -6,6 +6,10 @@ import { LEAD_FIELDS, type Conversation, type ExtractionResult, type Lead, type 
 import { createLlmExtractor, type LlmExtractor } from './llmExtractor.js';
 import { extractOffline } from './offline/extractOffline.js';
 import { createOpenAIClient } from './openaiClient.js';
+import { hasCallerTurn, withoutUnsupported } from './callerSupport.js';
+
+/** Why the LLM did not read a conversation with no caller turn. */
+export const NO_CALLER_TURN = 'no caller turn: not sent to the LLM';
 
 /** A field on which the two extractors disagree, with both values. */
 export interface Disagreement {
@@ -65,9 +69,11 @@ export function createExtractor(
       const { signal } = options;
       const offline = options.offline ?? extractOffline(conversation);
       if (!llm) return offlineExtraction(offline);
-      let fromLlm: ExtractionResult;
+      // Nothing the caller said: there is nothing to read, and a model asked anyway may answer with an invented lead.
+      if (!hasCallerTurn(conversation)) return offlineExtraction(offline, NO_CALLER_TURN);
+      let read: ExtractionResult;
       try {
-        fromLlm = await llm.extract(conversation, signal);
+        read = await llm.extract(conversation, signal);
       } catch (error) {
         // Whoever aborted has moved on; an offline answer would only be mistaken for a real one.
         if (signal?.aborted) throw new ExtractionError('extraction aborted', { cause: error });
@@ -75,7 +81,9 @@ export function createExtractor(
         log.warn({ reason: llmError }, 'llm_extraction_fell_back_to_offline');
         return offlineExtraction(offline, llmError);
       }
-      const disagreements = compareLeads(fromLlm.lead, offline.lead);
+      // What the model read that nothing the caller said supports is dropped (the offline value, if any, stands in).
+      const fromLlm = withoutUnsupported(read, conversation, offline);
+      const disagreements = compareLeads(read.lead, offline.lead);
       if (disagreements.length > 0) {
         log.info({ fields: disagreements.map((d) => d.field) }, 'extractors_disagree');
       }

@@ -9,8 +9,9 @@ import { planForServer } from '../support/pathStimuli.js';
 import { replayThroughServer } from '../support/replayThroughServer.js';
 import { createTestDatabase } from '../support/testDatabase.js';
 
-const PATH =
-  'connecting -[after:STREAM_START_TIMEOUT]-> awaiting-transcript -[done:awaitTranscript]-> extracting -[done:extractLead]-> ' +
+/** A complete call (the caller says the lead before the goodbye) whose lead write outlasts DB_WRITE_TIMEOUT. */
+const PATH_END =
+  '-[GOODBYE_PLAYED]-> awaiting-transcript -[done:awaitTranscript]-> extracting -[done:extractLead]-> ' +
   'submitting.accepting -[after:DB_WRITE_TIMEOUT]-> submitting.spooling -[done:spoolLead(pending)]-> saved-failure';
 
 /**
@@ -25,7 +26,7 @@ it('a write deadline during the outbox insert that then lands leaves the lead wi
   try {
     const refusals = await LeadRefusals.install(database.db);
     const paths = callLifecyclePaths({ simple: false });
-    const index = paths.findIndex((p) => p.description === PATH);
+    const index = paths.findIndex((p) => p.description.endsWith(PATH_END) && p.description.includes('-[GOODBYE]->'));
     const path = paths[index];
     if (path === undefined) throw new Error('path not generated');
     const planned = planForServer(path, index);

@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config.js';
 import { ExtractionError } from '../../src/errors.js';
 import { chatResponderFromExtractor, startFakeOpenAI, type FakeOpenAI } from '../../src/fakes/fakeOpenAI.js';
 import { createLogger } from '../../src/log.js';
-import { createExtractor } from '../../src/extraction/extractor.js';
+import { NO_CALLER_TURN, createExtractor } from '../../src/extraction/extractor.js';
 import type { Conversation, Lead } from '../../src/leads/lead.js';
 import { extractOffline } from '../../src/extraction/offline/extractOffline.js';
 import { sampleFile } from '../support/sharedTranscripts.js';
@@ -58,17 +58,38 @@ describe('createExtractor', () => {
     expect(combined.disagreements).toEqual([]);
   });
 
-  it('records the fields on which the LLM and the offline extractor disagree, and keeps the LLM result', async () => {
+  it('records the fields on which the LLM and the offline extractor disagree; what the caller never said is not taken', async () => {
     const offline = extractOffline(call).lead;
     fake.setChatResponder(() => ({ ...raw(offline), vehicle_model: 'Road Glide', zip_code: '30094' }));
     const combined = await createExtractor(config(), { logger }).extract(call);
     expect(combined.source).toBe('llm');
-    expect(combined.result.lead.vehicle_model).toBe('Road Glide');
+    // Neither "Road Glide" nor 30094 was said: the offline reading's values (from the caller's words) stand in.
+    expect(combined.result.lead).toEqual(offline);
+    expect(combined.result.complete).toBe(true);
     expect(combined.offline.lead).toEqual(offline);
     expect(combined.disagreements).toEqual([
       { field: 'zip_code', llm: '30094', offline: offline.zip_code },
       { field: 'vehicle_model', llm: 'Road Glide', offline: offline.vehicle_model },
     ]);
+  });
+
+  it('keeps an LLM value the caller did say, where the offline reader missed it', async () => {
+    const offline = extractOffline(call).lead;
+    const said = { ...call, turns: [...call.turns, { role: 'user' as const, text: 'Oh and it is really a Road Glide, sorry.' }] };
+    fake.setChatResponder(() => ({ ...raw(offline), vehicle_model: 'Road Glide' }));
+    const combined = await createExtractor(config(), { logger }).extract(said);
+    expect(combined.result.lead.vehicle_model).toBe('Road Glide');
+  });
+
+  it('does not ask the LLM about a conversation with no caller turn, whatever it would answer', async () => {
+    const requestsBefore = fake.chatRequests.length;
+    fake.setChatResponder(() => raw(extractOffline(call).lead));
+    const silent = { callerPhone: call.callerPhone, turns: call.turns.filter((t) => t.role === 'assistant') };
+    const combined = await createExtractor(config(), { logger }).extract(silent);
+    expect(fake.chatRequests.length).toBe(requestsBefore);
+    expect(combined).toMatchObject({ source: 'offline', llmError: NO_CALLER_TURN });
+    expect(combined.result.complete).toBe(false);
+    expect(combined.result.missing).toEqual(['full_name', 'zip_code', 'phone', 'vehicle_year', 'vehicle_make', 'vehicle_model']);
   });
 
   // The 500 case leaves room for the client's one retry and its backoff; the timeout case has a short deadline.

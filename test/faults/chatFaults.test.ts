@@ -64,3 +64,44 @@ describe('fault injection: Chat Completions extraction', () => {
     expect(disagreements.map((d) => d.field)).toContain('zip_code');
   });
 });
+
+/**
+ * Calls that had no conversation: a signed-in webhook whose stream never starts. The LLM, asked anyway, would answer
+ * with a lead out of nothing; it is not asked, and no lead of such a call reaches the NPA API.
+ */
+describe('fault injection: calls with no conversation', () => {
+  let database: TestDatabase;
+  let lab: VoiceLab;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    lab = await startFaultLab(database, { PREWARM_TTL_MS: '300' });
+  });
+  afterAll(async () => {
+    await lab?.close();
+    await database?.close();
+  });
+
+  it('four webhooks whose stream never started: four failed leads, no LLM request, nothing sent to NPA', async () => {
+    lab.openai.chatMode('ok');
+    lab.openai.setChatResponder(() => SAMPLE_LEAD);
+    const chatBefore = lab.openai.chatRequests.length;
+    const callSids = [1, 2, 3, 4].map((n) => `CAsilent00000000000000000000000${n}`);
+    const outputs = await Promise.all(
+      callSids.map(async (callSid) => {
+        const outcome = lab.outcomeOf(callSid);
+        const hook = await lab.webhook(callSid, '+14045550123');
+        expect(hook.status).toBe(200);
+        return outcome;
+      }),
+    );
+    for (const output of outputs) {
+      expect(output).toMatchObject({ outcome: 'failed', endReason: 'stream-never-started' });
+      expect(output.reason).toMatch(/^incomplete: the call audio never started; missing: /);
+      expect((await finalRow(lab, output.leadId)).outcome).toBe('failed');
+    }
+    expect(lab.openai.chatRequests.length).toBe(chatBefore);
+    expect(lab.npa.requests).toHaveLength(0);
+    expect(await lab.app.repos.succeeded.list()).toHaveLength(0);
+  });
+});

@@ -36,6 +36,21 @@ describe('fault injection: NPA lead API', () => {
     await sessionState(lab, 'CAnpa0000000000000000000000000001', 'succeeded');
   });
 
+  it('retryable 503s past one pass: the call reports it pending, a later worker pass delivers it, once', async () => {
+    lab.npa.setMode('ok');
+    // One pass makes NPA_MAX_ATTEMPTS (2) requests: both 503, so the lead waits in the outbox for the next pass.
+    lab.npa.failNext(2, 503);
+    const callSid = 'CAnpa0000000000000000000000000007';
+    const { output } = await placeCall(lab, callSid, script);
+    expect(output.outcome).toBe('failed');
+    expect(output.reason).toMatch(/^submission pending: NPA API error: 503 Service Unavailable; the outbox will (retry|finish) it$/);
+    const row = await finalRow(lab, output.leadId);
+    expect(row).toMatchObject({ outcome: 'succeeded', lead: SAMPLE_LEAD });
+    await sessionState(lab, callSid, 'succeeded');
+    expect(lab.npa.accepted.has(output.leadId)).toBe(true);
+    expect(lab.npa.requests.filter((r) => r.headers['idempotency-key'] === output.leadId).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('a persistent 500: a failed row with the API’s error, the lead complete and kept for retry', async () => {
     lab.npa.setMode('fail-500');
     const { output, caller } = await placeCall(lab, 'CAnpa0000000000000000000000000002', script);
@@ -81,8 +96,8 @@ describe('fault injection: NPA lead API', () => {
     lab.npa.setMode('ok');
     const succeeded = await lab.app.repos.succeeded.list();
     const failed = await lab.app.repos.failed.list({ includeResolved: true });
-    expect(succeeded.length + failed.length).toBe(5);
-    expect(new Set([...succeeded, ...failed].map((r) => r.id)).size).toBe(5);
+    expect(succeeded.length + failed.length).toBe(6);
+    expect(new Set([...succeeded, ...failed].map((r) => r.id)).size).toBe(6);
     for (const row of [...succeeded, ...failed]) expect(row.sessionId).not.toBeNull();
   });
 });

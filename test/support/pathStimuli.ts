@@ -59,6 +59,11 @@ export const NEVER_TRANSCRIPT_MS = 120_000;
 export const GREETING = 'Thanks for calling Power Sport Buyers! What is the ZIP code where the vehicle is?';
 /** Every caller line that should change the live fields names a ZIP; the others carry no field. */
 export const ZIP_LINE = 'My ZIP code is 30301.';
+/**
+ * The caller's last line before the goodbye: everything the fake LLM reads from the call, so its lead is supported
+ * by what the caller said (a lead nothing the caller said supports is refused; see src/extraction/callerSupport.ts).
+ */
+export const DETAILS_LINE = "I'm Pat Example, ZIP 30301, my number is 404 555 0123, it's a 2019 Honda TRX 450R. That's all, thanks.";
 
 /** What the test does (or waits for) at one step. */
 export type Stimulus =
@@ -140,11 +145,18 @@ export const UNREACHABLE_THROUGH_SERVER: Readonly<Record<string, string>> = {
     'a caller who hangs up before the media stream opens sends nothing to this server (no stream to stop); the server sees STREAM_START_TIMEOUT',
   'error:deliverLead':
     'deliverLead never rejects: once the lead is in the outbox a database failure while sending is reported as pending (the outbox finishes it)',
+  'no-caller-details':
+    'the lead can only be complete (sent, pending in the outbox) when the caller said its details: a call whose stream never carried them has its lead refused as incomplete, whatever the LLM answers',
+  'after:EXTRACTION_TIMEOUT':
+    "the extractor gives the LLM three quarters of EXTRACTION_TIMEOUT_MS and then answers with the offline reading itself (src/extraction/extractor.ts llmDeadlineMs), so the machine's own deadline fires only if the extractor hangs, which no fake can make it do",
   'after:SUBMISSION_TIMEOUT@spooling':
     'the spool is a local file: its append and fsync cannot be held past the submission deadline from outside the process',
   'awaiting-transcript-without-model':
     'when awaiting-transcript is entered without a live model conversation (model failed, never connected, or the call never streamed), the transcript is settled at once: no late transcription can arrive and TRANSCRIPT_WAIT cannot fire',
 };
+
+/** Alternates the two ways NPA refuses a delivery (final, retryable) over the paths planned, in their order. */
+let deliveryFailures = 0;
 
 /** Turns a generated path into what the test must prepare and do; or says why the server cannot produce it. */
 export function planForServer(path: CallPath, index: number): Classification {
@@ -154,8 +166,11 @@ export function planForServer(path: CallPath, index: number): Classification {
   let npaMode: FakeNpaMode = 'ok';
   let npaSlowMs: number | undefined;
   let npaFailNext: ServerPlan['npaFailNext'];
-  let chatMode: 'ok' | 'timeout' = 'ok';
+  // The fake LLM always answers: its timeout cannot reach the machine through the server (see 'after:EXTRACTION_TIMEOUT').
+  const chatMode: 'ok' | 'timeout' = 'ok';
   let llmLead: ServerPlan['llmLead'] = 'complete';
+  // Whether the caller has said the whole lead (the goodbye line carries it).
+  let detailsSaid = false;
   let spooled = false;
   const refusals: Refusal[] = [];
   const reliability: { -readonly [K in keyof ReliabilityConfig]?: ReliabilityConfig[K] } = { ...PATH_RELIABILITY };
@@ -176,7 +191,8 @@ export function planForServer(path: CallPath, index: number): Classification {
     reason: UNREACHABLE_THROUGH_SERVER[reasonKey] ?? reasonKey,
   });
   /** The table the lead's first insert goes to: failed_leads for a lead that must not be sent, else the outbox. */
-  const leadTable = (): LeadTable => (failure || llmLead === 'incomplete' ? 'failed_leads' : 'lead_outbox');
+  const leadRefused = (): boolean => failure || llmLead === 'incomplete' || !detailsSaid;
+  const leadTable = (): LeadTable => (leadRefused() ? 'failed_leads' : 'lead_outbox');
   const callerLine = (text: string, extra: Partial<{ transcriptDelayMs: number; holdTranscript: boolean }> = {}): number => {
     script.push({ caller: text, afterAudioMs: 40, ...extra });
     return script.length - 1;
@@ -194,10 +210,7 @@ export function planForServer(path: CallPath, index: number): Classification {
         failure = true;
         apology = true;
       }
-      if (after === 'EXTRACTION_TIMEOUT') {
-        chatMode = 'timeout';
-        failure = true;
-      }
+      if (after === 'EXTRACTION_TIMEOUT') return unreachable(pair, 'after:EXTRACTION_TIMEOUT');
       if (after === 'SUBMISSION_TIMEOUT') {
         if (from === 'submitting.spooling') return unreachable(pair, 'after:SUBMISSION_TIMEOUT@spooling');
         // The lead is in the outbox and NPA is slower than the deadline: the call reports it pending, and a
@@ -251,9 +264,10 @@ export function planForServer(path: CallPath, index: number): Classification {
       case 'streaming.conversing':
       case 'streaming.closing':
         if (label === 'GOODBYE') {
-          const gate = callerLine("That's all, thanks.");
+          const gate = callerLine(DETAILS_LINE);
+          detailsSaid = true;
           script.push({ agent: 'Thank you for calling Power Sport Buyers, goodbye!' }, { endCall: true });
-          plan.stimulus = { kind: 'caller-says', scriptIndex: gate, observe: 'state', text: "That's all, thanks." };
+          plan.stimulus = { kind: 'caller-says', scriptIndex: gate, observe: 'state', text: DETAILS_LINE };
         } else if (label === 'TRANSCRIPT_UPDATED' || label === 'FIELDS_UPDATED') {
           const at = callerLine(ZIP_LINE);
           plan.stimulus = { kind: 'caller-says', scriptIndex: at, observe: label === 'FIELDS_UPDATED' ? 'fields' : 'transcript', text: ZIP_LINE };
@@ -300,15 +314,17 @@ export function planForServer(path: CallPath, index: number): Classification {
       case 'submitting.accepting':
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
         else if (label === 'done:acceptLead(failed)') {
-          // Refused: by the failure before it, or (nothing failed) because the LLM read an incomplete lead.
-          if (!failure) llmLead = 'incomplete';
+          // Refused: by the failure before it, by details the caller never said, or because the LLM read an incomplete lead.
+          if (!failure && detailsSaid) llmLead = 'incomplete';
         } else if (label === 'error:acceptLead') {
           // The database refuses the lead's insert (the outbox row, or the failed row of a lead that must not be
           // sent) once: the lead goes to the spool, and the replay's insert goes through.
           refusals.push({ table: leadTable(), count: 1 });
           spooled = true;
           pending = true;
-        } else if (label !== 'done:acceptLead(pending)') return unreachable(pair, `no stimulus known for ${pair}`);
+        } else if (label === 'done:acceptLead(pending)') {
+          if (!detailsSaid) return unreachable(pair, 'no-caller-details');
+        } else return unreachable(pair, `no stimulus known for ${pair}`);
         break;
       case 'submitting.delivering':
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
@@ -317,7 +333,7 @@ export function planForServer(path: CallPath, index: number): Classification {
           // failed row now); the others get retryable 503s with passes left (pending: a later worker pass is
           // accepted). Two 503s, because a worker may claim the fresh row before the call does; the call then takes
           // the next pass itself (claimOne ignores the schedule).
-          if (index % 2 === 0) {
+          if (deliveryFailures++ % 2 === 0) {
             npaMode = 'fail-500';
             reliability.OUTBOX_MAX_ATTEMPTS = 1;
           } else {
@@ -346,7 +362,7 @@ export function planForServer(path: CallPath, index: number): Classification {
   const env: Record<string, string> = { NPA_MAX_ATTEMPTS: '1', NPA_TIMEOUT_MS: String(UNFIRED_MS) };
   for (const [delay, key] of Object.entries(DELAY_ENV)) env[key] = String(fired.has(delay) ? FIRED_MS[delay] : UNFIRED_MS);
   // A pending or spooled lead ends as its lead would have: succeeded when it may be sent, failed when refused.
-  const refusedLead = failure || llmLead === 'incomplete';
+  const refusedLead = leadRefused();
   const finalRow = path.expectedOutcome === 'lost' ? 'none' : pending ? (refusedLead ? 'failed' : 'succeeded') : path.expectedOutcome;
   return {
     replayable: true,

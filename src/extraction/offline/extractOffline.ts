@@ -161,8 +161,20 @@ function applyInPassing(state: DraftLead, text: string, ask: Ask | null, now: Da
   }
 }
 
-/** Extracts the lead from a finished call without any model: question tracking plus confirmation logic. */
+/** Whether the conversation has anything the caller said: without it there is nothing to read. */
+export const hasCallerTurn = (conversation: Conversation): boolean =>
+  conversation.turns.some((turn) => turn.role === 'user' && turn.text.trim() !== '');
+
+/**
+ * Extracts the lead from a finished call without any model: question tracking plus confirmation logic. A
+ * conversation in which the caller said nothing gives nothing (the agent's own words are not the caller's lead).
+ */
 export function extractOffline(conversation: Conversation, now: Date = new Date()): ExtractionResult {
+  const callerPhone = conversation.callerPhone ?? null;
+  if (!hasCallerTurn(conversation)) {
+    const nothing = { full_name: null, zip_code: null, phone: null, vehicle_year: null, vehicle_make: null, vehicle_model: null };
+    return normalizeLead(nothing, { callerPhone, now });
+  }
   const state: DraftLead = {
     name: [],
     locked: new Set(),
@@ -209,6 +221,6 @@ export function extractOffline(conversation: Conversation, now: Date = new Date(
       vehicle_make: state.vehicle.make,
       vehicle_model: state.vehicle.model,
     },
-    { callerPhone: conversation.callerPhone ?? null, now },
+    { callerPhone, now },
   );
 }
