@@ -1,5 +1,5 @@
 import { fromCallback, fromPromise } from 'xstate';
-import type { CallContext, CallEvent, callMachine } from '../../machines/callMachine.js';
+import { FINAL_CALL_STATES, type CallContext, type CallEvent, type callMachine } from '../../machines/callMachine.js';
 import type { Extraction, LeadOutcome, SpoolInput, SubmitInput } from '../../machines/callTypes.js';
 import { reasonOf } from '../errors.js';
 import type { ExtractionResult, Turn } from '../leads/lead.js';
@@ -70,7 +70,8 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
     },
     actions: {
       persistSession: ({ context }, params) => {
-        callFor(context.callSid).session.persist(params.phase, sessionStateOf(context, params.phase));
+        const final = FINAL_CALL_STATES.includes(params.phase);
+        callFor(context.callSid).session.persist(params.phase, sessionStateOf(context, params.phase), final);
       },
       hangUp: ({ context }, params) => {
         const call = callFor(context.callSid);

@@ -4,6 +4,11 @@ import type { Turn } from '../leads/lead.js';
 import type { SessionRepository } from '../db/sessionRepository.js';
 import type { VoicePatch } from '../db/entities/sessionState.js';
 
+/** A final phase that did not land is tried again after 0.5 s, 1 s, 2 s... up to 15 s apart, 40 times (~8 min). */
+export const FINAL_RETRY_BASE_MS = 500;
+export const FINAL_RETRY_MAX_MS = 15_000;
+export const FINAL_RETRIES = 40;
+
 /**
  * One call's session row, written in the order the call asks: created on the first write (keyed by the CallSid),
  * then patched. Caller turns are written as they arrive (a write under way takes the latest transcript with it, so
@@ -29,11 +34,28 @@ export class CallSession {
     this.heartbeat.unref();
   }
 
-  /** The call entered `phase`: writes it with when, and the machine's view of the call. */
-  persist(phase: string, state: VoicePatch): void {
+  /**
+   * The call entered `phase`: writes it with when, and the machine's view of the call. A final phase that does not
+   * land is tried again (backing off up to FINAL_RETRY_MAX_MS, FINAL_RETRIES times) outside the queue: a session
+   * left in a live phase is one the recovery sweep would take for a call a dead process left behind.
+   */
+  persist(phase: string, state: VoicePatch, final = false): void {
     this.timings[phase] = new Date().toISOString();
     const patch: VoicePatch = { ...state, phase, timings: { ...this.timings } };
-    this.enqueue((id) => this.sessions.patch(id, patch), patch);
+    const write = (id: string) => this.sessions.patch(id, patch);
+    this.enqueue(write, patch, final ? () => this.retryFinal(patch, 1) : undefined);
+  }
+
+  private retryFinal(patch: VoicePatch, attempt: number): void {
+    if (attempt > FINAL_RETRIES) {
+      this.logger.error({ phase: patch.phase, attempts: attempt - 1 }, 'final session phase not written');
+      return;
+    }
+    const timer = setTimeout(
+      () => this.enqueue((id) => this.sessions.patch(id, patch), patch, () => this.retryFinal(patch, attempt + 1)),
+      Math.min(FINAL_RETRY_MAX_MS, FINAL_RETRY_BASE_MS * 2 ** (attempt - 1)),
+    );
+    timer.unref();
   }
 
   /** The transcript changed: written now, or with the write already queued. */
@@ -60,8 +82,11 @@ export class CallSession {
     this.latestTranscript = null;
   }
 
-  /** Runs `write` after the queued ones, with the session's id (the first write creates the row with `initial`). */
-  private enqueue(write: (id: string) => Promise<void>, initial: VoicePatch = {}): void {
+  /**
+   * Runs `write` after the queued ones, with the session's id (the first write creates the row with `initial`);
+   * `onFailure` runs when it fails (logged either way, never thrown).
+   */
+  private enqueue(write: (id: string) => Promise<void>, initial: VoicePatch = {}, onFailure?: () => void): void {
     this.writes = this.writes
       .then(async () => {
         if (this.id === null) {
@@ -72,6 +97,7 @@ export class CallSession {
       })
       .catch((error: unknown) => {
         this.logger.error({ err: reasonOf(error) }, 'session write failed');
+        onFailure?.();
       });
   }
 }

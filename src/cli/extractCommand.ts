@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConversationSchema, type Conversation, type ExtractionResult } from '../leads/lead.js';
 import { reasonOf } from '../errors.js';
+import { echo } from './echo.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 
@@ -43,19 +44,19 @@ export async function readConversation(file: string): Promise<Conversation> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : reasonOf(error);
-    throw new CliError(`cannot read ${file}: ${why}`, EXIT.USAGE);
+    throw new CliError(`cannot read ${echo(file)}: ${why}`, EXIT.USAGE);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new CliError(`${file} is not valid JSON: ${reasonOf(error)}`, EXIT.USAGE);
+    throw new CliError(`${echo(file)} is not valid JSON: ${reasonOf(error)}`, EXIT.USAGE);
   }
   const parsed = ConversationSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'top level';
-    throw new CliError(`${file} is not a call transcript ({callerPhone, turns}): ${where}: ${issue?.message ?? 'invalid'}`, EXIT.USAGE);
+    throw new CliError(`${echo(file)} is not a call transcript ({callerPhone, turns}): ${where}: ${issue?.message ?? 'invalid'}`, EXIT.USAGE);
   }
   return parsed.data;
 }

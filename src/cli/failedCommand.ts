@@ -8,6 +8,7 @@ import { createLeadOutbox } from '../outbox/leadOutbox.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
+import { echo, terminalLine } from './echo.js';
 import { withRepositories } from './withRepositories.js';
 
 /** `leads failed list|show|retry`. */
@@ -59,7 +60,7 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
   if (id === undefined || extra.length > 0) throw new CliError('usage: leads failed show ID [--json]', EXIT.USAGE);
   // A malformed id cannot exist: answer without opening the database.
   const row = isUuid(id) ? await withRepositories(ctx, (repos) => repos.failed.get(id)) : null;
-  if (!row) throw new CliError(`no failed lead with id ${id}`, EXIT.NOT_FOUND);
+  if (!row) throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
   ctx.io.out(values.json ? JSON.stringify(row, null, 2) : describe(row));
   return EXIT.OK;
 }
@@ -74,6 +75,7 @@ function describe(row: FailedLeadRecord): string {
     ['last attempt', formatDate(row.lastAttemptAt)],
     ['resolved', formatDate(row.resolvedAt)],
     ['error', row.errorMessage],
+    ...row.retries.map((r, i): [string, string] => [`retry ${i + 1}`, `${r.at}  ${r.reason} (${r.attempts} NPA attempts)`]),
     ['problems', leadProblems(row.leadData) ?? '-'],
     ...Object.entries(row.leadData).map(([k, v]): [string, string] => [k, v === null ? '-' : String(v)]),
   ];
@@ -95,6 +97,15 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
   if (extra.length > 0 || (id === undefined) === !values.all) {
     throw new CliError('usage: leads failed retry ID [--force] [--json] | leads failed retry --all [--force] [--json]', EXIT.USAGE);
   }
+  // A malformed id cannot exist: answer without the database, and without repeating all of it.
+  if (id !== undefined && !isUuid(id)) {
+    const missing: RetryOutcome = { id: echo(id), outcome: 'not-found', reason: 'no failed lead with this id' };
+    if (values.json) {
+      ctx.io.out(JSON.stringify([missing], null, 2));
+      return EXIT.NOT_FOUND;
+    }
+    throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
+  }
   const npa = createNpaClient(npaOptionsFrom(ctx.config, ctx.logger));
   const outcomes = await withRepositories(ctx, async (repos) => {
     // The same outbox the server builds (attempt budget, backoff, lease), so the two never disagree on a claim.
@@ -111,7 +122,7 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
     const only = outcomes[0];
     if (only?.outcome === 'not-found') {
       if (values.json) return EXIT.NOT_FOUND;
-      throw new CliError(only.reason ?? `no failed lead with id ${id}`, EXIT.NOT_FOUND);
+      throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
     }
     return only?.outcome === 'succeeded' || only?.outcome === 'already-resolved' ? EXIT.OK : EXIT.FAILED;
   }
@@ -121,5 +132,6 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
 
 function line(o: RetryOutcome, all: boolean): string {
   const label = o.outcome === 'refused' && all ? 'skipped' : o.outcome;
-  return o.reason ? `${o.id}  ${label}: ${o.reason}` : `${o.id}  ${label}`;
+  const id = echo(o.id);
+  return o.reason ? `${id}  ${label}: ${terminalLine(o.reason)}` : `${id}  ${label}`;
 }

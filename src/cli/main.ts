@@ -1,4 +1,5 @@
 // Entry point of the `leads` command: the only place it reads the environment or exits.
+import { echo, terminalLine } from './echo.js';
 import { ConfigError, parseConfig, type Config } from '../config.js';
 import { reasonOf } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -19,7 +20,8 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<Exit
 
 /** Runs one `leads` invocation and returns its exit code; every error becomes one line on stderr. */
 export async function runCli(argv: string[], env: Record<string, string | undefined>): Promise<ExitCode> {
-  const io = { out: (text: string) => void process.stdout.write(`${text}\n`), err: (text: string) => void process.stderr.write(`${text}\n`) };
+  // stdout carries data (tables, JSON: JSON escapes control characters itself); every stderr line may quote input.
+  const io = { out: (text: string) => void process.stdout.write(`${text}\n`), err: (text: string) => void process.stderr.write(`${terminalLine(text)}\n`) };
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(USAGE);
@@ -27,7 +29,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.err(`leads: unknown command "${name}" (see leads --help)`);
+    io.err(`leads: unknown command "${echo(name)}" (see leads --help)`);
     return EXIT.USAGE;
   }
   let config: Config;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
+import { echo } from './echo.js';
 import { withRepositories } from './withRepositories.js';
 
 /** `leads succeeded list [--json] [--since DATE]`. */
@@ -40,7 +41,7 @@ export function parseDate(text: string): Date {
   // Date() rolls 2025-02-30 over to March 2: insist the calendar date reads back unchanged.
   const calendarOk = !Number.isNaN(date.getTime()) && (text.length > 10 || date.toISOString().slice(0, 10) === text);
   if (!iso.test(text) || !calendarOk) {
-    throw new CliError(`--since: not a date: ${text} (use YYYY-MM-DD or an ISO 8601 timestamp)`, EXIT.USAGE);
+    throw new CliError(`--since: not a date: ${echo(text)} (use YYYY-MM-DD or an ISO 8601 timestamp)`, EXIT.USAGE);
   }
   return date;
 }

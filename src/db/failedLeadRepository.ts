@@ -1,7 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Channel, Lead } from '../leads/lead.js';
-import { FailedLeadSchema, type FailedLead } from './entities/index.js';
+import { FailedLeadSchema, type FailedLead, type FailedRetry } from './entities/index.js';
 import { isUuid } from './isUuid.js';
 import type { Database } from './orm.js';
 
@@ -12,6 +12,8 @@ export interface FailedLeadRecord {
   channel: Channel;
   sessionId: string | null;
   attempts: number;
+  /** Retries that failed again, oldest first; errorMessage keeps the first reason. */
+  retries: FailedRetry[];
   lastAttemptAt: Date | null;
   resolvedAt: Date | null;
   createdAt: Date;
@@ -39,6 +41,7 @@ export class FailedLeadRepository {
       channel: row.channel,
       session: row.sessionId,
       attempts: row.attempts,
+      retries: [],
       lastAttemptAt: row.attempts > 0 ? raw('now()') : null,
       resolvedAt: null,
       createdAt: raw('now()'),
@@ -60,12 +63,16 @@ export class FailedLeadRepository {
     );
   }
 
-  /** A retry of a failed lead failed again: its attempts and reason are brought up to date. */
+  /**
+   * A retry of a failed lead failed again: its attempts go up and the retry is added to its history; the first
+   * reason stays. Raw SQL: appending to a JSONB array in place.
+   */
   async recordRetryFailure(em: EntityManager, id: string, attempts: number, reason: string): Promise<void> {
-    await em.nativeUpdate(
-      FailedLeadSchema,
-      { id },
-      { attempts: raw('attempts + ?', [attempts]), lastAttemptAt: raw('now()'), errorMessage: reason },
+    const retry: FailedRetry = { at: new Date().toISOString(), reason, attempts };
+    await em.execute(
+      `update failed_leads set attempts = attempts + ?, last_attempt_at = now(), retries = retries || ?::jsonb where id = ?`,
+      [attempts, JSON.stringify([retry]), id],
+      'run',
     );
   }
 
@@ -124,6 +131,7 @@ function failedRecord(row: FailedLead): FailedLeadRecord {
     channel: row.channel,
     sessionId: row.session?.id ?? null,
     attempts: row.attempts,
+    retries: row.retries,
     lastAttemptAt: row.lastAttemptAt ?? null,
     resolvedAt: row.resolvedAt ?? null,
     createdAt: row.createdAt,

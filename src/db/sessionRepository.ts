@@ -70,6 +70,22 @@ export class SessionRepository {
   }
 
   /**
+   * The latest SMS conversation of `phone`; with `settledPhases`, only one not in them (the conversation a new text
+   * continues). Raw SQL: it reads the number out of the JSONB state, on its own partial index.
+   */
+  async findSms(phone: string, options: { settledPhases?: readonly string[] } = {}): Promise<SessionRecord | null> {
+    const settled = options.settledPhases ?? [];
+    const rows = await this.db.em().execute<{ id: string }[]>(
+      `select id from conversation_sessions where channel = 'sms' and state->>'phone' = ?
+       ${settled.length > 0 ? `and coalesce(state->>'phase', '') not in (${settled.map(() => '?').join(', ')})` : ''}
+       order by created_at desc limit 1`,
+      [phone, ...settled],
+    );
+    const id = rows[0]?.id;
+    return id === undefined ? null : this.get(id);
+  }
+
+  /**
    * Locks up to `limit` sessions of `channel` not in a settled phase and not written for `idleMs`. Raw SQL:
    * FOR UPDATE SKIP LOCKED lets several instances sweep side by side without taking the same session.
    */

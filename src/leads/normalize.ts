@@ -37,14 +37,15 @@ export function normalizeZip(raw: string | null | undefined): Normalized<string>
   const spoken = spokenNumbersToDigits(raw, 'digits');
   const match = /\b(\d{5})(?:[-\s]?\d{4})?\b/.exec(spoken);
   const digits = match?.[1] ?? (digitsIn(raw).length === 5 || digitsIn(raw).length === 9 ? digitsIn(raw).slice(0, 5) : null);
-  if (digits === null) return { value: null, reason: `"${raw.trim()}" is not a 5-digit ZIP code` };
+  // Reasons reach failed-lead rows, logs and the inspector: they name the problem, never the value (it is in the lead).
+  if (digits === null) return { value: null, reason: 'the ZIP code given is not 5 digits' };
   const n = Number(digits);
   const excluded = ZIP_STATES.find((s) => n >= s.from && n <= s.to);
   if (excluded !== undefined) {
     return {
       value: digits,
       invalid: true,
-      reason: `ZIP code ${digits} is in ${excluded.state}; we do not buy vehicles in Alaska or Hawaii`,
+      reason: `the ZIP code is in ${excluded.state}; we do not buy vehicles in Alaska or Hawaii`,
     };
   }
   return { value: digits };
@@ -83,9 +84,9 @@ export function normalizeYear(raw: string | number | null | undefined, now: Date
     const yy = Number(two);
     year = yy <= maxYear % 100 ? 2000 + yy : 1900 + yy;
   }
-  if (year === null) return { value: null, reason: `"${String(raw).trim()}" is not a year` };
+  if (year === null) return { value: null, reason: 'the model year given is not a year' };
   if (year < FIRST_YEAR || year > maxYear) {
-    return { value: null, reason: `model year ${year} is outside ${FIRST_YEAR}-${maxYear}` };
+    return { value: null, reason: `the model year given is outside ${FIRST_YEAR}-${maxYear}` };
   }
   return { value: year };
 }

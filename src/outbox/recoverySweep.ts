@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { FINAL_CALL_STATES } from '../../machines/callMachine.js';
 import type { Logger } from '../log.js';
 import type { Channel, ExtractionResult } from '../leads/lead.js';
@@ -35,10 +36,18 @@ export async function sweepAbandonedCalls(
   deps: RecoveryDeps,
   options: { graceMs: number; isLive: (sessionKey: string) => boolean },
 ): Promise<number> {
-  return sweepIdle(deps, { channel: 'voice', settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs }, (row) => {
+  return sweepIdle(deps, { channel: 'voice', settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs }, async (row, em) => {
     if (options.isLive(row.sessionKey)) return null;
     const state = readVoiceState(row.state);
     const leadId = leadIdOf(state.leadId);
+    // The lead already has its row (the call saved it; only the session's last writes were lost): nothing to
+    // rebuild from a stale transcript. The session gets the final phase its lead stands at.
+    const standing = await rowOf(deps, em, leadId);
+    if (standing !== null) {
+      await deps.repos.sessions.patch(row.id, { phase: standing === 'succeeded' ? 'saved-success' : 'saved-failure' }, em);
+      deps.logger.warn({ leadId, sessionId: row.id }, 'stale session of a saved lead given its final phase');
+      return null;
+    }
     const extraction = leadOf(state);
     const refusal = refusalFor(extraction, { context: RECOVERY_REASON });
     deps.logger.warn({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned call recovered into a lead');
@@ -71,7 +80,7 @@ function leadOf(state: VoiceState): ExtractionResult {
  * the reason. The session is marked abandoned, so the texter's next message starts a new conversation.
  */
 export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number }): Promise<number> {
-  return sweepIdle(deps, { channel: 'sms', settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs }, (row) => {
+  return sweepIdle(deps, { channel: 'sms', settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs }, async (row) => {
     const state = readSmsState(row.state);
     const leadId = leadIdOf(state.leadId);
     const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] });
@@ -96,18 +105,28 @@ export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options
 async function sweepIdle(
   deps: RecoveryDeps,
   options: { channel: Channel; settledPhases: readonly string[]; idleMs: number },
-  rebuild: (row: IdleSession) => LeadSubmission | null,
+  rebuild: (row: IdleSession, em: EntityManager) => Promise<LeadSubmission | null>,
 ): Promise<number> {
   let rebuilt = 0;
   await deps.repos.db.em().transactional(async (em) => {
     for (const row of await deps.repos.sessions.claimIdle(em, { ...options, limit: SWEEP_BATCH })) {
-      const submission = rebuild(row);
+      const submission = await rebuild(row, em);
       if (submission === null) continue;
       await deps.intake.accept(submission, em);
       rebuilt++;
     }
   });
   return rebuilt;
+}
+
+/** Whether the lead already has a succeeded, failed or outbox row, and which. */
+async function rowOf(deps: RecoveryDeps, em: EntityManager, leadId: string): Promise<'succeeded' | 'failed' | 'pending' | null> {
+  if (await deps.repos.succeeded.exists(em, leadId)) return 'succeeded';
+  const outbox = await deps.repos.outbox.status(em, leadId);
+  if (outbox?.status === 'pending') return 'pending';
+  if (outbox?.status === 'succeeded') return 'succeeded';
+  if (outbox !== null || (await deps.repos.failed.find(em, leadId)) !== null) return 'failed';
+  return null;
 }
 
 /** The lead id the session already chose (so a queued lead is not queued twice), or a new one. */

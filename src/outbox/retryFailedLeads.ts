@@ -35,7 +35,7 @@ export interface RetryOptions {
  */
 export async function retryFailedLead(deps: RetryDeps, id: string, options: RetryOptions = {}): Promise<RetryOutcome> {
   const failed = await deps.repos.failed.get(id);
-  if (!failed) return { id, outcome: 'not-found', reason: `no failed lead with id ${id}` };
+  if (!failed) return { id, outcome: 'not-found', reason: 'no failed lead with this id' };
   return retryRecord(deps, failed, options);
 }
 

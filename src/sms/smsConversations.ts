@@ -11,6 +11,7 @@ import { extractOffline } from '../extraction/offline/extractOffline.js';
 import type { SessionRepository } from '../db/sessionRepository.js';
 import { readSmsState, type SmsPatch } from '../db/entities/sessionState.js';
 import type { LeadIntake } from '../outbox/leadIntake.js';
+import { SETTLED_SMS_PHASES } from '../outbox/recoverySweep.js';
 import { renderSmsPrompt } from './smsPrompts.js';
 
 /** Longest SMS body we read (Twilio concatenates long messages; 1,600 characters is its own limit). */
@@ -19,9 +20,10 @@ export const MAX_SMS_CHARS = 1_600;
 export const SMS_SUBMIT_WAIT_MS = 20_000;
 
 /**
- * SMS conversations, one per texting number (the session key). Each text restores that number's machine from its
- * session row, lets the reader see the whole conversation, and persists the machine again with the reply.
- * Texts from one number are handled one at a time.
+ * SMS conversations: each conversation is a session of its own (keyed `sms:<lead id>`), and a number has at most one
+ * open at a time. Each text restores the open conversation's machine from its session row (or starts a new
+ * conversation), lets the reader see the whole conversation, and persists the machine again with the reply. Texts
+ * from one number are handled one at a time.
  */
 export class SmsConversations {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -41,13 +43,14 @@ export class SmsConversations {
 
   private async handleNow(phone: string, text: string): Promise<string> {
     const { sessions } = this.deps;
-    const session = await sessions.getByKey(phone);
-    // A finished conversation (null once the sweep saved it as abandoned) is not resumed.
+    // The number's open conversation, if any: a finished or abandoned one is not resumed (its session stays as it is).
+    const session = await sessions.findSms(phone, { settledPhases: SETTLED_SMS_PHASES });
     const stored = readSmsState(session?.state).machine as Snapshot<unknown> | null | undefined;
+    let sessionKey = session?.sessionKey ?? '';
     const machine = smsMachine.provide({
       actors: {
         submitLead: fromPromise<LeadOutcome, SmsSubmitInput>(({ input, signal }) =>
-          this.submit(phone, input, signal),
+          this.submit(phone, sessionKey, input, signal),
         ),
       },
     });
@@ -56,6 +59,8 @@ export class SmsConversations {
     const actor = resumable
       ? createActor(machine, { snapshot: stored as never, input: { phone, leadId: randomUUID() } })
       : createActor(machine, { input: { phone, leadId: randomUUID() } });
+    // One session per conversation, keyed by its lead id.
+    if (!resumable) sessionKey = smsSessionKey(actor.getSnapshot().context.leadId);
     actor.start();
 
     const turns: Turn[] = [...actor.getSnapshot().context.turns, { role: 'user', text }];
@@ -80,12 +85,12 @@ export class SmsConversations {
       machine: actor.getPersistedSnapshot(),
     };
     actor.stop();
-    const sessionId = await sessions.open({ channel: 'sms', sessionKey: phone, state });
-    if (session === null) this.deps.logger.info({ event: 'sms_session_started', sessionId }, 'sms_session_started');
+    const sessionId = await sessions.open({ channel: 'sms', sessionKey, state });
+    if (!resumable) this.deps.logger.info({ event: 'sms_session_started', sessionId }, 'sms_session_started');
     return reply;
   }
 
-  private async submit(phone: string, input: SmsSubmitInput, signal: AbortSignal): Promise<LeadOutcome> {
+  private async submit(phone: string, sessionKey: string, input: SmsSubmitInput, signal: AbortSignal): Promise<LeadOutcome> {
     const extraction = extractOffline({ callerPhone: phone, turns: input.turns });
     const refusal = refusalFor(extraction);
     try {
@@ -96,8 +101,8 @@ export class SmsConversations {
           externalId: `sms:${input.leadId}`,
           lead: extraction.lead,
           ...(refusal === undefined ? {} : { refusal }),
-          sessionKey: phone,
-          sessionState: { transcript: input.turns },
+          sessionKey,
+          sessionState: { phone, transcript: input.turns },
         },
         signal,
       );
@@ -107,6 +112,9 @@ export class SmsConversations {
     }
   }
 }
+
+/** The session key of one SMS conversation. */
+export const smsSessionKey = (leadId: string): string => `sms:${leadId}`;
 
 /** "No", "nope, that's wrong": the texter rejects the read-back. */
 const NEGATIVE = /^\s*(?:no|nope|nah|not (?:quite|right|correct)|wrong|incorrect)\b/i;

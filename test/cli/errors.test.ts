@@ -23,6 +23,29 @@ const oneLine = (stderr: string): string => {
 };
 
 describe('leads error paths', { timeout: 120_000 }, () => {
+  it('hostile input is never echoed raw: control characters replaced, length capped, one line', async () => {
+    const escape = '\u001b[2J\u001b]0;pwned\u0007';
+    const huge = 'x'.repeat(100_000);
+    for (const args of [
+      ['failed', 'show', escape],
+      ['failed', 'retry', escape],
+      ['failed', 'show', huge],
+      ['failed', 'retry', huge],
+      [`un${escape}known`],
+      ['succeeded', 'list', '--since', escape],
+    ]) {
+      const run = await runLeads(args, t.env);
+      const line = oneLine(run.stderr);
+      expect(line, args.join(' ').slice(0, 40)).not.toMatch(/[\u0000-\u001f\u007f]/);
+      expect(line.length).toBeLessThan(400);
+      expect(run.stdout).toBe('');
+    }
+    const json = await runLeads(['failed', 'retry', huge, '--json'], t.env);
+    expect(json.code).toBe(3);
+    expect(json.stdout.length).toBeLessThan(400);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ outcome: 'not-found' })]);
+  });
+
   it('a bad environment variable: one line naming it, exit 2', async () => {
     const run = await runLeads(['failed', 'list'], { ...t.env, NPA_MAX_ATTEMPTS: 'lots' });
     expect(run.code).toBe(2);

@@ -78,6 +78,13 @@ describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
     expect(stillDown.code).toBe(1);
     expect(stillDown.stdout).toContain(`${leadId}  failed: NPA API error: 503 Service Unavailable`);
     expect((await store.failed.get(leadId))?.attempts).toBe(4);
+    // The first reason stays; the retry is added to the lead's history, and `failed show` lists it.
+    expect(await store.failed.get(leadId)).toMatchObject({
+      errorMessage: 'NPA API error: 503 Service Unavailable',
+      retries: [{ reason: 'NPA API error: 503 Service Unavailable', attempts: 2 }],
+    });
+    const shown = await runLeads(['failed', 'show', leadId], cliEnv);
+    expect(shown.stdout).toMatch(/retry 1\s+\S+\s+NPA API error: 503 Service Unavailable \(2 NPA attempts\)/);
 
     npa.setMode('ok');
     const recovered = await runLeads(['failed', 'retry', leadId], cliEnv);

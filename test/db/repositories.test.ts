@@ -80,15 +80,24 @@ describe.each([
     await t.db.em().transactional((em) => repos.failed.insert(em, { id, lead, reason: 'missing: phone', channel: 'voice', sessionId, attempts: 0 }));
     expect(await repos.failed.get(id)).toMatchObject({ errorMessage: 'missing: phone', attempts: 0, lastAttemptAt: null, resolvedAt: null, sessionId });
     await t.db.em().transactional((em) => repos.failed.recordRetryFailure(em, id, 3, 'NPA API error: 503 Service Unavailable'));
-    expect(await repos.failed.get(id)).toMatchObject({ errorMessage: 'NPA API error: 503 Service Unavailable', attempts: 3 });
+    await t.db.em().transactional((em) => repos.failed.recordRetryFailure(em, id, 2, 'NPA API error: 500 Internal Server Error'));
+    // The first reason stays; each failed retry is kept, oldest first.
+    expect(await repos.failed.get(id)).toMatchObject({
+      errorMessage: 'missing: phone',
+      attempts: 5,
+      retries: [
+        { reason: 'NPA API error: 503 Service Unavailable', attempts: 3, at: expect.any(String) },
+        { reason: 'NPA API error: 500 Internal Server Error', attempts: 2, at: expect.any(String) },
+      ],
+    });
     const noted = await t.db.em().transactional((em) => repos.failed.appendNote(em, sessionId, 'caller left a recording: RE1 u', 'RE1'));
     await t.db.em().transactional((em) => repos.failed.appendNote(em, sessionId, 'caller left a recording: RE1 u', 'RE1'));
     expect(noted).toEqual([id]);
-    expect((await repos.failed.get(id))?.errorMessage).toBe('NPA API error: 503 Service Unavailable; caller left a recording: RE1 u');
+    expect((await repos.failed.get(id))?.errorMessage).toBe('missing: phone; caller left a recording: RE1 u');
     await t.db.em().transactional((em) => repos.failed.resolve(em, id, 1));
     const resolved = await repos.failed.get(id);
     expect(resolved?.resolvedAt).toBeInstanceOf(Date);
-    expect(resolved?.attempts).toBe(4);
+    expect(resolved?.attempts).toBe(6);
   });
 
   it('outbox rows: claimed once under a lease, released with a backoff, finished once', async () => {
@@ -115,8 +124,8 @@ describe.each([
     const em = t.db.em();
     const old = new Date('2024-01-01T00:00:00Z');
     const recent = new Date();
-    em.create(FailedLeadSchema, { id: crypto.randomUUID(), leadData: lead, errorMessage: 'NPA API error: 503 Service Unavailable', channel: 'voice', session: sessionId, attempts: 4, lastAttemptAt: recent, resolvedAt: null, createdAt: recent });
-    em.create(FailedLeadSchema, { id: crypto.randomUUID(), leadData: lead, errorMessage: 'old', channel: 'voice', session: null, attempts: 1, lastAttemptAt: old, resolvedAt: recent, createdAt: old });
+    em.create(FailedLeadSchema, { id: crypto.randomUUID(), leadData: lead, errorMessage: 'NPA API error: 503 Service Unavailable', channel: 'voice', session: sessionId, attempts: 4, retries: [], lastAttemptAt: recent, resolvedAt: null, createdAt: recent });
+    em.create(FailedLeadSchema, { id: crypto.randomUUID(), leadData: lead, errorMessage: 'old', channel: 'voice', session: null, attempts: 1, retries: [], lastAttemptAt: old, resolvedAt: recent, createdAt: old });
     em.create(SucceededLeadSchema, { id: crypto.randomUUID(), leadData: lead, channel: 'sms', session: null, npaResponse: { id: 'n1' }, createdAt: old });
     em.create(SucceededLeadSchema, { id: crypto.randomUUID(), leadData: lead, channel: 'voice', session: sessionId, npaResponse: { id: 'n2' }, createdAt: recent });
     await em.flush();

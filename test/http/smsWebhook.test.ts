@@ -65,6 +65,6 @@ describe('POST /twilio/sms through the real server', () => {
 
   it('refuses an unsigned or tampered text with 403 and records nothing', async () => {
     expect((await text('+15555550100', 'hi', 'bogus')).status).toBe(403);
-    expect(await lab.app.repos.sessions.getByKey('+15555550100')).toBeNull();
+    expect(await lab.app.repos.sessions.findSms('+15555550100')).toBeNull();
   });
 });

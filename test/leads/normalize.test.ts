@@ -164,7 +164,7 @@ describe('normalizeLead', () => {
     expect(result.missing).toEqual(['vehicle_year', 'vehicle_make', 'vehicle_model']);
     expect(result.complete).toBe(false);
     expect(describeProblems(result)).toBe(
-      'missing: vehicle_year, vehicle_make, vehicle_model; invalid: zip_code (ZIP code 99501 is in Alaska; we do not buy vehicles in Alaska or Hawaii)',
+      'missing: vehicle_year, vehicle_make, vehicle_model; invalid: zip_code (the ZIP code is in Alaska; we do not buy vehicles in Alaska or Hawaii)',
     );
   });
   it('drops an unusable phone with a reason', () => {
@@ -172,5 +172,24 @@ describe('normalizeLead', () => {
     expect(result.lead.phone).toBeNull();
     expect(result.missing).toEqual(['phone']);
     expect(describeProblems(result)).toMatch(/^missing: phone \(/);
+  });
+});
+
+describe('reasons', () => {
+  it('name the problem, never the value (reasons reach failed-lead rows, logs and the inspector)', () => {
+    const cases: Array<[string, string | undefined]> = [
+      ['99501', normalizeZip('99501').reason],
+      ['96813', normalizeZip('96813').reason],
+      ['1234', normalizeZip('1234').reason],
+      ['banana', normalizeYear('banana', NOW).reason],
+      ['1931', normalizeYear('1931', NOW).reason],
+      ['2011234', normalizePhone('2011234').reason],
+      ['1115550123', normalizePhone('111 555 0123').reason],
+    ];
+    for (const [value, reason] of cases) {
+      expect(reason, value).toEqual(expect.any(String));
+      expect(reason, value).not.toContain(value);
+      expect(reason?.replace(/\D/g, ''), value).not.toContain(value.replace(/\D/g, '') || 'x');
+    }
   });
 });

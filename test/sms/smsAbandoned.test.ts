@@ -47,7 +47,7 @@ describe('an SMS conversation the texter abandons', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]?.errorMessage).toContain(SMS_ABANDONED_REASON);
     expect(failed[0]?.leadData).toMatchObject({ full_name: 'Jo Park', zip_code: '80202', phone: null });
-    expect((await store.sessions.getByKey(phone))?.state).toMatchObject({ phase: 'abandoned', machine: null });
+    expect((await store.sessions.findSms(phone))?.state).toMatchObject({ phase: 'abandoned', machine: null });
 
     expect(await sms.handle(phone, 'hello again')).toMatch(/Thanks for texting Power Sport Buyers/);
   });
@@ -58,8 +58,8 @@ describe('an SMS conversation the texter abandons', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     // (The conversation the previous test restarted is idle too and goes with it.)
     expect(await sweep()).toBeGreaterThanOrEqual(1);
-    expect((await store.sessions.getByKey(phone))?.state).toMatchObject({ phase: 'abandoned' });
-    const leadId = readSmsState((await store.sessions.getByKey(phone))?.state).leadId ?? '';
+    expect((await store.sessions.findSms(phone))?.state).toMatchObject({ phase: 'abandoned' });
+    const leadId = readSmsState((await store.sessions.findSms(phone))?.state).leadId ?? '';
     expect(await outbox.state(leadId)).toMatchObject({ status: 'pending' });
     await outbox.process(leadId);
     const succeeded = await store.succeeded.get(leadId);

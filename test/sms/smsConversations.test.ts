@@ -49,10 +49,28 @@ describe('SMS conversations, turn by turn', () => {
       vehicle_model: 'Grizzly 700',
     });
     expect(lead?.channel).toBe('sms');
-    const session = await store.sessions.getByKey(phone);
+    const session = await store.sessions.findSms(phone);
     expect(session?.channel).toBe('sms');
     expect(session?.state).toMatchObject({ phase: 'done', outcome: 'succeeded' });
     expect((session?.state as { transcript: unknown[] }).transcript).toHaveLength(12);
+  });
+
+  it('a second conversation from the same number is a session of its own: the first keeps its transcript and outcome', async () => {
+    const phone = '+14045550177';
+    const first = await store.sessions.findSms(phone);
+    expect(first?.state).toMatchObject({ phase: 'done', outcome: 'succeeded' });
+    const firstLead = (await store.succeeded.list()).find((l) => l.sessionId === first?.id);
+    expect(firstLead).toBeDefined();
+    const greeting = await sms.handle(phone, 'Hi again, I have another one');
+    expect(greeting).toMatch(/Thanks for texting Power Sport Buyers/);
+    expect(greeting).toMatch(/full name/);
+    await sms.handle(phone, 'Maria Lopez');
+    const second = await store.sessions.findSms(phone);
+    expect(second?.id).not.toBe(first?.id);
+    expect((second?.state as { transcript: unknown[] }).transcript).toHaveLength(4);
+    const firstNow = await store.sessions.get(first?.id ?? '');
+    expect((firstNow?.state as { transcript: unknown[] }).transcript).toHaveLength(12);
+    expect(firstNow?.state).toMatchObject({ phase: 'done', outcome: 'succeeded', leadId: firstLead?.id });
   });
 
   it('takes a correction at the read-back, and a texter who gives several fields at once', async () => {
@@ -83,8 +101,4 @@ describe('SMS conversations, turn by turn', () => {
     expect(lead?.errorMessage).toContain('Alaska');
   });
 
-  it('starts a new conversation after a finished one', async () => {
-    const phone = '+14045550177';
-    expect(await sms.handle(phone, 'hi again')).toMatch(/Thanks for texting Power Sport Buyers/);
-  });
 });

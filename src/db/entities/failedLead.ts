@@ -2,6 +2,14 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { CHANNELS, type Lead } from '../../leads/lead.js';
 import { ConversationSessionSchema } from './conversationSession.js';
 
+/** One retry of a failed lead that failed again (`leads failed retry`): the first reason stays in errorMessage. */
+export interface FailedRetry {
+  at: string;
+  reason: string;
+  /** NPA attempts that retry made. */
+  attempts: number;
+}
+
 /**
  * A lead that could not be delivered (incomplete, or the NPA API refused or failed). Its `id` is the
  * Idempotency-Key every retry reuses; `resolvedAt` is set when a retry succeeds.
@@ -16,6 +24,7 @@ export const FailedLeadSchema = defineEntity({
     channel: p.enum([...CHANNELS]),
     session: p.manyToOne(ConversationSessionSchema).ref().nullable().deleteRule('set null').index(),
     attempts: p.integer().default(0),
+    retries: p.json<FailedRetry[]>(),
     lastAttemptAt: p.datetime().nullable(),
     resolvedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -5,7 +5,7 @@ import { LeadOutboxSchema } from './leadOutbox.js';
 
 export { ConversationSessionSchema, type ConversationSession } from './conversationSession.js';
 export { SucceededLeadSchema, type SucceededLead } from './succeededLead.js';
-export { FailedLeadSchema, type FailedLead } from './failedLead.js';
+export { FailedLeadSchema, type FailedLead, type FailedRetry } from './failedLead.js';
 export { LeadOutboxSchema, type LeadOutboxRow } from './leadOutbox.js';
 
 /** Every entity, for the ORM config. */
