@@ -1,8 +1,10 @@
 import { createHistogram, monitorEventLoopDelay, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { LOOP_RESOLUTION_MS } from './runBench.js';
 import { newDirectionStats, type DirectionStats } from './loadModel.js';
 import { FRAME_MS, FRAME_TAIL_B64, readStamp, stampB64, type Stamp } from './stamp.js';
+
+/** Resolution of the event-loop delay monitor, in ms (its floor is subtracted from the p99 it reports). */
+export const LOOP_RESOLUTION_MS = 10;
 
 /**
  * The Twilio side for load: N simulated calls, each a WebSocket to the relay sending `connected`, `start`, then a

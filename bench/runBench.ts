@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLoadGenerator } from './loadGenerator.js';
+import { LOOP_RESOLUTION_MS, startLoadGenerator } from './loadGenerator.js';
 import { startLoadModel, type DirectionStats, type LoadModel } from './loadModel.js';
 import type { ServerReady, ServerRequest, ServerStats } from './serverProcess.js';
 
@@ -80,7 +80,7 @@ const root = join(here, '..');
 const SLIP_P99_LIMIT_MS = 5;
 const LOOP_P99_LIMIT_MS = 10;
 const GENERATOR_CORE_LIMIT_PCT = 90;
-export const LOOP_RESOLUTION_MS = 10;
+
 /** Beyond this, other processes compete for the cores and latency limits do not stop a run (CPU time still counts). */
 const NOISY_OTHER_CORE_PCT = 25;
 /** A server using more of its core than this cannot keep up for long: its last step. */
