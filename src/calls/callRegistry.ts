@@ -58,6 +58,8 @@ export class CallRegistry {
     this.live.set(callSid, call);
     void call.done.then((output) => {
       this.live.delete(callSid);
+      // A CallSid that ended before (a late webhook retry opened it again) is remembered from its latest end.
+      clearTimeout(this.ended.get(callSid)?.timer);
       const timer = setTimeout(() => this.ended.delete(callSid), ENDED_CALL_MEMORY_MS);
       timer.unref();
       this.ended.set(callSid, { apology: call.apology(), timer });

@@ -21,6 +21,7 @@ export class CallSession {
   private readonly timings: Record<string, string> = {};
   private latestTranscript: Turn[] | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -60,6 +61,7 @@ export class CallSession {
 
   /** The transcript changed: written now, or with the write already queued. */
   persistTranscript(turns: Turn[]): void {
+    if (this.stopped) return;
     const queued = this.latestTranscript !== null;
     this.latestTranscript = turns;
     if (queued) return;
@@ -77,6 +79,7 @@ export class CallSession {
 
   /** The call is over: no more heartbeats or transcript writes. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.latestTranscript = null;

@@ -207,7 +207,7 @@ describe('CallRegistry: the apology after the stream closed', () => {
   // without a token) is remembered again when that second call ends, but the first ending's timer is not cleared:
   // it fires ENDED_CALL_MEMORY_MS after the first ending and forgets the second one early. Marked `fails` until
   // open() clears the timer it replaces; then drop the marker.
-  it.fails('remembers a CallSid that ended twice for ENDED_CALL_MEMORY_MS after its second end (known bug: forgotten early)', async () => {
+  it('remembers a CallSid that ended twice for ENDED_CALL_MEMORY_MS after its second end', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
     const { reg, done } = registry();
     const callSid = newCallSid();

@@ -159,7 +159,7 @@ describe('CallSession: after stop()', () => {
   // Known bug (latent): stop() promises "no more heartbeats or transcript writes", but only drops a transcript
   // write already queued; one asked for after stop() is still written. Call never asks (it checks that its actor
   // is active first), so nothing reaches it today. Marked `fails` until CallSession keeps its word; then drop it.
-  it.fails('writes no transcript asked for after stop() (known bug: it does)', async () => {
+  it('writes no transcript asked for after stop()', async () => {
     const callSid = newCallSid();
     const s = session(callSid);
     s.persist('saved-success', { callSid, transcript: turns(2) });
