@@ -20,6 +20,7 @@ import { buildSessionUpdate } from './realtime/sessionConfig.js';
 import { createLeadOutbox, type LeadOutbox } from './outbox/leadOutbox.js';
 import { LeadIntake } from './outbox/leadIntake.js';
 import { LeadSpool } from './outbox/leadSpool.js';
+import type { SpoolWriter } from './outbox/spoolWriter.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
 import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
 import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
@@ -34,6 +35,8 @@ export interface AppOverrides {
   onCallDone?: (call: Call, output: CallOutput) => void;
   /** Durability knobs (outbox, recovery, drain); defaults from DEFAULT_RELIABILITY. */
   reliability?: Partial<ReliabilityConfig>;
+  /** How the spool writes to disk (tests: a disk that fills up); the real file system by default. */
+  spoolWriter?: SpoolWriter;
 }
 
 export interface App {
@@ -73,7 +76,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const npa = createNpaClient(npaOptionsFrom(config, logger));
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
   const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger });
-  const spool = new LeadSpool(config.DATA_DIR, logger);
+  const spool = new LeadSpool(config.DATA_DIR, logger, overrides.spoolWriter ? { writer: overrides.spoolWriter } : {});
   const intake = new LeadIntake({ repos, outbox, spool, logger });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const deps: CallDeps = {

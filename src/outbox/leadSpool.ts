@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LeadSchema } from '../leads/lead.js';
+import { fileWriter, type SpoolWriter } from './spoolWriter.js';
 
 /** File names under DATA_DIR. */
 export const SPOOL_FILE = 'lead-spool.jsonl';
@@ -36,10 +37,14 @@ export class LeadSpool {
   private writes: Promise<unknown> = Promise.resolve();
   private replaying: Promise<{ replayed: number; remaining: number }> | undefined;
 
+  private readonly writer: SpoolWriter;
+
   constructor(
     dataDir: string,
     private readonly logger: Logger,
+    options: { writer?: SpoolWriter } = {},
   ) {
+    this.writer = options.writer ?? fileWriter;
     const dir = resolve(dataDir);
     this.path = join(dir, SPOOL_FILE);
     this.replayPath = join(dir, REPLAY_FILE);
@@ -130,7 +135,7 @@ export class LeadSpool {
     await mkdir(resolve(path, '..'), { recursive: true });
     const handle = await open(path, 'a');
     try {
-      await handle.appendFile(text);
+      await this.writer.write(handle, Buffer.from(text, 'utf8'));
       await handle.sync();
     } finally {
       await handle.close();
