@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { reasonOf } from '../errors.js';
+import { isConnectionError, reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Channel, Lead } from '../leads/lead.js';
 import type { LeadOutcome } from '../leads/leadOutcome.js';
 import type { Repositories } from '../db/repositories.js';
 import type { SessionPatch } from '../db/entities/sessionState.js';
+import { storableValue } from '../wire/storableText.js';
 import type { LeadOutbox, LeadState } from './leadOutbox.js';
 import type { LeadSpool, SpoolRecord } from './leadSpool.js';
 
@@ -33,9 +34,10 @@ export interface IntakeDeps {
 
 /**
  * The one road every lead takes into storage, whatever its channel: voice calls, SMS conversations, spool replay
- * and both recovery sweeps. `accept` makes it durable (session + outbox or failed row, one transaction); `spool`
- * keeps it on local disk when the database cannot; `deliver` sends an accepted lead now; `submit` is all three
- * for callers without a state machine of their own.
+ * and both recovery sweeps. `accept` makes it durable (session + outbox or failed row, one transaction); `store` is
+ * `accept` that records a lead the database refuses as a failed one; `spool` keeps it on local disk when the
+ * database cannot be reached; `deliver` sends an accepted lead now; `submit` is all of them for callers without a
+ * state machine of their own.
  */
 export class LeadIntake {
   private readonly logger: Logger;
@@ -68,6 +70,44 @@ export class LeadIntake {
       return state;
     };
     return em ? run(em) : this.deps.repos.db.em().transactional(run);
+  }
+
+  /**
+   * Makes the lead durable (`accept`). A lead the database answers for and refuses (a data error: not
+   * `isConnectionError`) is recorded as a failed lead with the reason instead, its text made storable, and when even
+   * that is refused, with its session state cut to its phase and id: spooling it would only fail the same way on
+   * every replay. Rejects only when the database cannot be reached (or refuses the failed row too): the caller then
+   * spools the lead.
+   */
+  async store(submission: LeadSubmission): Promise<LeadState> {
+    try {
+      return await this.accept(submission);
+    } catch (error) {
+      if (isConnectionError(error)) throw error;
+      return this.recordRefused(submission, error);
+    }
+  }
+
+  private async recordRefused(submission: LeadSubmission, error: unknown): Promise<LeadState> {
+    const refusedBy = `the database refused the lead (${reasonOf(error)})`;
+    const refusal = submission.refusal === undefined ? refusedBy : `${submission.refusal}; ${refusedBy}`;
+    this.logger.error({ leadId: submission.id, channel: submission.channel, err: reasonOf(error) }, 'database refused the lead; saving it as a failed lead');
+    const storable = storableValue(submission);
+    const { phase } = storable.sessionState as { phase?: unknown };
+    const attempts: LeadSubmission[] = [
+      { ...storable, refusal },
+      { ...storable, refusal, sessionState: { leadId: submission.id, ...(typeof phase === 'string' ? { phase } : {}) } },
+    ];
+    let last = error;
+    for (const attempt of attempts) {
+      try {
+        return await this.accept(attempt);
+      } catch (next) {
+        if (isConnectionError(next)) throw next;
+        last = next;
+      }
+    }
+    throw last;
   }
 
   /**
@@ -107,11 +147,11 @@ export class LeadIntake {
     }
   }
 
-  /** Accepts the lead (or spools it when the database fails), then sends it if it may be sent. */
+  /** Stores the lead (or spools it when the database cannot take it), then sends it if it may be sent. */
   async submit(submission: LeadSubmission, signal?: AbortSignal): Promise<LeadOutcome> {
     let state: LeadState;
     try {
-      state = await this.accept(submission);
+      state = await this.store(submission);
     } catch (error) {
       return this.spool(submission, error);
     }
@@ -119,9 +159,9 @@ export class LeadIntake {
     return this.deliver(submission.id, signal);
   }
 
-  /** One spooled lead back into the database (spool replay). */
+  /** One spooled lead back into the database (spool replay); rejects when the database still cannot take it. */
   async replay(record: SpoolRecord): Promise<void> {
-    await this.accept({
+    await this.store({
       id: record.id,
       channel: record.channel,
       externalId: record.externalId,

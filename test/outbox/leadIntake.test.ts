@@ -200,6 +200,59 @@ describe('LeadIntake', () => {
   });
 });
 
+describe('LeadIntake.store: a lead the database refuses for its data', () => {
+  it('is a failed lead with the reason (no values in it), its text made storable; nothing is sent', async () => {
+    const id = randomUUID();
+    // Unstorable text reaching the intake (from a path no edge covers): the outbox row's jsonb refuses it, 22P05.
+    const state = await deps.intake.store({
+      id,
+      channel: 'voice',
+      externalId: 'CA-store-nul',
+      lead: { ...lead, full_name: 'Luis\u0000 de la Cruz' },
+      sessionKey: 'CA-store-nul',
+      sessionState: { transcript: [{ role: 'user', text: 'yes\u0000' }] },
+    });
+    const reason = 'the database refused the lead (database error: DriverException (SQLSTATE 22P05))';
+    expect(state).toEqual({ status: 'failed', reason });
+    expect(await deps.repos.failed.get(id)).toMatchObject({ errorMessage: reason, leadData: { full_name: 'Luis\ufffd de la Cruz' }, attempts: 0 });
+    expect((await deps.repos.sessions.getByKey('CA-store-nul'))?.state).toMatchObject({
+      transcript: [{ role: 'user', text: 'yes\ufffd' }],
+      outcome: 'failed',
+      reason,
+    });
+    expect(npa.requests).toHaveLength(0);
+  });
+
+  it('keeps a refusal the lead already had, and cuts the session state to its phase when the state itself is refused', async () => {
+    const em = t.db.em();
+    await em.execute(`alter table conversation_sessions add constraint test_refuse_poison check (not (state ? 'poison'))`);
+    try {
+      const id = randomUUID();
+      const state = await deps.intake.store({
+        id,
+        channel: 'sms',
+        externalId: 'sms-poison',
+        lead,
+        refusal: 'lead is incomplete: missing phone',
+        sessionKey: 'sms-poison',
+        sessionState: { phase: 'done', poison: true } as never,
+      });
+      const reason = 'lead is incomplete: missing phone; the database refused the lead (database error: CheckConstraintViolationException (SQLSTATE 23514))';
+      expect(state).toEqual({ status: 'failed', reason });
+      expect((await deps.repos.sessions.getByKey('sms-poison'))?.state).toEqual({ phase: 'done', leadId: id, outcome: 'failed', reason, externalId: 'sms-poison', submittedAt: expect.any(String) });
+    } finally {
+      await em.execute(`alter table conversation_sessions drop constraint test_refuse_poison`);
+    }
+  });
+
+  it('rejects when the database cannot be reached, so the caller spools the lead', async () => {
+    const down = await createTestDatabase();
+    const broken = leadStack(down.db, client, t.logger);
+    await down.close();
+    await expect(broken.intake.store({ id: randomUUID(), channel: 'voice', externalId: 'x', lead, sessionKey: 'CA-down', sessionState: {} })).rejects.toThrow();
+  });
+});
+
 describe('retryFailedLead', () => {
   it('resubmits with the same key; success resolves the failed row and writes one succeeded row', async () => {
     npa.setMode('fail-503');
