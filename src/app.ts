@@ -76,7 +76,10 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const npa = createNpaClient(npaOptionsFrom(config, logger));
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
   const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger });
-  const spool = new LeadSpool(config.DATA_DIR, logger, overrides.spoolWriter ? { writer: overrides.spoolWriter } : {});
+  const spool = new LeadSpool(config.DATA_DIR, logger, {
+    maxTries: config.SPOOL_MAX_TRIES,
+    ...(overrides.spoolWriter ? { writer: overrides.spoolWriter } : {}),
+  });
   const intake = new LeadIntake({ repos, outbox, spool, logger });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const deps: CallDeps = {
@@ -116,6 +119,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     },
   });
   metrics.gauge('calls_live', () => registry.size);
+  metrics.gauge('spool_queued', () => spool.queuedCount);
+  metrics.gauge('spool_dead_letters', () => spool.deadLetterCount);
 
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms });
@@ -130,8 +135,9 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const replaySpool = () => spool.replay((record) => intake.replay(record));
   const maintain = async (): Promise<void> => {
     try {
-      const { remaining, replayed } = await replaySpool();
+      const { remaining, replayed, dead } = await replaySpool();
       if (replayed > 0) metrics.count('leads_spool_replayed_total', replayed);
+      if (dead > 0) metrics.count('leads_spool_dead_total', dead);
       // Spooled leads first: a sweep could otherwise rebuild one from the stale transcript of its session.
       if (remaining > 0 || !(await spool.isEmpty())) return;
       const recovered = await sweepAbandonedCalls(

@@ -7,7 +7,8 @@ import type { Repositories } from '../db/repositories.js';
 import type { SessionPatch } from '../db/entities/sessionState.js';
 import { storableValue } from '../wire/storableText.js';
 import type { LeadOutbox, LeadState } from './leadOutbox.js';
-import type { LeadSpool, SpoolRecord } from './leadSpool.js';
+import type { LeadSpool } from './leadSpool.js';
+import type { SpoolRecord } from './spoolRecord.js';
 
 /** A lead handed to the intake by any channel: the lead, why it must not be sent, and the session it belongs to. */
 export interface LeadSubmission {

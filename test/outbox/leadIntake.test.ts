@@ -189,7 +189,7 @@ describe('LeadIntake', () => {
       expect(outcome.reason).toMatch(/^submission pending: database unavailable \(.+\); lead kept in the local spool$/);
       expect(await spool.isEmpty()).toBe(false);
       // The database is back (this file's own): the replay accepts it through the same intake, once.
-      expect(await spool.replay((record) => deps.intake.replay(record))).toEqual({ replayed: 1, remaining: 0 });
+      expect(await spool.replay((record) => deps.intake.replay(record))).toEqual({ replayed: 1, remaining: 0, dead: 0 });
       expect(await deps.outbox.state(id)).toMatchObject({ status: 'pending' });
       expect((await deps.repos.sessions.getByKey('CA-spool'))?.state).toMatchObject({ phase: 'saved-failure', outcome: 'pending', leadId: id });
       const noSpool = leadStack(down.db, client, t.logger);
