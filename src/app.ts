@@ -50,7 +50,7 @@ export interface App {
   readonly intake: LeadIntake;
   readonly worker: OutboxWorker;
   readonly spool: LeadSpool;
-  /** One round of upkeep: replay the spool into the database, then (spool empty) recover abandoned calls. */
+  /** One round of upkeep: replay the spool into the database, then recover abandoned calls and texts. */
   maintain(): Promise<void>;
   /**
    * Stops taking calls (the webhook answers busy), lets live calls save their leads (up to `drainMs`, default
@@ -135,17 +135,17 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const replaySpool = () => spool.replay((record) => intake.replay(record));
   const maintain = async (): Promise<void> => {
     try {
-      const { remaining, replayed, dead } = await replaySpool();
+      const { replayed, dead } = await replaySpool();
       if (replayed > 0) metrics.count('leads_spool_replayed_total', replayed);
       if (dead > 0) metrics.count('leads_spool_dead_total', dead);
-      // Spooled leads first: a sweep could otherwise rebuild one from the stale transcript of its session.
-      if (remaining > 0 || !(await spool.isEmpty())) return;
+      // The sweeps run whatever the spool holds; they leave alone the sessions whose lead is in it (a rebuild from
+      // the session's stale row would take the spooled lead's id), and the calls live here.
       const recovered = await sweepAbandonedCalls(
         { repos, intake, logger },
-        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
+        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined, held: spool },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
-      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS });
+      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS, held: spool });
       if (texts > 0) metrics.count('leads_sms_abandoned_total', texts);
       if (replayed + recovered + texts > 0) worker.kick();
     } catch (error) {

@@ -1,7 +1,7 @@
 // Leads the database answers for but refuses, through the real server on the real PostgreSQL (behind a TCP proxy
 // the test cuts to make it unreachable). A data error is a failed lead with the reason, never a spooled one; a
 // spooled line the database keeps refusing does not hold up the lines behind it, goes to the dead-letter file after
-// SPOOL_MAX_TRIES replays and comes back with `leads spool retry`.
+// SPOOL_MAX_TRIES replays and comes back with `leads spool retry`; and crash recovery runs whatever the spool holds.
 // The refusals are real: a trigger on the test database raises the SQLSTATE (test/support/leadRefusals.ts).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,5 +160,46 @@ describe('spool replay past a line the database refuses', { timeout: 90_000 }, (
     await eventually(async () => (lab.npa.accepted.has(refused.output.leadId) ? true : undefined), 20_000, 'NPA to accept the re-queued lead');
     expect((await cli(['list'])).stdout.trim()).toBe('the spool is empty');
     expect(lab.npa.accepted.size).toBe(2);
+  });
+});
+
+describe('crash recovery while a lead waits in the spool', { timeout: 90_000 }, () => {
+  it('recovers a call a dead process left, and leaves the call whose lead is in the spool alone', async () => {
+    // A call whose lead stays in the spool (refused while the database answers), with its session left mid-call:
+    // the database went away during the conversation.
+    const spooledSid = 'CAspool000000000000000000000000001';
+    for (const table of ['lead_outbox', 'failed_leads'] as const) await refusals.refuse(spooledSid, table, 1_000, 0, false, '22P05');
+    const conversation = sampleConversation('public-02.json');
+    const script: ScriptStep[] = scriptFromTranscript(conversation);
+    script.splice(4, 0, { wait: 2_000 });
+    const call = placeScriptedCall(lab, { callSid: spooledSid, from: conversation.callerPhone ?? '+14045550111', script });
+    await eventually(async () => ((((await sessionOf(spooledSid))?.['transcript'] as unknown[] | undefined)?.length ?? 0) >= 3 ? true : undefined), 20_000, 'the first turns in the session');
+    await proxy.cut();
+    const { output } = await call;
+    expect(output.reason).toMatch(/lead kept in the local spool$/);
+    await proxy.restore();
+    expect((await sessionOf(spooledSid))?.['phase']).toBe('streaming');
+
+    // What a process SIGKILLed mid-conversation leaves behind (test/reliability/crashRecovery.test.ts makes one for
+    // real): a voice session in phase streaming with the caller's turns, written long ago.
+    const killedSid = 'CAkilled00000000000000000000000001';
+    const killedLeadId = randomUUID();
+    const killed = sampleConversation('public-04.json');
+    await createRepositories(database.db).sessions.open({
+      channel: 'voice',
+      sessionKey: killedSid,
+      state: { phase: 'streaming', callSid: killedSid, callerPhone: killed.callerPhone ?? null, leadId: killedLeadId, transcript: killed.turns },
+    });
+    await database.db.em().execute(`update conversation_sessions set updated_at = now() - interval '10 minutes' where session_key = ?`, [killedSid]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+
+    await lab.app.maintain();
+    expect(await new LeadSpool(database.dataDir, database.logger).isEmpty()).toBe(false);
+    await eventually(async () => (lab.npa.accepted.has(killedLeadId) ? true : undefined), 20_000, 'NPA to accept the recovered lead');
+    expect(await sessionOf(killedSid)).toMatchObject({ phase: 'recovered', recovery: { reason: 'recovered after a server restart', fromPhase: 'streaming' } });
+    expect(lab.app.metrics.get('leads_recovered_total')).toBe(1);
+    // The spooled call was not rebuilt from its stale session: its lead is the spool's to deliver.
+    expect((await sessionOf(spooledSid))?.['phase']).toBe('streaming');
+    expect(await rowsOfLead(output.leadId)).toBe(0);
   });
 });
