@@ -1,10 +1,10 @@
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isConnectionError, reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Channel } from '../leads/lead.js';
 import { isUuid } from '../db/isUuid.js';
-import { parseSpoolLine, spoolLine, type SpoolRecord } from './spoolRecord.js';
+import { parseSpoolLine, salvageLine, spoolLine, type SpoolRecord } from './spoolRecord.js';
 import { fileWriter, type SpoolWriter } from './spoolWriter.js';
 
 /** File names under DATA_DIR. */
@@ -137,8 +137,9 @@ export class LeadSpool {
    * Hands every spooled lead to `accept`. The spool is first renamed aside, so calls can keep appending. A record
    * `accept` fails on with a connection-class error (the database is still away) goes back with the rest; one the
    * database answers for and refuses goes back with its try counted, and after SPOOL_MAX_TRIES is moved to the
-   * dead-letter file, while the records behind it are replayed. Unreadable lines are set aside in
-   * lead-spool.rejected.jsonl. Dead letters an operator re-queued (`leads spool retry`) are queued again first.
+   * dead-letter file, while the records behind it are replayed. The whole records on a damaged line are replayed
+   * and the rest of it set aside in lead-spool.rejected.jsonl. Dead letters an operator re-queued (`leads spool
+   * retry`) are queued again first.
    */
   replay(accept: (record: SpoolRecord) => Promise<void>): Promise<ReplayResult> {
     this.replaying ??= this.replayOnce(accept).finally(() => {
@@ -160,18 +161,12 @@ export class LeadSpool {
         return { replayed: 0, remaining: 0, dead: 0 };
       }
     }
-    const lines = (await readText(this.replayPath)).split('\n').filter((l) => l.trim() !== '');
+    const entries = await this.readReplayFile();
     let replayed = 0;
     const keep: string[] = [];
     const dead: string[] = [];
     let unreachable = false;
-    for (const line of lines) {
-      const record = parseSpoolLine(line);
-      if (record === undefined) {
-        await this.serialized(() => this.appendLines(this.rejectedPath, `${line}\n`));
-        this.logger.error({ file: this.rejectedPath }, 'unreadable spool line set aside');
-        continue;
-      }
+    for (const { record, line } of entries) {
       if (unreachable) {
         keep.push(line);
         continue;
@@ -205,6 +200,27 @@ export class LeadSpool {
     await this.refresh();
     if (replayed > 0) this.logger.info({ replayed, remaining: keep.length }, 'spooled leads replayed into the database');
     return { replayed, remaining: keep.length, dead: dead.length };
+  }
+
+  /**
+   * The replay file's records with their lines. A line that is not one record (a torn write with the next record
+   * appended to it) gives back the whole records in it; what is left of it is set aside in the rejected file.
+   */
+  private async readReplayFile(): Promise<Array<{ record: SpoolRecord; line: string }>> {
+    const entries: Array<{ record: SpoolRecord; line: string }> = [];
+    for (const line of (await readText(this.replayPath)).split('\n')) {
+      if (line.trim() === '') continue;
+      const record = parseSpoolLine(line);
+      if (record !== undefined) {
+        entries.push({ record, line });
+        continue;
+      }
+      const { records, fragments } = salvageLine(line);
+      for (const found of records) entries.push({ record: found, line: spoolLine(found) });
+      if (fragments.length > 0) await this.serialized(() => this.appendLines(this.rejectedPath, fragments.map((f) => `${f}\n`).join('')));
+      this.logger.error({ file: this.rejectedPath, recovered: records.length, setAside: fragments.length }, 'damaged spool line: whole records recovered, the rest set aside');
+    }
+    return entries;
   }
 
   /** The spool's records as an operator sees them: queued first, then dead letters. */
@@ -287,12 +303,27 @@ export class LeadSpool {
     return next;
   }
 
+  /**
+   * Appends whole lines and fsyncs. An append that fails (a full disk cuts it short) is truncated away, so the file
+   * ends with its last whole record; and if the file still does not end with a newline (a crash tore a write), the
+   * new text starts on a fresh line: no record is ever glued to a torn one.
+   */
   private async appendLines(path: string, text: string): Promise<void> {
     await mkdir(resolve(path, '..'), { recursive: true });
-    const handle = await open(path, 'a');
+    const handle = await open(path, 'a+');
     try {
-      await this.writer.write(handle, Buffer.from(text, 'utf8'));
-      await handle.sync();
+      const { size } = await handle.stat();
+      const fresh = size === 0 || (await lastByte(handle, size)) === NEWLINE;
+      try {
+        await this.writer.write(handle, Buffer.from(fresh ? text : `\n${text}`, 'utf8'));
+        await handle.sync();
+      } catch (error) {
+        await handle
+          .truncate(size)
+          .then(() => handle.sync())
+          .catch((truncateError: unknown) => this.logger.error({ err: reasonOf(truncateError), file: path }, 'torn spool write could not be truncated'));
+        throw error;
+      }
     } finally {
       await handle.close();
     }
@@ -323,11 +354,20 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
+const NEWLINE = 0x0a;
+
+async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
+  const { bytesRead, buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+  return bytesRead === 1 ? buffer[0] : undefined;
+}
+
+/** The records of a spool file, those on damaged lines included. */
 function recordsOf(text: string): SpoolRecord[] {
-  return text
-    .split('\n')
-    .map((line) => (line.trim() === '' ? undefined : parseSpoolLine(line)))
-    .filter((r): r is SpoolRecord => r !== undefined);
+  return text.split('\n').flatMap((line) => {
+    if (line.trim() === '') return [];
+    const record = parseSpoolLine(line);
+    return record === undefined ? salvageLine(line).records : [record];
+  });
 }
 
 async function readText(path: string): Promise<string> {

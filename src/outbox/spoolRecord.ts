@@ -33,3 +33,53 @@ export function parseSpoolLine(line: string): SpoolRecord | undefined {
 export function spoolLine(record: SpoolRecord): string {
   return JSON.stringify(SpoolRecordSchema.parse(record));
 }
+
+/** How every record's line begins (spoolLine writes the schema's keys in order, `v` first). */
+const RECORD_START = '{"v":1,';
+
+/**
+ * The whole records in a line that does not parse as one, and the fragments around them: a write torn by a full
+ * disk or a crash (no newline) with the next record appended to it reads as one line. A record is a JSON object
+ * that begins like one (`{"v":1,`), runs to its matching brace and parses as a record.
+ */
+export function salvageLine(line: string): { records: SpoolRecord[]; fragments: string[] } {
+  const records: SpoolRecord[] = [];
+  const fragments: string[] = [];
+  let consumed = 0;
+  for (let start = line.indexOf(RECORD_START); start !== -1; start = line.indexOf(RECORD_START, start + 1)) {
+    if (start < consumed) continue;
+    const end = objectEnd(line, start);
+    const record = end === -1 ? undefined : parseSpoolLine(line.slice(start, end));
+    if (record === undefined) continue;
+    if (start > consumed) fragments.push(line.slice(consumed, start));
+    records.push(record);
+    consumed = end;
+  }
+  if (consumed < line.length) fragments.push(line.slice(consumed));
+  return { records, fragments };
+}
+
+/** The index just past the brace that closes the JSON object opening at `start`; -1 if the line ends first. */
+function objectEnd(line: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN) {
+      depth++;
+    } else if (c === CLOSE && --depth === 0) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;

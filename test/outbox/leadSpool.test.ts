@@ -2,14 +2,15 @@
 // sessions a sweep must leave alone. `accept` stands in for LeadIntake.replay; its errors are the real classes
 // (a connection-class error, a data error).
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DriverException } from '@mikro-orm/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { DEAD_LETTER_FILE, LeadSpool } from '../../src/outbox/leadSpool.js';
-import type { SpoolRecord } from '../../src/outbox/spoolRecord.js';
+import { salvageLine, spoolLine, type SpoolRecord } from '../../src/outbox/spoolRecord.js';
+import { CappedDisk } from '../support/cappedDisk.js';
 
 const logger = createLogger('silent');
 let dir: string;
@@ -115,5 +116,55 @@ describe('LeadSpool.holds', () => {
     expect(spool.heldKeys().sort()).toEqual(['CA-dead', 'CA-queued']);
     await spool.replay(async () => undefined);
     expect(spool.heldKeys()).toEqual(['CA-dead']);
+  });
+});
+
+describe('LeadSpool.append on a disk that fills up', () => {
+  it('truncates a torn append away, so the next record starts on its own line', async () => {
+    const disk = new CappedDisk(dir);
+    const spool = new LeadSpool(dir, logger, { writer: disk });
+    const [a, b, c] = [record('CA-a'), record('CA-b'), record('CA-c')];
+    await spool.append(a);
+    const size = (await stat(spool.path)).size;
+    await disk.fill();
+    // The record does not fit in what is left of the page: part of it is written, then ENOSPC.
+    const big = { ...b, sessionState: { transcript: [{ role: 'user', text: 'x'.repeat(8_000) }] } };
+    await expect(spool.append(big)).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(disk.refusals).toBe(1);
+    expect((await stat(spool.path)).size).toBe(size);
+    disk.free();
+    await spool.append(c);
+    const ids: string[] = [];
+    expect(await spool.replay(async (r) => void ids.push(r.id))).toEqual({ replayed: 2, remaining: 0, dead: 0 });
+    expect(ids).toEqual([a.id, c.id]);
+  });
+
+  it('starts on a fresh line after a write a crash tore (no newline at the end of the file)', async () => {
+    const spool = new LeadSpool(dir, logger);
+    const [a, b] = [record('CA-a'), record('CA-b')];
+    await spool.append(a);
+    await appendFile(spool.path, spoolLine(record('CA-torn')).slice(0, 120));
+    await spool.append(b);
+    const ids: string[] = [];
+    expect(await spool.replay(async (r) => void ids.push(r.id))).toEqual({ replayed: 2, remaining: 0, dead: 0 });
+    expect(ids).toEqual([a.id, b.id]);
+    expect((await readFile(join(dir, 'lead-spool.rejected.jsonl'), 'utf8')).length).toBe(121);
+  });
+});
+
+describe('salvageLine', () => {
+  const [a, b] = [spoolLine(record('CA-a')), spoolLine(record('CA-b'))];
+  const torn = (line: string) => line.slice(0, 150);
+
+  it.each([
+    ['a torn record, then a whole one', `${torn(a)}${b}`, [b], [torn(a)]],
+    ['two whole records glued', `${a}${b}`, [a, b], []],
+    ['a whole record, then a torn one', `${a}${torn(b)}`, [a], [torn(b)]],
+    ['garbage around a record', `xx${a}yy`, [a], ['xx', 'yy']],
+    ['no record at all', torn(a), [], [torn(a)]],
+  ])('%s', (_, line, records, fragments) => {
+    const salvaged = salvageLine(line);
+    expect(salvaged.records.map((r) => spoolLine(r))).toEqual(records);
+    expect(salvaged.fragments).toEqual(fragments);
   });
 });
