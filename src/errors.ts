@@ -51,7 +51,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ET
  * What node-postgres and knex say when a connection dies or cannot be had; MikroORM wraps these in a DriverException
  * with no SQLSTATE, so their message is all there is to go by.
  */
-const CONNECTION_MESSAGES = /Connection terminated|Connection ended|connection timeout|not queryable|Timeout acquiring a connection|Transaction query already complete/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|Connection ended|connection timeout|not queryable|Timeout acquiring a connection|Unable to acquire a connection|Transaction query already complete/i;
 
 /**
  * Whether a database error is connection-class: the database could not be reached or could not take the write now,

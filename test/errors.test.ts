@@ -61,6 +61,12 @@ describe('isConnectionError', () => {
     }
   });
 
+  it('a database whose pool is closed (no connection can be had)', async () => {
+    const closed = await createTestDatabase();
+    await closed.close();
+    expect(isConnectionError(await failureOf(closed.db.em().transactional((em) => em.execute('select 1'))))).toBe(true);
+  });
+
   it('socket errors and pool timeouts anywhere in the cause chain; plain errors are not', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const pipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });

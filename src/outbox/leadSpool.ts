@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Channel } from '../leads/lead.js';
 import { isUuid } from '../db/isUuid.js';
 import { parseSpoolLine, salvageLine, spoolLine, type SpoolRecord } from './spoolRecord.js';
+import { SpoolReserve } from './spoolReserve.js';
 import { fileWriter, type SpoolWriter } from './spoolWriter.js';
 
 /** File names under DATA_DIR. */
@@ -15,7 +16,10 @@ const REJECTED_FILE = 'lead-spool.rejected.jsonl';
 export const DEAD_LETTER_FILE = 'lead-spool.dead.jsonl';
 /** `leads spool retry` leaves one empty file per lead id here; the server's next replay re-queues those. */
 const REQUEUE_DIR = 'lead-spool.requeue';
+/** Disk space held for the spool (SpoolReserve). */
+const RESERVE_FILE = 'lead-spool.reserve';
 export const DEFAULT_SPOOL_MAX_TRIES = 5;
+export const DEFAULT_SPOOL_RESERVE_BYTES = 1024 * 1024;
 
 /** A spooled lead as an operator sees it: no lead data, no session key (an SMS session's key is a phone number). */
 export interface SpoolEntry {
@@ -41,6 +45,8 @@ export interface LeadSpoolOptions {
   writer?: SpoolWriter;
   /** Replays a record may fail while the database answers before it becomes a dead letter. */
   maxTries?: number;
+  /** Disk space held for the spool, given back to it when the disk is full. */
+  reserveBytes?: number;
 }
 
 /**
@@ -57,6 +63,9 @@ export class LeadSpool {
   private readonly requeueDir: string;
   private readonly writer: SpoolWriter;
   private readonly maxTries: number;
+  private readonly reserve: SpoolReserve;
+  /** Bytes of an append the disk refused even with the reserve spent; cleared once that much fits again. */
+  private refusedBytes: number | undefined;
   private writes: Promise<unknown> = Promise.resolve();
   private replaying: Promise<ReplayResult> | undefined;
   /** Session keys in the spool's files as of the last look (`refresh`), and those appended since. */
@@ -78,14 +87,38 @@ export class LeadSpool {
     this.requeueDir = join(dir, REQUEUE_DIR);
     this.writer = options.writer ?? fileWriter;
     this.maxTries = Math.max(1, options.maxTries ?? DEFAULT_SPOOL_MAX_TRIES);
+    this.reserve = new SpoolReserve(join(dir, RESERVE_FILE), options.reserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES, this.writer);
   }
 
-  /** Appends one lead and fsyncs the file (and its directory, so a new file survives a power cut). */
+  /**
+   * Whether the spool can take leads now: its disk reserve is whole, so the calls under way fit even if the disk
+   * fills, and no lead was refused since for want of space. Checked (and the reserve remade) by `ensureReserve`.
+   */
+  get ready(): boolean {
+    return this.reserve.whole && this.refusedBytes === undefined;
+  }
+
+  /**
+   * Makes the reserve whole again if the disk allows (and, after a lead was refused for want of space, checks that
+   * a lead that size would fit now); whether the spool is ready.
+   */
+  ensureReserve(): Promise<boolean> {
+    return this.serialized(async () => {
+      const probe = this.refusedBytes;
+      if ((await this.reserve.ensure(probe ?? 0)) && probe !== undefined) this.refusedBytes = undefined;
+      return this.ready;
+    });
+  }
+
+  /**
+   * Appends one lead and fsyncs the file (and its directory, so a new file survives a power cut). On a full disk the
+   * reserve is given back, piece by piece, until the lead fits or the reserve is spent.
+   */
   append(record: SpoolRecord): Promise<void> {
     const line = `${spoolLine(record)}\n`;
     const key = record.sessionKey;
     this.appendingKeys.set(key, (this.appendingKeys.get(key) ?? 0) + 1);
-    const write = this.serialized(() => this.appendLines(this.path, line)).then(() => {
+    const write = this.serialized(() => this.appendToSpool(line)).then(() => {
       this.storedKeys.add(key);
       this.counts.queued++;
     });
@@ -195,7 +228,7 @@ export class LeadSpool {
     }
     // Both written before the replay file goes: a crash in between replays it again, harmlessly.
     if (dead.length > 0) await this.serialized(() => this.appendLines(this.deadLetterPath, dead.map((l) => `${l}\n`).join('')));
-    if (keep.length > 0) await this.serialized(() => this.appendLines(this.path, keep.map((l) => `${l}\n`).join('')));
+    if (keep.length > 0) await this.serialized(() => this.appendToSpool(keep.map((l) => `${l}\n`).join('')));
     await unlink(this.replayPath).catch(() => undefined);
     await this.refresh();
     if (replayed > 0) this.logger.info({ replayed, remaining: keep.length }, 'spooled leads replayed into the database');
@@ -270,7 +303,7 @@ export class LeadSpool {
     }
     if (back.length > 0) {
       // Queued before it leaves the dead-letter file: a crash in between leaves it in both, replayed once.
-      await this.serialized(() => this.appendLines(this.path, back.join('')));
+      await this.serialized(() => this.appendToSpool(back.join('')));
       await this.serialized(() => this.replaceFile(this.deadLetterPath, stay.join('')));
     }
     await Promise.all([...ids].map((id) => unlink(join(this.requeueDir, id)).catch(() => undefined)));
@@ -301,6 +334,27 @@ export class LeadSpool {
     const next = this.writes.then(fn);
     this.writes = next.catch(() => undefined);
     return next;
+  }
+
+  /** Appends to the spool file, giving disk space back from the reserve while the disk is full. */
+  private async appendToSpool(text: string): Promise<void> {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    for (;;) {
+      try {
+        await this.appendLines(this.path, text);
+        this.refusedBytes = undefined;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        // A newline may go first, and the last page of the file may be partly used: ask for a little more.
+        const freed = await this.reserve.release(bytes + 4096).catch(() => 0);
+        if (freed === 0) {
+          this.refusedBytes = Math.max(this.refusedBytes ?? 0, bytes);
+          throw error;
+        }
+        this.logger.warn({ freed }, 'disk full: spool reserve given back for a lead');
+      }
+    }
   }
 
   /**

@@ -168,3 +168,41 @@ describe('salvageLine', () => {
     expect(salvaged.fragments).toEqual(fragments);
   });
 });
+
+describe('LeadSpool reserve', () => {
+  it('holds disk space before it is needed and gives it back to a lead when the disk is full', async () => {
+    const disk = new CappedDisk(dir);
+    const spool = new LeadSpool(dir, logger, { writer: disk, reserveBytes: 16 * 1024 });
+    expect(spool.ready).toBe(false);
+    expect(await spool.ensureReserve()).toBe(true);
+    expect(spool.ready).toBe(true);
+    expect((await stat(join(dir, 'lead-spool.reserve'))).size).toBe(16 * 1024);
+    await disk.fill();
+    // The disk is full, the reserve is not: the lead gets the reserve's space, and the spool says it used it.
+    await spool.append(record('CA-a'));
+    expect(disk.refusals).toBe(1);
+    expect(spool.ready).toBe(false);
+    expect((await spool.list()).map((e) => e.externalId)).toEqual(['CA-a']);
+    // The reserve cannot be made whole while the disk stays full; once it has room again, it is.
+    expect(await spool.ensureReserve()).toBe(false);
+    disk.free();
+    expect(await spool.ensureReserve()).toBe(true);
+  });
+
+  it('is not ready after a lead it could not take even with the reserve spent, until a lead that size fits again', async () => {
+    const disk = new CappedDisk(dir);
+    const spool = new LeadSpool(dir, logger, { writer: disk, reserveBytes: 4096 });
+    await spool.ensureReserve();
+    await disk.fill();
+    const big = { ...record('CA-big'), sessionState: { transcript: [{ role: 'user', text: 'x'.repeat(10_000) }] } };
+    await expect(spool.append(big)).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(await spool.isEmpty()).toBe(true);
+    // The page the reserve gave back is free again, so the reserve alone could be remade: the check also asks for
+    // room for a lead the size of the refused one.
+    expect(await spool.ensureReserve()).toBe(false);
+    expect(spool.ready).toBe(false);
+    await disk.fill(16 * 1024);
+    expect(await spool.ensureReserve()).toBe(true);
+    expect((await stat(join(dir, 'lead-spool.reserve'))).size).toBe(4096);
+  });
+});
