@@ -1,10 +1,11 @@
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isConnectionError, reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Channel } from '../leads/lead.js';
 import { isUuid } from '../db/isUuid.js';
-import { parseSpoolLine, salvageLine, spoolLine, type SpoolRecord } from './spoolRecord.js';
+import { readText, SpoolFiles } from './spoolFiles.js';
+import { parseSpoolLine, recordsIn, salvageLine, spoolLine, type SpoolRecord } from './spoolRecord.js';
 import { SpoolReserve } from './spoolReserve.js';
 import { fileWriter, type SpoolWriter } from './spoolWriter.js';
 
@@ -61,7 +62,7 @@ export class LeadSpool {
   private readonly replayPath: string;
   private readonly rejectedPath: string;
   private readonly requeueDir: string;
-  private readonly writer: SpoolWriter;
+  private readonly files: SpoolFiles;
   private readonly maxTries: number;
   private readonly reserve: SpoolReserve;
   /** Bytes of an append the disk refused even with the reserve spent; cleared once that much fits again. */
@@ -85,9 +86,10 @@ export class LeadSpool {
     this.rejectedPath = join(dir, REJECTED_FILE);
     this.deadLetterPath = join(dir, DEAD_LETTER_FILE);
     this.requeueDir = join(dir, REQUEUE_DIR);
-    this.writer = options.writer ?? fileWriter;
+    const writer = options.writer ?? fileWriter;
+    this.files = new SpoolFiles(writer, logger);
     this.maxTries = Math.max(1, options.maxTries ?? DEFAULT_SPOOL_MAX_TRIES);
-    this.reserve = new SpoolReserve(join(dir, RESERVE_FILE), options.reserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES, this.writer);
+    this.reserve = new SpoolReserve(join(dir, RESERVE_FILE), options.reserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES, writer);
   }
 
   /**
@@ -227,7 +229,7 @@ export class LeadSpool {
       }
     }
     // Both written before the replay file goes: a crash in between replays it again, harmlessly.
-    if (dead.length > 0) await this.serialized(() => this.appendLines(this.deadLetterPath, dead.map((l) => `${l}\n`).join('')));
+    if (dead.length > 0) await this.serialized(() => this.files.append(this.deadLetterPath, dead.map((l) => `${l}\n`).join('')));
     if (keep.length > 0) await this.serialized(() => this.appendToSpool(keep.map((l) => `${l}\n`).join('')));
     await unlink(this.replayPath).catch(() => undefined);
     await this.refresh();
@@ -250,7 +252,7 @@ export class LeadSpool {
       }
       const { records, fragments } = salvageLine(line);
       for (const found of records) entries.push({ record: found, line: spoolLine(found) });
-      if (fragments.length > 0) await this.serialized(() => this.appendLines(this.rejectedPath, fragments.map((f) => `${f}\n`).join('')));
+      if (fragments.length > 0) await this.serialized(() => this.files.append(this.rejectedPath, fragments.map((f) => `${f}\n`).join('')));
       this.logger.error({ file: this.rejectedPath, recovered: records.length, setAside: fragments.length }, 'damaged spool line: whole records recovered, the rest set aside');
     }
     return entries;
@@ -270,8 +272,8 @@ export class LeadSpool {
       lastError: record.lastError ?? null,
     });
     return [
-      ...recordsOf(replay + main).map((r) => entry(r, 'queued')),
-      ...recordsOf(dead).map((r) => entry(r, requested.has(r.id) ? 'requeued' : 'dead')),
+      ...recordsIn(replay + main).map((r) => entry(r, 'queued')),
+      ...recordsIn(dead).map((r) => entry(r, requested.has(r.id) ? 'requeued' : 'dead')),
     ];
   }
 
@@ -280,7 +282,7 @@ export class LeadSpool {
    * taken by the server's next replay. False when no dead letter has that id.
    */
   async requestRequeue(id: string): Promise<boolean> {
-    if (!isUuid(id) || !recordsOf(await readText(this.deadLetterPath)).some((r) => r.id === id)) return false;
+    if (!isUuid(id) || !recordsIn(await readText(this.deadLetterPath)).some((r) => r.id === id)) return false;
     await mkdir(this.requeueDir, { recursive: true });
     await writeFile(join(this.requeueDir, id), '');
     return true;
@@ -304,7 +306,7 @@ export class LeadSpool {
     if (back.length > 0) {
       // Queued before it leaves the dead-letter file: a crash in between leaves it in both, replayed once.
       await this.serialized(() => this.appendToSpool(back.join('')));
-      await this.serialized(() => this.replaceFile(this.deadLetterPath, stay.join('')));
+      await this.serialized(() => this.files.replace(this.deadLetterPath, stay.join('')));
     }
     await Promise.all([...ids].map((id) => unlink(join(this.requeueDir, id)).catch(() => undefined)));
     this.logger.info({ requeued: back.length }, 'dead-letter leads re-queued');
@@ -323,8 +325,8 @@ export class LeadSpool {
   private async refresh(): Promise<void> {
     await this.serialized(async () => {
       const [main, replay, dead] = await Promise.all([readText(this.path), readText(this.replayPath), readText(this.deadLetterPath)]);
-      const queued = recordsOf(replay + main);
-      const deadRecords = recordsOf(dead);
+      const queued = recordsIn(replay + main);
+      const deadRecords = recordsIn(dead);
       this.storedKeys = new Set([...queued, ...deadRecords].map((r) => r.sessionKey));
       this.counts = { queued: queued.length, dead: deadRecords.length };
     });
@@ -341,7 +343,7 @@ export class LeadSpool {
     const bytes = Buffer.byteLength(text, 'utf8');
     for (;;) {
       try {
-        await this.appendLines(this.path, text);
+        await this.files.append(this.path, text);
         this.refusedBytes = undefined;
         return;
       } catch (error) {
@@ -355,80 +357,5 @@ export class LeadSpool {
         this.logger.warn({ freed }, 'disk full: spool reserve given back for a lead');
       }
     }
-  }
-
-  /**
-   * Appends whole lines and fsyncs. An append that fails (a full disk cuts it short) is truncated away, so the file
-   * ends with its last whole record; and if the file still does not end with a newline (a crash tore a write), the
-   * new text starts on a fresh line: no record is ever glued to a torn one.
-   */
-  private async appendLines(path: string, text: string): Promise<void> {
-    await mkdir(resolve(path, '..'), { recursive: true });
-    const handle = await open(path, 'a+');
-    try {
-      const { size } = await handle.stat();
-      const fresh = size === 0 || (await lastByte(handle, size)) === NEWLINE;
-      try {
-        await this.writer.write(handle, Buffer.from(fresh ? text : `\n${text}`, 'utf8'));
-        await handle.sync();
-      } catch (error) {
-        await handle
-          .truncate(size)
-          .then(() => handle.sync())
-          .catch((truncateError: unknown) => this.logger.error({ err: reasonOf(truncateError), file: path }, 'torn spool write could not be truncated'));
-        throw error;
-      }
-    } finally {
-      await handle.close();
-    }
-    await syncDirectory(path);
-  }
-
-  /** Writes the whole file anew (a temporary file, fsynced, renamed over it). */
-  private async replaceFile(path: string, text: string): Promise<void> {
-    const tmp = `${path}.tmp`;
-    const handle = await open(tmp, 'w');
-    try {
-      await this.writer.write(handle, Buffer.from(text, 'utf8'));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-    await syncDirectory(path);
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const dir = await open(resolve(path, '..'), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-const NEWLINE = 0x0a;
-
-async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
-  const { bytesRead, buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
-  return bytesRead === 1 ? buffer[0] : undefined;
-}
-
-/** The records of a spool file, those on damaged lines included. */
-function recordsOf(text: string): SpoolRecord[] {
-  return text.split('\n').flatMap((line) => {
-    if (line.trim() === '') return [];
-    const record = parseSpoolLine(line);
-    return record === undefined ? salvageLine(line).records : [record];
-  });
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
   }
 }

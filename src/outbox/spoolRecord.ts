@@ -34,6 +34,15 @@ export function spoolLine(record: SpoolRecord): string {
   return JSON.stringify(SpoolRecordSchema.parse(record));
 }
 
+/** The records of a spool file's text, those on damaged lines included. */
+export function recordsIn(text: string): SpoolRecord[] {
+  return text.split('\n').flatMap((line) => {
+    if (line.trim() === '') return [];
+    const record = parseSpoolLine(line);
+    return record === undefined ? salvageLine(line).records : [record];
+  });
+}
+
 /** How every record's line begins (spoolLine writes the schema's keys in order, `v` first). */
 const RECORD_START = '{"v":1,';
 
