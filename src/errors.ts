@@ -32,6 +32,9 @@ export class ExtractionError extends AppError {}
 /** The OpenAI Realtime socket could not be opened, timed out or dropped. */
 export class ModelConnectionError extends AppError {}
 
+/** Socket errors of a database that cannot be reached (node-postgres passes them through as they are). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
 /**
  * The one place errors become readable reasons (failed leads, logs) and HTTP statuses. Database errors are reduced
  * to their class and SQLSTATE: their messages inline the query's bound values (a transcript, a lead, a phone number).
@@ -39,14 +42,14 @@ export class ModelConnectionError extends AppError {}
 export function reasonOf(error: unknown): string {
   if (error instanceof DriverException) {
     const code = error.sqlState ?? error.code;
-    return `database error: ${error.name}${code === undefined ? '' : ` (SQLSTATE ${code})`}`;
+    // MikroORM keeps a socket error's code (ECONNREFUSED) where a SQLSTATE would be.
+    const label = code === undefined ? '' : NETWORK_CODES.has(code) ? ` (${code})` : ` (SQLSTATE ${code})`;
+    return `database error: ${error.name}${label}`;
   }
   if (error instanceof Error) return error.message;
   return String(error);
 }
 
-/** Socket errors of a database that cannot be reached (node-postgres passes them through as they are). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /**
  * What node-postgres and knex say when a connection dies or cannot be had; MikroORM wraps these in a DriverException
  * with no SQLSTATE, so their message is all there is to go by.
