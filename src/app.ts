@@ -9,7 +9,7 @@ import type { CallControl, CallDeps } from './calls/callDeps.js';
 import { CallRegistry } from './calls/callRegistry.js';
 import { initORM, type Database } from './db/orm.js';
 import { createRepositories, type Repositories } from './db/repositories.js';
-import { createApp, listen, type HttpServer } from './http/server.js';
+import { createApp, listen, type HttpServer, type Readiness } from './http/server.js';
 import { SmsConversations } from './sms/smsConversations.js';
 import { Metrics } from './http/metrics.js';
 import { uwsIsNative } from './http/uws.js';
@@ -20,6 +20,7 @@ import { buildSessionUpdate } from './realtime/sessionConfig.js';
 import { createLeadOutbox, type LeadOutbox } from './outbox/leadOutbox.js';
 import { LeadIntake } from './outbox/leadIntake.js';
 import { LeadSpool } from './outbox/leadSpool.js';
+import type { SpoolWriter } from './outbox/spoolWriter.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
 import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
 import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
@@ -34,6 +35,8 @@ export interface AppOverrides {
   onCallDone?: (call: Call, output: CallOutput) => void;
   /** Durability knobs (outbox, recovery, drain); defaults from DEFAULT_RELIABILITY. */
   reliability?: Partial<ReliabilityConfig>;
+  /** How the spool writes to disk (tests: a disk that fills up); the real file system by default. */
+  spoolWriter?: SpoolWriter;
 }
 
 export interface App {
@@ -47,14 +50,18 @@ export interface App {
   readonly intake: LeadIntake;
   readonly worker: OutboxWorker;
   readonly spool: LeadSpool;
-  /** One round of upkeep: replay the spool into the database, then (spool empty) recover abandoned calls. */
+  /**
+   * One round of upkeep: check both stores (remaking the spool's reserve), store the leads held in memory, replay
+   * the spool into the database, then recover abandoned calls and texts.
+   */
   maintain(): Promise<void>;
   /**
    * Stops taking calls (the webhook answers busy), lets live calls save their leads (up to `drainMs`, default
-   * DRAIN_TIMEOUT_MS), finishes the outbox passes under way, replays the spool once more, closes the database.
+   * DRAIN_TIMEOUT_MS), finishes the outbox passes under way, stores the leads held in memory (database, else
+   * spool), replays the spool once more, closes the database.
    */
   close(drainMs?: number): Promise<void>;
-  /** The second signal: waits only for spool writes under way (so none is torn), at most `maxMs`. */
+  /** The second signal: waits only for spool writes under way (so none is torn), at most `maxMs`; held leads are lost. */
   abort(maxMs?: number): Promise<void>;
 }
 
@@ -73,8 +80,14 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const npa = createNpaClient(npaOptionsFrom(config, logger));
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
   const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger });
-  const spool = new LeadSpool(config.DATA_DIR, logger);
-  const intake = new LeadIntake({ repos, outbox, spool, logger });
+  const spool = new LeadSpool(config.DATA_DIR, logger, {
+    maxTries: config.SPOOL_MAX_TRIES,
+    reserveBytes: config.SPOOL_RESERVE_BYTES,
+    ...(overrides.spoolWriter ? { writer: overrides.spoolWriter } : {}),
+  });
+  // Before the first call: the spool's disk space is held before it is needed.
+  if (!(await spool.ensureReserve())) logger.warn({ bytes: config.SPOOL_RESERVE_BYTES }, 'spool reserve could not be made: the spool is not ready');
+  const intake = new LeadIntake({ repos, outbox, spool, logger, memoryQueueMax: config.LEAD_MEMORY_QUEUE_MAX });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const deps: CallDeps = {
     logger,
@@ -106,6 +119,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       submissionMs: config.SUBMISSION_TIMEOUT_MS,
     },
     ...(overrides.inspect ? { inspect: overrides.inspect } : {}),
+    canKeepLeads: () => intake.canKeepLeads(),
     onCallDone: (call, output) => {
       metrics.count(`leads_${output.outcome}_total`);
       if (output.outcome === 'lost') call.logger.error({ event: 'lead_lost', reason: output.reason }, 'lead_lost');
@@ -113,9 +127,28 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     },
   });
   metrics.gauge('calls_live', () => registry.size);
+  metrics.gauge('spool_queued', () => spool.queuedCount);
+  metrics.gauge('spool_dead_letters', () => spool.deadLetterCount);
+  metrics.gauge('leads_held_in_memory', () => intake.heldCount);
+  metrics.gauge('spool_ready', () => (spool.ready ? 1 : 0));
+
+  /** Asks both stores whether they can write now (the spool only when the database cannot), and notes it. */
+  const checkStores = async (): Promise<Readiness> => {
+    const database = await db.ping().then(
+      () => true,
+      () => false,
+    );
+    intake.noteDatabase(database);
+    const spoolReady = database ? spool.ready : await spool.ensureReserve();
+    return {
+      ready: database || spoolReady,
+      database: database ? 'ok' : 'unavailable',
+      spool: spoolReady ? 'ok' : database ? 'not checked' : 'unwritable',
+    };
+  };
 
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
-  const uwsApp = createApp({ config, logger, registry, metrics, db, sms });
+  const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
   let server: HttpServer;
   try {
     server = await listen(uwsApp, config.HOST, config.PORT);
@@ -125,20 +158,36 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   }
 
   const replaySpool = () => spool.replay((record) => intake.replay(record));
+  /** Leads held in memory go to the database, else the spool; at shutdown, what neither takes is lost, loudly. */
+  const storeHeld = async (atShutdown: boolean): Promise<number> => {
+    if (intake.heldCount === 0) return 0;
+    const { stored, spooled, left } = await intake.retryHeld();
+    if (atShutdown) {
+      for (const lead of left) {
+        logger.error({ event: 'lead_lost', leadId: lead.id, reason: 'shutdown: neither the database nor the spool could take the lead' }, 'lead_lost');
+      }
+      if (left.length > 0) metrics.count('leads_lost_total', left.length);
+    }
+    return stored + spooled;
+  };
   const maintain = async (): Promise<void> => {
     try {
-      const { remaining, replayed } = await replaySpool();
+      await checkStores();
+      await spool.ensureReserve();
+      const fromMemory = await storeHeld(false);
+      const { replayed, dead } = await replaySpool();
       if (replayed > 0) metrics.count('leads_spool_replayed_total', replayed);
-      // Spooled leads first: a sweep could otherwise rebuild one from the stale transcript of its session.
-      if (remaining > 0 || !(await spool.isEmpty())) return;
+      if (dead > 0) metrics.count('leads_spool_dead_total', dead);
+      // The sweeps run whatever the spool holds; they leave alone the sessions whose lead is in it (a rebuild from
+      // the session's stale row would take the spooled lead's id), and the calls live here.
       const recovered = await sweepAbandonedCalls(
         { repos, intake, logger },
-        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
+        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined, held: spool },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
-      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS });
+      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS, held: spool });
       if (texts > 0) metrics.count('leads_sms_abandoned_total', texts);
-      if (replayed + recovered + texts > 0) worker.kick();
+      if (fromMemory + replayed + recovered + texts > 0) worker.kick();
     } catch (error) {
       logger.warn({ err: reasonOf(error) }, 'reliability upkeep failed; will try again');
     }
@@ -176,13 +225,19 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       clearInterval(upkeepTimer);
       await upkeep;
       await worker.stop();
-      // Flush: anything spooled while the database was down goes in now if it can.
+      // Flush: leads held in memory go to the database or the spool; anything spooled goes in now if it can.
+      await storeHeld(true).catch((error: unknown) => logger.error({ err: reasonOf(error) }, 'storing held leads at shutdown failed'));
       await replaySpool().catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'spool replay at shutdown failed; kept on disk'));
       registry.clear();
       if (!overrides.db) await db.close();
     },
     async abort(maxMs = 1_000) {
       await Promise.race([spool.flush(), new Promise((resolve) => setTimeout(resolve, maxMs).unref())]);
+      // No time to store them: the leads held in memory go with the process.
+      if (intake.heldCount > 0) {
+        logger.error({ event: 'lead_lost', held: intake.heldCount, reason: 'second signal: leads held in memory not stored' }, 'lead_lost');
+        metrics.count('leads_lost_total', intake.heldCount);
+      }
     },
   };
 }

@@ -66,6 +66,12 @@ export const ConfigSchema = z.object({
   RECOVERY_SWEEP_MS: ms(15_000),
   /** How often a live call touches its session row, so other instances' sweeps leave it alone. */
   HEARTBEAT_MS: ms(20_000),
+  /** Replays a spooled lead may fail while the database answers before it moves to the dead-letter file. */
+  SPOOL_MAX_TRIES: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** Disk space held beside the spool for when the disk fills (at least one 4 KB page). */
+  SPOOL_RESERVE_BYTES: z.coerce.number().int().min(4096).default(1024 * 1024),
+  /** Leads neither the database nor the spool can take, held in memory until one can (0: none). */
+  LEAD_MEMORY_QUEUE_MAX: z.coerce.number().int().min(0).default(200),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
 });

@@ -43,9 +43,10 @@ export const LOG_FIELDS: ReadonlySet<string> = new Set([
   'database', 'port', 'url', 'stalePid', 'instanceId',
   // how much, how long
   'attempt', 'attempts', 'npaAttempts', 'pass', 'passes', 'maxAttempts', 'delayMs', 'durationMs', 'live',
-  'replayed', 'remaining', 'recovered', 'count', 'uwsNative',
+  'replayed', 'remaining', 'recovered', 'count', 'uwsNative', 'bytes', 'freed', 'held', 'left', 'requeued', 'setAside',
+  'spooled', 'stored', 'tries',
   // why (reasons name the problem, not the value: src/leads/problems.ts, reasonOf)
-  'err', 'reason', 'driver',
+  'err', 'reason', 'why', 'driver',
 ]);
 
 type LogValue = unknown;

@@ -50,7 +50,9 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
       ),
       acceptLead: fromPromise<LeadOutcome, SubmitInput>(async ({ input }) => {
         try {
-          return outcomeOf(input.leadId, await deps.intake.accept(submissionOf(input)));
+          // A lead the database refuses for its data comes back failed with the reason; only an unreachable
+          // database rejects (into spooling).
+          return outcomeOf(input.leadId, await deps.intake.store(submissionOf(input)));
         } catch (error) {
           // The machine keeps the message (the spooled lead's reason): a database error's own inlines bound values.
           throw new Error(reasonOf(error), { cause: error });

@@ -15,7 +15,12 @@ export interface CallRegistryOptions {
   timeouts: Partial<CallTimeouts>;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   onCallDone?: (call: Call, output: CallOutput) => void;
+  /** Whether a new call's lead could be kept (the database or the spool can write); no: the line is busy. */
+  canKeepLeads?: () => boolean;
 }
+
+/** Why `open` refuses a new call: shutting down, at MAX_CALLS, or neither lead store can write. */
+export type CallRefusal = 'draining' | 'full' | 'no-lead-store';
 
 /** The live calls of this process, by CallSid. */
 export class CallRegistry {
@@ -41,12 +46,12 @@ export class CallRegistry {
 
   /**
    * The webhook arrived: create the call (its model session starts warming up now). Twilio may retry a webhook, so
-   * an existing call is returned as it is. Null when the line is full or shutting down.
+   * an existing call is returned as it is. Null when the line is full, shutting down, or its lead could not be kept.
    */
   open(callSid: string, callerPhone: string | null): Call | null {
     const existing = this.live.get(callSid);
     if (existing !== undefined) return existing;
-    if (!this.accepting || this.live.size >= this.options.maxCalls) return null;
+    if (this.refusal() !== null) return null;
     const call = new Call(this.options.deps, {
       callSid,
       callerPhone,
@@ -66,6 +71,14 @@ export class CallRegistry {
       this.options.onCallDone?.(call, output);
     });
     return call.start();
+  }
+
+  /** Why a new call would be refused now, or null when it would be taken. */
+  refusal(): CallRefusal | null {
+    if (!this.accepting) return 'draining';
+    if (this.live.size >= this.options.maxCalls) return 'full';
+    if (this.options.canKeepLeads?.() === false) return 'no-lead-store';
+    return null;
   }
 
   get(callSid: string): Call | undefined {

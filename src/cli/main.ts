@@ -8,6 +8,7 @@ import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import { extractCommand } from './extractCommand.js';
 import { failedCommand } from './failedCommand.js';
 import type { CliContext } from './io.js';
+import { spoolCommand } from './spoolCommand.js';
 import { succeededCommand } from './succeededCommand.js';
 import { USAGE } from './usage.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<Exit
   failed: failedCommand,
   succeeded: succeededCommand,
   db: dbCommand,
+  spool: spoolCommand,
 };
 
 /** Runs one `leads` invocation and returns its exit code; every error becomes one line on stderr. */

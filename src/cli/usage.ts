@@ -13,6 +13,10 @@ Commands:
                                      unless --force
   succeeded list [--json] [--since DATE]
                                      Leads NPA accepted, newest first (DATE: YYYY-MM-DD or ISO 8601)
+  spool list [--json]                Leads in the local spool (DATA_DIR): queued for replay, and dead letters
+                                     (refused by the database SPOOL_MAX_TRIES times), with the last error
+  spool retry ID | --all             Queue a dead letter (every one) again; the server replays it at its next
+                                     upkeep
   db migrate                         Apply pending database migrations
 
 Exit codes: 0 ok, 1 operation failed, 2 usage/input/configuration error, 3 id not found.

@@ -86,19 +86,22 @@ export class SessionRepository {
   }
 
   /**
-   * Locks up to `limit` sessions of `channel` not in a settled phase and not written for `idleMs`. Raw SQL:
-   * FOR UPDATE SKIP LOCKED lets several instances sweep side by side without taking the same session.
+   * Locks up to `limit` sessions of `channel` not in a settled phase, not written for `idleMs` and not keyed by one
+   * of `excludeKeys` (sessions someone else answers for: a lead in the spool). Raw SQL: FOR UPDATE SKIP LOCKED lets
+   * several instances sweep side by side without taking the same session.
    */
   async claimIdle(
     em: EntityManager,
-    options: { channel: Channel; settledPhases: readonly string[]; idleMs: number; limit: number },
+    options: { channel: Channel; settledPhases: readonly string[]; idleMs: number; limit: number; excludeKeys?: readonly string[] },
   ): Promise<IdleSession[]> {
+    const excluded = options.excludeKeys ?? [];
     const rows = await em.execute<{ id: string; session_key: string; state: Record<string, unknown> }[]>(
       `select id, session_key, state from conversation_sessions
        where channel = ? and coalesce(state->>'phase', '') not in (${options.settledPhases.map(() => '?').join(', ')})
          and updated_at < now() - (? * interval '1 millisecond')
+         ${excluded.length === 0 ? '' : `and session_key not in (${excluded.map(() => '?').join(', ')})`}
        order by updated_at limit ? for update skip locked`,
-      [options.channel, ...options.settledPhases, options.idleMs, options.limit],
+      [options.channel, ...options.settledPhases, options.idleMs, ...excluded, options.limit],
     );
     return rows.map((row) => ({ id: row.id, sessionKey: row.session_key, state: row.state }));
   }

@@ -13,6 +13,13 @@ import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { ROUTES } from './routes.js';
 import { afterStreamHandler, voiceWebhookHandler } from './voiceWebhooks.js';
 
+/** What `/readyz` reports: ready while the database or the spool can keep a lead. */
+export interface Readiness {
+  ready: boolean;
+  database: 'ok' | 'unavailable';
+  spool: 'ok' | 'unwritable' | 'not checked';
+}
+
 export interface ServerDeps {
   config: Config;
   logger: Logger;
@@ -20,6 +27,8 @@ export interface ServerDeps {
   metrics: Metrics;
   db: Database;
   sms: SmsConversations;
+  /** Asks the database (and, when it does not answer, the spool) whether a new call's lead could be kept. */
+  readiness: () => Promise<Readiness>;
 }
 
 export interface HttpServer {
@@ -41,16 +50,19 @@ export function createApp(deps: ServerDeps): TemplatedApp {
   app.get(ROUTES.healthz, (res) => {
     respondJson(res, { aborted: false }, 200, { status: 'ok' });
   });
-  // The server is created after the migrations ran, so ready means the database still answers.
+  // Ready while a new call's lead can be kept: the database answers, or the spool holds its disk reserve. With
+  // neither, new calls hear the busy message (CallRegistry), and this fails so traffic goes elsewhere.
   app.get(ROUTES.readyz, (res) => {
     const state = { aborted: false };
     res.onAborted(() => {
       state.aborted = true;
     });
-    deps.db
-      .ping()
-      .then(() => respondJson(res, state, 200, { status: 'ready', calls: deps.registry.size }))
-      .catch(() => respondJson(res, state, 503, { status: 'database unavailable' }));
+    deps
+      .readiness()
+      .then(({ ready, database, spool }) =>
+        respondJson(res, state, ready ? 200 : 503, { status: ready ? 'ready' : 'cannot keep leads', database, spool, calls: deps.registry.size }),
+      )
+      .catch(() => respondJson(res, state, 503, { status: 'readiness check failed' }));
   });
   app.get(ROUTES.metrics, (res) => {
     respondText(res, { aborted: false }, 200, deps.metrics.render());

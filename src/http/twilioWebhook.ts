@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.js';
 import { respond, respondText, respondXml, TEXT_PLAIN } from './respond.js';
 import { readTwilioForm, twilioRequestHead } from './twilioForm.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
+import { storableStrings } from '../wire/storableText.js';
 
 /** What a webhook answers: TwiML (200, text/xml), or any status, content type and body. */
 export type WebhookAnswer = string | { status: number; contentType: string; body: string };
@@ -32,8 +33,8 @@ export interface TwilioWebhookRoute<Schema extends z.ZodType> {
 }
 
 /**
- * A uWS POST handler for a Twilio webhook: reads the form, checks the signature, parses it with `schema` and answers
- * what `handle` returns. A thrown error is answered with `httpStatusOf` and logged once, without the request's data.
+ * A uWS POST handler for a Twilio webhook: reads the form, checks the signature, makes its text storable
+ * (wire/storableText.ts), parses it with `schema` and answers what `handle` returns. A thrown error is answered with `httpStatusOf` and logged once, without the request's data.
  */
 export function twilioWebhook<Schema extends z.ZodType>(route: TwilioWebhookRoute<Schema>) {
   const { deps, path, schema } = route;
@@ -45,7 +46,8 @@ export function twilioWebhook<Schema extends z.ZodType>(route: TwilioWebhookRout
     const head = twilioRequestHead(deps.config, req, path);
     const params = await readTwilioForm(deps, res, state, head);
     if (params === null) return;
-    const parsed = schema.safeParse(params);
+    // After the signature check (Twilio signs what it sent): every parameter a handler sees can be stored.
+    const parsed = schema.safeParse(storableStrings(params));
     if (!parsed.success) {
       deps.metrics.count(route.invalidCounter);
       answer(res, state, onInvalid(parsed.error));

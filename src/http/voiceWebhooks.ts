@@ -43,8 +43,10 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
     handle: ({ CallSid: callSid, From: from }, { base }) => {
       const call = deps.registry.open(callSid, from ?? null);
       if (call === null) {
+        const why = deps.registry.refusal();
         deps.metrics.count('calls_rejected_busy_total');
-        deps.logger.warn({ callSid, live: deps.registry.size }, 'line busy: call refused');
+        if (why === 'no-lead-store') deps.metrics.count('calls_rejected_no_lead_store_total');
+        deps.logger.warn({ callSid, live: deps.registry.size, why }, 'line busy: call refused');
         return busyTwiml();
       }
       deps.metrics.count('calls_total');

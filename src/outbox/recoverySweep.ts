@@ -19,6 +19,15 @@ export const FINAL_CALL_PHASES: readonly string[] = [...FINAL_CALL_STATES, RECOV
 export const SETTLED_SMS_PHASES: readonly string[] = ['done', 'abandoned'];
 const SWEEP_BATCH = 20;
 
+/**
+ * Sessions whose lead waits in the spool (LeadSpool): a sweep leaves them alone, since the spooled lead (the call's
+ * whole transcript and extraction) is the one to keep, not a rebuild from the session's stale row.
+ */
+export interface SpooledSessions {
+  holds(sessionKey: string): boolean;
+  heldKeys(): readonly string[];
+}
+
 export interface RecoveryDeps {
   repos: Repositories;
   intake: LeadIntake;
@@ -27,17 +36,18 @@ export interface RecoveryDeps {
 
 /**
  * Turns voice sessions abandoned by a dead process into leads. A session counts as abandoned when its phase is not
- * final, it has not been written for `graceMs` (live calls write their transcript and a heartbeat), and it is not a
- * call live in this process. Its stored transcript is read by the offline extractor (or the fields an extraction
+ * final, it has not been written for `graceMs` (live calls write their transcript and a heartbeat), it is not a
+ * call live in this process, and no lead of it waits in the spool (`held`). Its stored transcript is read by the offline extractor (or the fields an extraction
  * already stored are used) and the lead goes through the intake under the call's own lead id, so a lead the dead
  * process had already queued is not queued twice. Rows are claimed with SKIP LOCKED: instances sweep side by side.
  */
 export async function sweepAbandonedCalls(
   deps: RecoveryDeps,
-  options: { graceMs: number; isLive: (sessionKey: string) => boolean },
+  options: { graceMs: number; isLive: (sessionKey: string) => boolean; held?: SpooledSessions },
 ): Promise<number> {
-  return sweepIdle(deps, { channel: 'voice', settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs }, async (row, em) => {
-    if (options.isLive(row.sessionKey)) return null;
+  const idle = { channel: 'voice' as const, settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs, excludeKeys: options.held?.heldKeys() ?? [] };
+  return sweepIdle(deps, idle, async (row, em) => {
+    if (options.isLive(row.sessionKey) || options.held?.holds(row.sessionKey) === true) return null;
     const state = readVoiceState(row.state);
     const leadId = leadIdOf(state.leadId);
     // The lead already has its row (the call saved it; only the session's last writes were lost): nothing to
@@ -79,8 +89,10 @@ function leadOf(state: VoiceState): ExtractionResult {
  * transcript is read by the offline extractor; a complete lead is sent, an incomplete one is saved as failed with
  * the reason. The session is marked abandoned, so the texter's next message starts a new conversation.
  */
-export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number }): Promise<number> {
-  return sweepIdle(deps, { channel: 'sms', settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs }, async (row) => {
+export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number; held?: SpooledSessions }): Promise<number> {
+  const idle = { channel: 'sms' as const, settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs, excludeKeys: options.held?.heldKeys() ?? [] };
+  return sweepIdle(deps, idle, async (row) => {
+    if (options.held?.holds(row.sessionKey) === true) return null;
     const state = readSmsState(row.state);
     const leadId = leadIdOf(state.leadId);
     const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] });
@@ -104,7 +116,7 @@ export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options
  */
 async function sweepIdle(
   deps: RecoveryDeps,
-  options: { channel: Channel; settledPhases: readonly string[]; idleMs: number },
+  options: { channel: Channel; settledPhases: readonly string[]; idleMs: number; excludeKeys: readonly string[] },
   rebuild: (row: IdleSession, em: EntityManager) => Promise<LeadSubmission | null>,
 ): Promise<number> {
   let rebuilt = 0;

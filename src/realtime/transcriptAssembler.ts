@@ -1,4 +1,5 @@
 import type { Turn } from '../leads/lead.js';
+import { storableText } from '../wire/storableText.js';
 
 /** What a failed user transcription reads as in the transcript. */
 export const INAUDIBLE = '[inaudible]';
@@ -21,7 +22,8 @@ interface ItemRecord {
 
 /**
  * Builds the call transcript from Realtime events, ordered by the conversation's item chain (`previous_item_id`),
- * not by arrival: a caller's transcription usually arrives after the agent has already answered.
+ * not by arrival: a caller's transcription usually arrives after the agent has already answered. Its text is made
+ * storable (wire/storableText.ts) as it arrives: the transcript goes into the session row and the spool as it is.
  */
 export class TranscriptAssembler {
   private readonly items = new Map<string, ItemRecord>();
@@ -46,7 +48,7 @@ export class TranscriptAssembler {
   /** conversation.item.input_audio_transcription.completed */
   onUserTranscript(itemId: string, text: string): void {
     const item = this.record(itemId, 'user');
-    item.text = text.trim();
+    item.text = storableText(text.trim());
     delete item.failed;
   }
 
@@ -61,7 +63,7 @@ export class TranscriptAssembler {
 
   /** response.output_audio_transcript.done */
   onAssistantTranscript(itemId: string, text: string): void {
-    this.record(itemId, 'assistant').text = text.trim();
+    this.record(itemId, 'assistant').text = storableText(text.trim());
   }
 
   /** User items whose transcription (completed or failed) has not arrived yet. */

@@ -11,6 +11,7 @@ import {
   rangeEquals,
   skipWs,
 } from '../wire/fastJson.js';
+import { storableStrings, storableText } from '../wire/storableText.js';
 
 /**
  * Twilio Media Streams wire format (https://www.twilio.com/docs/voice/media-streams/websocket-messages): the
@@ -43,9 +44,10 @@ export const TwilioStartSchema = z.object({
   start: z.object({
     streamSid: z.string().min(1),
     accountSid: z.string(),
-    callSid: z.string().min(1),
+    // The call's key and the parameters we put in the TwiML come back here: stored with the call's session.
+    callSid: z.string().min(1).transform(storableText),
     tracks: z.array(z.string()).default(['inbound']),
-    customParameters: z.record(z.string(), z.string()).default({}),
+    customParameters: z.record(z.string(), z.string()).default({}).transform(storableStrings),
     mediaFormat: z.object({
       encoding: z.string(),
       sampleRate: z.number(),

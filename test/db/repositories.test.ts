@@ -66,6 +66,11 @@ describe.each([
       expect(rows.map((r) => r.id)).toContain(idle);
       expect(rows.map((r) => r.sessionKey)).not.toContain('CA-settled');
     });
+    // A session someone else answers for (its lead is in the spool) is not claimed, however idle.
+    await t.db.em().transactional(async (em) => {
+      const rows = await repos.sessions.claimIdle(em, { channel: 'voice', settledPhases: settled, idleMs: 60_000, limit: 10, excludeKeys: ['CA-other', 'CA-idle'] });
+      expect(rows.map((r) => r.id)).not.toContain(idle);
+    });
     // Written since: no longer idle.
     await repos.sessions.patch(idle, {});
     await t.db.em().transactional(async (em) => {

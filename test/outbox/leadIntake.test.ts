@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FailedLeadSchema, LeadOutboxSchema, SucceededLeadSchema } from '../../src/db/entities/index.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Repositories } from '../../src/db/repositories.js';
-import type { LeadIntake } from '../../src/outbox/leadIntake.js';
-import type { LeadOutbox } from '../../src/outbox/leadOutbox.js';
+import { LeadIntake } from '../../src/outbox/leadIntake.js';
+import { LeadOutbox } from '../../src/outbox/leadOutbox.js';
+import { createRepositories } from '../../src/db/repositories.js';
+import { CappedDisk } from '../support/cappedDisk.js';
 import { LeadSpool } from '../../src/outbox/leadSpool.js';
 import { createNpaClient, type NpaClient } from '../../src/npa/npaClient.js';
 import { leadProblems, refusalFor } from '../../src/leads/problems.js';
 import type { LeadOutcome } from '../../src/leads/leadOutcome.js';
 import { retryAllFailedLeads, retryFailedLead } from '../../src/outbox/retryFailedLeads.js';
 import type { Channel, ExtractionResult, Lead } from '../../src/leads/lead.js';
-import { leadStack } from '../support/leadStack.js';
+import { leadStack, TEST_LEASE_MS } from '../support/leadStack.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 const lead: Lead = {
@@ -189,11 +191,119 @@ describe('LeadIntake', () => {
       expect(outcome.reason).toMatch(/^submission pending: database unavailable \(.+\); lead kept in the local spool$/);
       expect(await spool.isEmpty()).toBe(false);
       // The database is back (this file's own): the replay accepts it through the same intake, once.
-      expect(await spool.replay((record) => deps.intake.replay(record))).toEqual({ replayed: 1, remaining: 0 });
+      expect(await spool.replay((record) => deps.intake.replay(record))).toEqual({ replayed: 1, remaining: 0, dead: 0 });
       expect(await deps.outbox.state(id)).toMatchObject({ status: 'pending' });
       expect((await deps.repos.sessions.getByKey('CA-spool'))?.state).toMatchObject({ phase: 'saved-failure', outcome: 'pending', leadId: id });
       const noSpool = leadStack(down.db, client, t.logger);
       await expect(noSpool.intake.submit({ ...submission, id: randomUUID() })).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('LeadIntake.store: a lead the database refuses for its data', () => {
+  it('is a failed lead with the reason (no values in it), its text made storable; nothing is sent', async () => {
+    const id = randomUUID();
+    // Unstorable text reaching the intake (from a path no edge covers): the outbox row's jsonb refuses it, 22P05.
+    const state = await deps.intake.store({
+      id,
+      channel: 'voice',
+      externalId: 'CA-store-nul',
+      lead: { ...lead, full_name: 'Luis\u0000 de la Cruz' },
+      sessionKey: 'CA-store-nul',
+      sessionState: { transcript: [{ role: 'user', text: 'yes\u0000' }] },
+    });
+    const reason = 'the database refused the lead (database error: DriverException (SQLSTATE 22P05))';
+    expect(state).toEqual({ status: 'failed', reason });
+    expect(await deps.repos.failed.get(id)).toMatchObject({ errorMessage: reason, leadData: { full_name: 'Luis\ufffd de la Cruz' }, attempts: 0 });
+    expect((await deps.repos.sessions.getByKey('CA-store-nul'))?.state).toMatchObject({
+      transcript: [{ role: 'user', text: 'yes\ufffd' }],
+      outcome: 'failed',
+      reason,
+    });
+    expect(npa.requests).toHaveLength(0);
+  });
+
+  it('keeps a refusal the lead already had, and cuts the session state to its phase when the state itself is refused', async () => {
+    const em = t.db.em();
+    await em.execute(`alter table conversation_sessions add constraint test_refuse_poison check (not (state ? 'poison'))`);
+    try {
+      const id = randomUUID();
+      const state = await deps.intake.store({
+        id,
+        channel: 'sms',
+        externalId: 'sms-poison',
+        lead,
+        refusal: 'lead is incomplete: missing phone',
+        sessionKey: 'sms-poison',
+        sessionState: { phase: 'done', poison: true } as never,
+      });
+      const reason = 'lead is incomplete: missing phone; the database refused the lead (database error: CheckConstraintViolationException (SQLSTATE 23514))';
+      expect(state).toEqual({ status: 'failed', reason });
+      expect((await deps.repos.sessions.getByKey('sms-poison'))?.state).toEqual({ phase: 'done', leadId: id, outcome: 'failed', reason, externalId: 'sms-poison', submittedAt: expect.any(String) });
+    } finally {
+      await em.execute(`alter table conversation_sessions drop constraint test_refuse_poison`);
+    }
+  });
+
+  it('rejects when the database cannot be reached, so the caller spools the lead', async () => {
+    const down = await createTestDatabase();
+    const broken = leadStack(down.db, client, t.logger);
+    await down.close();
+    await expect(broken.intake.store({ id: randomUUID(), channel: 'voice', externalId: 'x', lead, sessionKey: 'CA-down', sessionState: {} })).rejects.toThrow();
+  });
+});
+
+describe('LeadIntake: neither the database nor the spool can take the lead', () => {
+  it('holds it in memory (bounded), says so, and stores it once the database is back', async () => {
+    const down = await createTestDatabase();
+    // A spool that cannot be written: its directory is under a plain file.
+    const dir = await mkdtemp(join(tmpdir(), 'psb-held-'));
+    await writeFile(join(dir, 'file'), '');
+    try {
+      const spool = new LeadSpool(join(dir, 'file', 'data'), t.logger);
+      const repos = createRepositories(down.db);
+      const outbox = new LeadOutbox({ repos, npa: client, logger: t.logger }, { leaseMs: TEST_LEASE_MS });
+      const intake = new LeadIntake({ repos, outbox, spool, logger: t.logger, memoryQueueMax: 1 });
+      await down.close();
+      expect(await spool.ensureReserve()).toBe(false);
+      const submission = (key: string) => ({ id: randomUUID(), channel: 'voice' as const, externalId: key, lead, sessionKey: key, sessionState: {} });
+      const first = submission('CA-held-1');
+      const outcome = await intake.submit(first);
+      expect(outcome).toMatchObject({ outcome: 'failed', leadId: first.id, pending: true });
+      expect(outcome.reason).toMatch(/^submission pending: database unavailable \(.+\), spool not written \(.+\); lead held in memory until one of them can take it$/);
+      expect(intake.heldCount).toBe(1);
+      expect(intake.canKeepLeads()).toBe(false);
+      // No room for a second one: it is refused, loudly (a call would count it lost).
+      await expect(intake.submit(submission('CA-held-2'))).rejects.toThrow(/memory queue full$/);
+      expect(await intake.retryHeld()).toEqual({ stored: 0, spooled: 0, left: [first] });
+
+      // The same lead road on a database that answers (this file's own): the held lead goes in.
+      const up = new LeadIntake({ repos: deps.repos, outbox: deps.outbox, spool, logger: t.logger, memoryQueueMax: 1 });
+      expect(up.canKeepLeads()).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('retryHeld stores held leads in the database, or else in the spool', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'psb-held-'));
+    try {
+      const disk = new CappedDisk(dir);
+      const spool = new LeadSpool(dir, t.logger, { writer: disk, reserveBytes: 4096 });
+      await spool.ensureReserve();
+      const down = await createTestDatabase();
+      const repos = createRepositories(down.db);
+      const intake = new LeadIntake({ repos, outbox: new LeadOutbox({ repos, npa: client, logger: t.logger }, { leaseMs: TEST_LEASE_MS }), spool, logger: t.logger, memoryQueueMax: 5 });
+      await down.close();
+      await disk.fill();
+      const big = { id: randomUUID(), channel: 'voice' as const, externalId: 'CA-big', lead, sessionKey: 'CA-big', sessionState: { transcript: [{ role: 'user' as const, text: 'x'.repeat(10_000) }] } };
+      expect((await intake.submit(big)).reason).toMatch(/lead held in memory/);
+      disk.free();
+      expect(await intake.retryHeld()).toEqual({ stored: 0, spooled: 1, left: [] });
+      expect(intake.heldCount).toBe(0);
+      expect((await spool.list()).map((e) => e.id)).toEqual([big.id]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

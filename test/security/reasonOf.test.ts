@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriverException } from '@mikro-orm/core';
 import { reasonOf } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
@@ -25,6 +26,12 @@ describe('reasonOf', () => {
     expect(reason).not.toContain('John');
     expect(reason).not.toContain('CA-not-a-uuid');
     expect(reason).toMatch(/^database error: \w+Exception \(SQLSTATE 22P02\)$/);
+  });
+
+  it('names a socket error as itself, not as a SQLSTATE', () => {
+    // As MikroORM wraps a refused connection (seen from the outbox worker with the database cut away).
+    const error = new DriverException(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+    expect(reasonOf(error)).toBe('database error: DriverException (ECONNREFUSED)');
   });
 
   it('keeps other errors readable', () => {

@@ -360,6 +360,8 @@ export function planForServer(path: CallPath, index: number): Classification {
   script.push({ wait: NEVER_TRANSCRIPT_MS });
 
   const env: Record<string, string> = { NPA_MAX_ATTEMPTS: '1', NPA_TIMEOUT_MS: String(UNFIRED_MS) };
+  // spoolLead rejects only when neither the spool nor the memory queue can take the lead: no queue here.
+  if (spool === 'unwritable') env['LEAD_MEMORY_QUEUE_MAX'] = '0';
   for (const [delay, key] of Object.entries(DELAY_ENV)) env[key] = String(fired.has(delay) ? FIRED_MS[delay] : UNFIRED_MS);
   // A pending or spooled lead ends as its lead would have: succeeded when it may be sent, failed when refused.
   const refusedLead = leadRefused();

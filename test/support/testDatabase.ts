@@ -29,6 +29,9 @@ export interface TestDatabase {
 
 const silent = (): Logger => createLogger('silent');
 
+/** Settings every test server shares: a small spool reserve (each server writes its reserve when it starts). */
+const TEST_ENV = { SPOOL_RESERVE_BYTES: String(64 * 1024) };
+
 /**
  * Creates `psb_t_<random>` on the real PostgreSQL (TEST_DATABASE_URL, default the local `postgres` database),
  * runs the migrations, and drops it again on close.
@@ -40,7 +43,7 @@ export async function createTestDatabase(overrides: Record<string, string> = {})
   url.pathname = `/${name}`;
   await adminExecute(base.toString(), `create database "${name}"`);
   const dataDir = await mkdtemp(join(tmpdir(), 'psb-test-'));
-  const env = { DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides };
+  const env = { DATABASE_URL: url.toString(), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...TEST_ENV, ...overrides };
   const config = parseConfig(env);
   const logger = silent();
   let db: Database;
@@ -68,7 +71,7 @@ export async function createTestDatabase(overrides: Record<string, string> = {})
 /** The same on an embedded PGlite database in a fresh temp DATA_DIR (this process owns it). */
 export async function createPgliteTestDatabase(overrides: Record<string, string> = {}): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), 'psb-pglite-'));
-  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides };
+  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...TEST_ENV, ...overrides };
   const config = parseConfig(env);
   const logger = silent();
   const db = await initORM(config, { logger });
