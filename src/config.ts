@@ -38,8 +38,15 @@ export const ConfigSchema = z.object({
   NPA_API_URL: httpUrl.optional(),
   NPA_API_USERNAME: optionalString,
   NPA_API_PASSWORD: optionalString,
+  /** The first attempt's timeout; each further attempt of a lead waits 3x longer, up to NPA_TIMEOUT_MAX_MS. */
   NPA_TIMEOUT_MS: ms(10_000),
+  NPA_TIMEOUT_MAX_MS: ms(60_000),
   NPA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  /** NPA requests out at once, per instance. */
+  NPA_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100).default(8),
+  /** Consecutive failed NPA requests that open the circuit (nothing is sent), and its wait before one probe. */
+  NPA_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  NPA_BREAKER_COOLDOWN_MS: ms(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSPECT: boolFlag,
   INSPECT_URL: wsUrl.default('ws://127.0.0.1:8090'),
@@ -74,6 +81,12 @@ export const ConfigSchema = z.object({
   LEAD_MEMORY_QUEUE_MAX: z.coerce.number().int().min(0).default(200),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
+}).superRefine((config, ctx) => {
+  // Combinations that cannot work, reported on the variable to change.
+  const atLeast = (name: keyof typeof config, min: number, what: string): void => {
+    if ((config[name] as number) < min) ctx.addIssue({ code: 'custom', path: [name], message: `must be at least ${what} (${min})` });
+  };
+  atLeast('NPA_TIMEOUT_MAX_MS', config.NPA_TIMEOUT_MS, 'NPA_TIMEOUT_MS');
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

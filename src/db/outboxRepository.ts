@@ -92,20 +92,39 @@ export class OutboxRepository {
     );
   }
 
-  /** Gives a claimed row back, due again in `delayMs`; a no-op when another claim took it since. */
-  async release(row: OutboxRow, reason: string, npaAttempts: number, delayMs: number): Promise<void> {
+  /**
+   * Gives a claimed row back, due again in `delayMs`; a no-op when another claim took it since. `sent: false` when
+   * the pass sent nothing (the circuit was open): the pass is not counted against the lead's budget.
+   */
+  async release(row: OutboxRow, outcome: { reason: string; npaAttempts: number; delayMs: number; sent: boolean }): Promise<void> {
     await this.db.em().nativeUpdate(
       LeadOutboxSchema,
       { id: row.id, status: 'pending', lockedBy: row.locked_by },
       {
         lockedUntil: null,
         lockedBy: null,
-        lastError: reason,
-        npaAttempts: raw('npa_attempts + ?', [npaAttempts]),
-        nextAttemptAt: raw(`now() + (? * interval '1 millisecond')`, [delayMs]),
+        lastError: outcome.reason,
+        ...(outcome.sent ? {} : { attempts: raw('greatest(attempts - 1, 0)') }),
+        npaAttempts: raw('npa_attempts + ?', [outcome.npaAttempts]),
+        nextAttemptAt: raw(`now() + (? * interval '1 millisecond')`, [outcome.delayMs]),
         updatedAt: raw('now()'),
       },
     );
+  }
+
+  /**
+   * The API is back: pending rows waiting out a backoff are due now; returns how many. Raw SQL: compared with the
+   * database's clock, which set the backoff.
+   */
+  async expediteBackoff(): Promise<number> {
+    const result = await this.db
+      .em()
+      .execute<{ affectedRows: number }>(
+        `update lead_outbox set next_attempt_at = now(), updated_at = now() where status = 'pending' and next_attempt_at > now()`,
+        [],
+        'run',
+      );
+    return result.affectedRows;
   }
 
   /** Marks a pending row finished; false when it was not pending any more (another pass finished it first). */

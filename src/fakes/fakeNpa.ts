@@ -15,8 +15,11 @@ export interface FakeNpaRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
-  /** The status the fake answered (undefined while a 'timeout' request hangs). */
+  /** The status the fake answered (undefined while a 'timeout' request hangs, or when the client hung up first). */
   status?: number;
+  /** When the request arrived and when its exchange ended (answered, or the client hung up): Date.now() values. */
+  receivedAt: number;
+  endedAt?: number;
 }
 
 export interface FakeNpa {
@@ -25,6 +28,8 @@ export interface FakeNpa {
   readonly requests: FakeNpaRequest[];
   /** Accepted leads by Idempotency-Key: a repeated key is answered from here, never recorded twice. */
   readonly accepted: Map<string, { id: string; body: unknown }>;
+  /** The most POSTs to /leads the fake held at once (received, not yet answered or hung up). */
+  readonly peakInFlight: number;
   setMode(mode: FakeNpaMode, options?: { slowMs?: number; retryAfterSeconds?: number }): void;
   /** The next `count` authorized requests answer `status` (with Retry-After when given), then the mode resumes. */
   failNext(count: number, status: number, options?: { retryAfter?: string }): void;
@@ -38,6 +43,8 @@ export async function startFakeNpa(options: { username: string; password: string
   const accepted = new Map<string, { id: string; body: unknown }>();
   const hanging = new Set<ServerResponse>();
   let mode: FakeNpaMode = 'ok';
+  let inFlight = 0;
+  let peakInFlight = 0;
   let slowMs = 200;
   let retryAfterSeconds = 1;
   const failures: { status: number; retryAfter?: string }[] = [];
@@ -67,9 +74,14 @@ export async function startFakeNpa(options: { username: string; password: string
       } catch {
         // keep the raw text: the test can see what was sent
       }
-      const record: FakeNpaRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+      const record: FakeNpaRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, receivedAt: Date.now() };
       requests.push(record);
       if (req.method !== 'POST' || req.url !== '/leads') return send(res, record, 404, { error: 'not found' });
+      peakInFlight = Math.max(peakInFlight, ++inFlight);
+      res.on('close', () => {
+        inFlight--;
+        record.endedAt = Date.now();
+      });
       if (req.headers.authorization !== expectedAuth || mode === 'unauthorized') {
         return send(res, record, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Basic realm="npa"' });
       }
@@ -109,6 +121,9 @@ export async function startFakeNpa(options: { username: string; password: string
     url: `http://127.0.0.1:${port}`,
     requests,
     accepted,
+    get peakInFlight() {
+      return peakInFlight;
+    },
     setMode(next, opts = {}) {
       mode = next;
       slowMs = opts.slowMs ?? slowMs;

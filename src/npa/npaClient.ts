@@ -3,15 +3,24 @@ import type { Config } from '../config.js';
 import { NpaApiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Lead } from '../leads/lead.js';
+import { CircuitBreaker, type CircuitState, type CircuitTicket } from './circuitBreaker.js';
 
+/** The first attempt's timeout; each further attempt of the same lead waits 3x longer, up to NPA_TIMEOUT_MAX_MS. */
 export const NPA_TIMEOUT_MS = 10_000;
+export const NPA_TIMEOUT_MAX_MS = 60_000;
+const TIMEOUT_GROWTH = 3;
 export const NPA_MAX_ATTEMPTS = 4;
+/** Consecutive failed requests that open the circuit, and how long it then stays open before a probe. */
+export const NPA_BREAKER_FAILURES = 5;
+export const NPA_BREAKER_COOLDOWN_MS = 10_000;
+/** Failed probes double the wait, up to this many times the first. */
+const MAX_COOLDOWN_FACTOR = 8;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 8_000;
 /** The longest Retry-After we wait; a call's submission must not hang on a server's say-so. */
 const MAX_RETRY_AFTER_MS = 30_000;
 
-/** NpaApiError plus how many attempts were made before giving up (recorded on the failed lead). */
+/** NpaApiError plus how many requests were sent before giving up (recorded on the failed lead). */
 export class NpaSubmitError extends NpaApiError {
   constructor(
     message: string,
@@ -24,12 +33,24 @@ export class NpaSubmitError extends NpaApiError {
   }
 }
 
+/** Nothing was sent: the circuit is open (the API has been failing) or its one probe is out. */
+export class NpaCircuitOpenError extends NpaSubmitError {
+  constructor(
+    /** When the circuit lets a probe through (ms since the epoch); null while a probe is out. */
+    readonly retryAt: number | null,
+  ) {
+    super('NPA API error: not sent, the API has been failing (circuit open)', undefined, true, 0);
+  }
+}
+
 export interface NpaSubmitOptions {
   channel: 'voice' | 'sms';
   /** Our reference for the conversation (CallSid, session id). */
   externalId: string;
   /** The lead's id: the same key on every attempt and every retry, so the API records the lead once. */
   idempotencyKey: string;
+  /** Requests this lead has had before (earlier passes): its timeouts go on growing from there. */
+  previousAttempts?: number;
   signal?: AbortSignal;
 }
 
@@ -40,17 +61,30 @@ export interface NpaSubmitResult {
   attempts: number;
 }
 
+/** What the outbox sees of the client's circuit breaker: how many passes may start, and when the API is back. */
+export interface NpaCircuit {
+  readonly state: CircuitState;
+  permits(): number;
+  retryAt(): number | null;
+  onClosed(listener: () => void): () => void;
+}
+
 export interface NpaClient {
   /** POSTs the lead; resolves on 2xx, throws NpaSubmitError (an NpaApiError) otherwise. */
   submit(lead: Lead, options: NpaSubmitOptions): Promise<NpaSubmitResult>;
+  readonly circuit: NpaCircuit;
 }
 
 export interface NpaClientOptions {
   url: string | undefined;
   username?: string | undefined;
   password?: string | undefined;
+  /** The first attempt's timeout (then x3 per attempt of the same lead, up to maxTimeoutMs). */
   timeoutMs?: number;
+  maxTimeoutMs?: number;
   maxAttempts?: number;
+  breakerFailures?: number;
+  breakerCooldownMs?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   maxRetryAfterMs?: number;
@@ -58,6 +92,7 @@ export interface NpaClientOptions {
   fetch?: typeof fetch;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  now?: () => number;
 }
 
 /** The NPA wire payload for a lead. */
@@ -84,7 +119,10 @@ export function npaOptionsFrom(config: Config, logger: Logger): NpaClientOptions
     username: config.NPA_API_USERNAME,
     password: config.NPA_API_PASSWORD,
     timeoutMs: config.NPA_TIMEOUT_MS,
+    maxTimeoutMs: config.NPA_TIMEOUT_MAX_MS,
     maxAttempts: config.NPA_MAX_ATTEMPTS,
+    breakerFailures: config.NPA_BREAKER_FAILURES,
+    breakerCooldownMs: config.NPA_BREAKER_COOLDOWN_MS,
     logger,
   };
 }
@@ -93,9 +131,15 @@ export function npaOptionsFrom(config: Config, logger: Logger): NpaClientOptions
  * The one module that speaks to the NPA lead API: Basic auth, Idempotency-Key, a timeout per attempt, and retries
  * with exponential backoff and full jitter on network errors, timeouts, 5xx, 408 and 429 (Retry-After honoured,
  * capped). Other 4xx are final.
+ *
+ * A slow API must not be sent the same lead over and over: a lead's attempts wait longer each time (10 s, 30 s,
+ * 60 s by default, counted across the outbox's passes), never less than twice what the API last took to answer,
+ * and a circuit breaker stops sending once requests keep failing: after its wait one probe goes (with the longest
+ * timeout), and its answer closes the circuit.
  */
 export function createNpaClient(options: NpaClientOptions): NpaClient {
-  const timeoutMs = options.timeoutMs ?? NPA_TIMEOUT_MS;
+  const firstTimeoutMs = options.timeoutMs ?? NPA_TIMEOUT_MS;
+  const maxTimeoutMs = Math.max(firstTimeoutMs, options.maxTimeoutMs ?? NPA_TIMEOUT_MAX_MS);
   const maxAttempts = Math.max(1, options.maxAttempts ?? NPA_MAX_ATTEMPTS);
   const baseDelayMs = options.baseDelayMs ?? BASE_DELAY_MS;
   const maxDelayMs = options.maxDelayMs ?? MAX_DELAY_MS;
@@ -103,13 +147,38 @@ export function createNpaClient(options: NpaClientOptions): NpaClient {
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
   const logger = options.logger.child({ component: 'npa' });
   const auth =
     options.username !== undefined || options.password !== undefined
       ? `Basic ${Buffer.from(`${options.username ?? ''}:${options.password ?? ''}`).toString('base64')}`
       : undefined;
+  const cooldownMs = options.breakerCooldownMs ?? NPA_BREAKER_COOLDOWN_MS;
+  const breaker = new CircuitBreaker({
+    failureThreshold: Math.max(1, options.breakerFailures ?? NPA_BREAKER_FAILURES),
+    cooldownMs,
+    maxCooldownMs: cooldownMs * MAX_COOLDOWN_FACTOR,
+    now,
+  });
+  breaker.onChange((state, previous) => {
+    if (state.kind === 'open' && previous.kind !== 'open') {
+      logger.warn({ event: 'npa_circuit_open', retryInMs: state.retryAt - now(), from: previous.kind }, 'NPA circuit open: not sending');
+    } else if (state.kind === 'half-open') {
+      logger.info({ event: 'npa_circuit_probe' }, 'NPA circuit half-open: one probe');
+    } else if (state.kind === 'closed' && previous.kind !== 'closed') {
+      logger.info({ event: 'npa_circuit_closed' }, 'NPA circuit closed: the API answers again');
+    }
+  });
+  /** How long the API took to answer last time: no attempt waits less than twice that. */
+  let lastAnswerMs = 0;
+  const timeoutFor = (attempt: number, ticket: CircuitTicket): number => {
+    if (ticket.probe) return maxTimeoutMs;
+    const scheduled = firstTimeoutMs * TIMEOUT_GROWTH ** Math.min(attempt - 1, 20);
+    return Math.min(maxTimeoutMs, Math.max(scheduled, 2 * lastAnswerMs));
+  };
 
   return {
+    circuit: breaker,
     async submit(lead, submitOptions) {
       if (options.url === undefined) {
         throw new NpaSubmitError('NPA API not configured: NPA_API_URL is not set', undefined, false, 0);
@@ -123,13 +192,34 @@ export function createNpaClient(options: NpaClientOptions): NpaClient {
       };
       if (auth) headers['authorization'] = auth;
       const callerSignal = submitOptions.signal;
+      const previousAttempts = Math.max(0, submitOptions.previousAttempts ?? 0);
+      let lastError: NpaApiError | undefined;
 
       for (let attempt = 1; ; attempt++) {
         if (callerSignal?.aborted) throw aborted(attempt - 1);
+        const ticket = breaker.admit();
+        if (ticket === null) {
+          // Nothing more goes while the circuit is open; the pass ends with what the API last said.
+          if (lastError === undefined) throw new NpaCircuitOpenError(breaker.retryAt());
+          throw new NpaSubmitError(lastError.message, lastError.status, lastError.retryable, attempt - 1, { cause: lastError.cause });
+        }
+        const timeoutMs = timeoutFor(previousAttempts + attempt, ticket);
+        const startedAt = now();
         const outcome = await attemptOnce(doFetch, endpoint, headers, body, timeoutMs, callerSignal);
+        if (outcome.kind === 'aborted') {
+          breaker.abandoned(ticket);
+          throw aborted(attempt);
+        }
+        if (outcome.kind === 'ok' || !outcome.error.retryable) {
+          lastAnswerMs = now() - startedAt;
+          breaker.answered(ticket);
+        } else {
+          if (outcome.error.status !== undefined) lastAnswerMs = now() - startedAt;
+          breaker.failed(ticket);
+        }
         if (outcome.kind === 'ok') return { status: outcome.status, body: outcome.body, attempts: attempt };
-        if (outcome.kind === 'aborted') throw aborted(attempt);
         const { error, retryAfterMs } = outcome;
+        lastError = error;
         const final = !error.retryable || attempt >= maxAttempts;
         if (final) {
           logger.warn({ attempt, status: error.status, reason: error.message }, 'NPA submission failed');
@@ -137,7 +227,7 @@ export function createNpaClient(options: NpaClientOptions): NpaClient {
         }
         const backoffMs = Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
         const delayMs = retryAfterMs === undefined ? backoffMs : Math.min(retryAfterMs, maxRetryAfterMs);
-        logger.info({ attempt, status: error.status, delayMs }, 'NPA submission attempt failed; retrying');
+        logger.info({ attempt, status: error.status, delayMs, timeoutMs }, 'NPA submission attempt failed; retrying');
         try {
           await sleep(delayMs, callerSignal);
         } catch {

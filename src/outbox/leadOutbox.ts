@@ -6,13 +6,16 @@ import type { Logger } from '../log.js';
 import type { Channel, Lead } from '../leads/lead.js';
 import type { OutboxRow } from '../db/outboxRepository.js';
 import type { Repositories } from '../db/repositories.js';
-import { NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
+import { NpaCircuitOpenError, NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
+import { RequestSlots } from './requestSlots.js';
 
 /** Worker passes a lead gets before it becomes a failed lead (each pass is one NpaClient.submit with its own retries). */
 export const OUTBOX_MAX_ATTEMPTS = 6;
 /** Backoff between passes: base * 4^(pass-1), capped, with +-20% jitter: 10 s, 40 s, 160 s, 10 min, 10 min. */
 export const OUTBOX_RETRY_BASE_MS = 10_000;
 export const OUTBOX_RETRY_MAX_MS = 10 * 60_000;
+/** NPA requests this process has out at once (one per pass). */
+export const NPA_MAX_IN_FLIGHT = 8;
 const WAIT_POLL_MS = 100;
 
 export interface OutboxOptions {
@@ -23,6 +26,8 @@ export interface OutboxOptions {
   leaseMs: number;
   /** Names this process in `locked_by` (logs and debugging). */
   instanceId?: string;
+  /** Passes (so NPA requests) this outbox runs at once. */
+  maxInFlight?: number;
   random?: () => number;
 }
 
@@ -49,20 +54,24 @@ export interface OutboxDeps {
   logger: Logger;
 }
 
-/** How long an outbox claim holds a row: longer than one NpaClient.submit can take (attempts, timeouts, Retry-After). */
-export function leaseFor(config: Pick<Config, 'NPA_TIMEOUT_MS' | 'NPA_MAX_ATTEMPTS'>): number {
-  return config.NPA_TIMEOUT_MS * config.NPA_MAX_ATTEMPTS + 30_000 * (config.NPA_MAX_ATTEMPTS - 1) + 5_000;
+/**
+ * How long an outbox claim holds a row: longer than one NpaClient.submit can take (every attempt at the longest
+ * timeout, Retry-After waits between them).
+ */
+export function leaseFor(config: Pick<Config, 'NPA_TIMEOUT_MAX_MS' | 'NPA_MAX_ATTEMPTS'>): number {
+  return config.NPA_TIMEOUT_MAX_MS * config.NPA_MAX_ATTEMPTS + 30_000 * (config.NPA_MAX_ATTEMPTS - 1) + 5_000;
 }
 
-/** The one way the server and the CLI build the outbox: the configured attempt budget, backoff and lease. */
+/** The one way the server and the CLI build the outbox: the configured attempt budget, backoff, lease and cap. */
 export function createLeadOutbox(
-  config: Pick<Config, 'NPA_TIMEOUT_MS' | 'NPA_MAX_ATTEMPTS' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS'>,
+  config: Pick<Config, 'NPA_TIMEOUT_MAX_MS' | 'NPA_MAX_ATTEMPTS' | 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS'>,
   deps: OutboxDeps,
 ): LeadOutbox {
   return new LeadOutbox(deps, {
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
     retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
     leaseMs: leaseFor(config),
+    maxInFlight: config.NPA_MAX_IN_FLIGHT,
   });
 }
 
@@ -71,7 +80,9 @@ export function createLeadOutbox(
  * failed row when it must not be sent) before anything is sent; passes claim rows with FOR UPDATE SKIP LOCKED in a
  * short transaction that sets a lease, call the API with no lock held, and finalize in one transaction: the
  * succeeded/failed row, the outbox status and the session's state. The lead id is the Idempotency-Key on every
- * pass, in every process, so NPA records the lead once even when a pass is repeated after a crash.
+ * pass, in every process, so NPA records the lead once even when a pass is repeated after a crash. At most
+ * `maxInFlight` passes run at once; while the NPA client's circuit is open none starts (one, the probe, once its
+ * wait is over), and when it closes the rows waiting out a backoff are due at once.
  */
 export class LeadOutbox {
   readonly maxAttempts: number;
@@ -82,6 +93,9 @@ export class LeadOutbox {
   private readonly random: () => number;
   private readonly logger: Logger;
   private readonly repos: Repositories;
+  private readonly slots: RequestSlots;
+  /** Passes under way, whoever started them (the worker, or a caller that may have stopped waiting). */
+  private readonly passes = new Set<Promise<unknown>>();
 
   constructor(
     private readonly deps: OutboxDeps,
@@ -95,6 +109,7 @@ export class LeadOutbox {
     this.instanceId = options.instanceId ?? `pid-${process.pid}`;
     this.random = options.random ?? Math.random;
     this.logger = deps.logger.child({ component: 'outbox' });
+    this.slots = new RequestSlots(Math.max(1, options.maxInFlight ?? NPA_MAX_IN_FLIGHT));
   }
 
   /**
@@ -169,12 +184,42 @@ export class LeadOutbox {
     return `${this.instanceId}:${randomUUID()}`;
   }
 
+  /** How many passes may start now: free request slots, and no more than the NPA circuit lets through. */
+  capacity(): number {
+    return Math.min(this.slots.free, this.deps.npa.circuit.permits());
+  }
+
+  /**
+   * Claims as many due rows as may be sent now (at most `limit`) and starts a pass over each; resolves once they
+   * are claimed, with one promise per pass that resolves when it has ended. A pass that cannot record its outcome
+   * is logged: its lease runs out and a later pass repeats it under the same key.
+   */
+  async sendDue(limit: number): Promise<Array<Promise<void>>> {
+    const wanted = Math.min(limit, this.capacity());
+    let taken = 0;
+    while (taken < wanted && this.slots.tryTake()) taken++;
+    if (taken === 0) return [];
+    let rows: OutboxRow[] = [];
+    try {
+      rows = await this.claimDue(taken);
+    } finally {
+      // Slots for rows that were not there (or a claim that failed) go back at once.
+      for (let i = rows.length; i < taken; i++) this.slots.give();
+    }
+    return rows.map((row) =>
+      this.track(this.run(row)).then(
+        () => undefined,
+        (error: unknown) => this.logger.error({ leadId: row.id, err: reasonOf(error) }, 'outbox pass could not record its outcome'),
+      ),
+    );
+  }
+
   /**
    * One pass over a claimed row: submit with the lead id as the Idempotency-Key, then finalize (success, final
    * failure) or give the row back with a backoff. Throws only when the database fails; the lease then expires and
    * a later pass repeats the submission under the same key.
    */
-  async run(row: OutboxRow, signal?: AbortSignal): Promise<LeadState> {
+  async run(row: OutboxRow): Promise<LeadState> {
     const logger = this.logger.child({ leadId: row.id, pass: row.attempts, kind: row.kind });
     let response: NpaSubmitResult;
     try {
@@ -182,21 +227,22 @@ export class LeadOutbox {
         channel: row.channel,
         externalId: row.external_id,
         idempotencyKey: row.id,
-        ...(signal ? { signal } : {}),
+        previousAttempts: row.npa_attempts,
       });
     } catch (error) {
       const reason = reasonOf(error);
-      const npaAttempts = error instanceof NpaSubmitError ? error.attempts : 1;
-      if (signal?.aborted) {
-        // The caller stopped waiting (a call's submission deadline, a shutdown): the row goes back as due now.
-        await this.repos.outbox.release(row, reason, npaAttempts, 0);
-        logger.info({ reason }, 'outbox pass aborted; lead stays pending');
-        return { status: 'pending', attempts: row.attempts, lastError: reason };
+      if (error instanceof NpaCircuitOpenError) {
+        // Nothing was sent: the pass does not count, and the row is due when the circuit lets a probe through.
+        const delayMs = Math.max(0, (error.retryAt ?? Date.now()) - Date.now());
+        await this.repos.outbox.release(row, { reason, npaAttempts: 0, delayMs, sent: false });
+        logger.info({ delayMs }, 'outbox pass sent nothing: NPA circuit open; lead stays pending');
+        return { status: 'pending', attempts: row.attempts - 1, lastError: reason };
       }
+      const npaAttempts = error instanceof NpaSubmitError ? error.attempts : 1;
       const retryable = error instanceof NpaApiError ? error.retryable : true;
       if (retryable && row.attempts < row.max_attempts) {
         const delayMs = this.backoffMs(row.attempts);
-        await this.repos.outbox.release(row, reason, npaAttempts, delayMs);
+        await this.repos.outbox.release(row, { reason, npaAttempts, delayMs, sent: true });
         logger.warn({ reason, delayMs, maxAttempts: row.max_attempts }, 'outbox pass failed; lead stays pending');
         return { status: 'pending', attempts: row.attempts, lastError: reason };
       }
@@ -211,18 +257,71 @@ export class LeadOutbox {
 
   /**
    * Sends the lead now if its row is free (claims it by id), else waits for whoever holds it to finish their pass.
-   * Resolves with where the lead then stands; `pending` when a pass failed and was rescheduled, or on abort.
+   * Resolves with where the lead then stands: `pending` when a pass failed and was rescheduled, when the NPA circuit
+   * is open, or when `signal` aborts. An abort stops the waiting, not the request: the pass goes on and records its
+   * outcome (cutting the request off would only have it sent again).
    */
   async process(id: string, signal?: AbortSignal): Promise<LeadState> {
     for (;;) {
-      const row = await this.claimOne(id);
-      if (row) return this.run(row, signal);
+      if (this.deps.npa.circuit.permits() === 0) return this.withReason(id, new NpaCircuitOpenError(null).message);
+      if (!(await this.slots.take(signal))) return this.state(id);
+      let row: OutboxRow | null;
+      try {
+        row = await this.claimOne(id);
+      } catch (error) {
+        this.slots.give();
+        throw error;
+      }
+      if (row) {
+        const pass = this.track(this.run(row));
+        return signal ? untilAborted(pass, signal, () => this.withReason(id, 'NPA API has not answered yet; the request goes on')) : pass;
+      }
+      this.slots.give();
       const state = await this.state(id);
       if (state.status !== 'pending' || signal?.aborted) return state;
       // Free but not claimable: finished between our two looks; read it again.
       if (!(await this.repos.outbox.isHeld(id))) continue;
       await sleep(WAIT_POLL_MS, signal);
     }
+  }
+
+  /** Resolves once every pass under way has ended. */
+  async settle(): Promise<void> {
+    while (this.passes.size > 0) await Promise.allSettled([...this.passes]);
+  }
+
+  /**
+   * Calls `listener` each time the NPA API is back (its circuit closed), once the rows waiting out a backoff have
+   * been made due; returns the unsubscribe.
+   */
+  onApiRecovered(listener: () => void): () => void {
+    return this.deps.npa.circuit.onClosed(() => {
+      this.repos.outbox
+        .expediteBackoff()
+        .then((due) => {
+          this.logger.info({ due }, 'NPA API answers again: leads waiting out a backoff are due now');
+          listener();
+        })
+        .catch((error: unknown) => this.logger.warn({ err: reasonOf(error) }, 'could not make backed-off leads due'));
+    });
+  }
+
+  /** A pass that holds a request slot, tracked until it ends; the slot is given back then. */
+  private track<T>(pass: Promise<T>): Promise<T> {
+    const tracked = pass.finally(() => {
+      this.slots.give();
+      this.passes.delete(tracked);
+    });
+    this.passes.add(tracked);
+    // Handled here as well: a caller that stopped waiting no longer listens to it.
+    tracked.catch(() => undefined);
+    return tracked;
+  }
+
+  /** Where the lead stands; a pending one with `reason` as why it is still pending. */
+  private async withReason(id: string, reason: string): Promise<LeadState> {
+    const state = await this.state(id);
+    return state.status === 'pending' ? { ...state, lastError: reason } : state;
   }
 
   private backoffMs(pass: number): number {
@@ -285,6 +384,16 @@ export class LeadOutbox {
       return { status: 'failed', reason } as const;
     });
   }
+}
+
+/** The pass's result, or (when `signal` aborts first) what `onAbort` says while the pass goes on. */
+function untilAborted<T>(pass: Promise<T>, signal: AbortSignal, onAbort: () => Promise<T>): Promise<T> {
+  if (signal.aborted) return onAbort();
+  return new Promise<T>((resolve, reject) => {
+    const aborted = (): void => void onAbort().then(resolve, reject);
+    signal.addEventListener('abort', aborted, { once: true });
+    pass.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -2,18 +2,20 @@ import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LeadOutbox } from './leadOutbox.js';
 
-/** Rows one poll claims at most; each is sent concurrently. */
+/** Rows one poll claims at most (fewer when fewer request slots are free or the NPA circuit holds them back). */
 const CLAIM_BATCH = 10;
 
 /**
- * Sends due outbox rows: every `pollMs` (or at once on `kick()`) it claims a batch and runs one pass over each.
- * Several processes may run one on the same database: SKIP LOCKED plus the lease keep them off each other's rows.
+ * Sends due outbox rows: every `pollMs` (or at once on `kick()`, when a pass ends, and when the NPA API is back
+ * after an outage) it claims what may be sent now and starts one pass over each. Several processes may run one on
+ * the same database: SKIP LOCKED plus the lease keep them off each other's rows.
  */
 export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
   private again = false;
+  private unsubscribe: (() => void) | undefined;
   private readonly logger: Logger;
 
   constructor(
@@ -26,11 +28,13 @@ export class OutboxWorker {
 
   start(): this {
     this.stopped = false;
+    // Rows that waited out a backoff during an outage are due once the API answers again: send them now.
+    this.unsubscribe = this.outbox.onApiRecovered(() => this.kick());
     this.schedule(0);
     return this;
   }
 
-  /** Polls now (a lead was just queued, or the database came back). */
+  /** Polls now (a lead was just queued, a request slot came free, or the database came back). */
   kick(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -40,26 +44,23 @@ export class OutboxWorker {
     this.schedule(0);
   }
 
-  /** One poll: claims due rows and sends them; resolves when every pass has finished. Returns how many ran. */
+  /** One poll: claims what may be sent now and starts a pass over each; returns how many started. */
   async poll(): Promise<number> {
-    const rows = await this.outbox.claimDue(CLAIM_BATCH);
-    await Promise.all(
-      rows.map((row) =>
-        this.outbox.run(row).catch((error: unknown) => {
-          // The lease expires and a later pass repeats it under the same key.
-          this.logger.error({ leadId: row.id, err: reasonOf(error) }, 'outbox pass could not record its outcome');
-        }),
-      ),
-    );
-    return rows.length;
+    const passes = await this.outbox.sendDue(CLAIM_BATCH);
+    // A pass that ends frees its request slot: look again at once.
+    for (const pass of passes) void pass.then(() => this.kick());
+    return passes.length;
   }
 
   /** Stops polling and waits for the passes under way (they finish and record their outcome). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.outbox.settle();
   }
 
   private schedule(ms: number): void {

@@ -114,10 +114,17 @@ describe.each([
     expect(row).toMatchObject({ id, attempts: 1, max_attempts: 3, locked_by: 'a', lead_data: lead });
     expect(await repos.outbox.claim({ id }, { limit: 1, leaseMs: 60_000, token: 'b' })).toEqual([]);
     expect(await repos.outbox.isHeld(id)).toBe(true);
-    await repos.outbox.release(row!, 'NPA API error: 503 Service Unavailable', 2, 60_000);
+    await repos.outbox.release(row!, { reason: 'NPA API error: 503 Service Unavailable', npaAttempts: 2, delayMs: 60_000, sent: true });
     expect(await repos.outbox.isHeld(id)).toBe(false);
     expect(await repos.outbox.claim({ dueOnly: true }, { limit: 10, leaseMs: 60_000, token: 'c' })).not.toContainEqual(expect.objectContaining({ id }));
     expect(await repos.outbox.status(t.db.em(), id)).toEqual({ status: 'pending', attempts: 1, lastError: 'NPA API error: 503 Service Unavailable' });
+    // The API is back: the backoff is over at once.
+    expect(await repos.outbox.expediteBackoff()).toBeGreaterThanOrEqual(1);
+    const [again] = await repos.outbox.claim({ dueOnly: true }, { limit: 10, leaseMs: 60_000, token: 'd' }).then((rows) => rows.filter((r) => r.id === id));
+    expect(again).toMatchObject({ id, attempts: 2, npa_attempts: 2 });
+    // A pass that sent nothing (the circuit was open) is not counted.
+    await repos.outbox.release(again!, { reason: 'circuit open', npaAttempts: 0, delayMs: 0, sent: false });
+    expect(await repos.outbox.status(t.db.em(), id)).toEqual({ status: 'pending', attempts: 1, lastError: 'circuit open' });
     expect(await t.db.em().transactional((em) => repos.outbox.finish(em, id, { status: 'succeeded', npaAttempts: 1, lastError: null }))).toBe(true);
     expect(await t.db.em().transactional((em) => repos.outbox.finish(em, id, { status: 'failed', npaAttempts: 1, lastError: 'x' }))).toBe(false);
     expect(await repos.outbox.status(t.db.em(), id)).toMatchObject({ status: 'succeeded', lastError: null });

@@ -12,6 +12,9 @@ import { eventually, postForm } from '../security/signedLab.js';
 /** Short timeouts so faults resolve in a test's time; the outbox retries quickly and gives up after two passes. */
 export const FAULT_ENV: Record<string, string> = {
   NPA_TIMEOUT_MS: '400',
+  NPA_TIMEOUT_MAX_MS: '400',
+  // The faults follow each other on one server: a circuit opened by one test's failures must let the next probe soon.
+  NPA_BREAKER_COOLDOWN_MS: '200',
   NPA_MAX_ATTEMPTS: '2',
   EXTRACTION_TIMEOUT_MS: '1500',
   SUBMISSION_TIMEOUT_MS: '10000',

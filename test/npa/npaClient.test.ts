@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { NpaApiError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { createNpaClient, NpaSubmitError, parseRetryAfter, type NpaClientOptions } from '../../src/npa/npaClient.js';
+import { createNpaClient, NpaCircuitOpenError, NpaSubmitError, parseRetryAfter, type NpaClientOptions } from '../../src/npa/npaClient.js';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Lead } from '../../src/leads/lead.js';
 
@@ -116,11 +117,40 @@ describe('createNpaClient', () => {
     expect(npa.requests).toHaveLength(3);
   });
 
-  it('times out each attempt and retries', async () => {
+  it('times out each attempt and retries, each attempt waiting 3x longer up to the longest timeout', async () => {
     npa.setMode('timeout');
-    const error = await client({ timeoutMs: 100, maxAttempts: 2 }).submit(lead, submitOptions).catch((e: unknown) => e);
-    expect((error as Error).message).toBe('NPA API error: timeout after 100 ms');
-    expect(npa.requests).toHaveLength(2);
+    const retries: number[] = [];
+    const logs = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const entry = JSON.parse(chunk.toString()) as { msg?: string; timeoutMs?: number };
+        if (entry.msg === 'NPA submission attempt failed; retrying' && entry.timeoutMs !== undefined) retries.push(entry.timeoutMs);
+        done();
+      },
+    });
+    const error = await client({ timeoutMs: 50, maxTimeoutMs: 200, maxAttempts: 3, logger: createLogger('info', logs) })
+      .submit(lead, submitOptions)
+      .catch((e: unknown) => e);
+    // 50 ms, 150 ms, then 200 ms (450 capped).
+    expect(retries).toEqual([50, 150]);
+    expect((error as Error).message).toBe('NPA API error: timeout after 200 ms');
+    expect(npa.requests).toHaveLength(3);
+  });
+
+  it("goes on with a lead's timeouts where its earlier passes left off", async () => {
+    npa.setMode('timeout');
+    const error = await client({ timeoutMs: 50, maxTimeoutMs: 1_000, maxAttempts: 1 })
+      .submit(lead, { ...submitOptions, previousAttempts: 2 })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('NPA API error: timeout after 450 ms');
+  });
+
+  it('never waits less than twice what the API last took to answer', async () => {
+    const npaClient = client({ timeoutMs: 50, maxTimeoutMs: 2_000, maxAttempts: 1 });
+    npa.setMode('slow', { slowMs: 300 });
+    // A lead on its fourth attempt (1350 ms) is answered after 300 ms or more...
+    await npaClient.submit(lead, { ...submitOptions, previousAttempts: 3 });
+    // ...so a fresh lead's first attempt waits 600 ms or more, not 50 ms, and the next 300 ms answer arrives in time.
+    expect((await npaClient.submit(lead, { ...submitOptions, idempotencyKey: 'fresh-lead' })).attempts).toBe(1);
   });
 
   it('reports a refused connection as a network error', async () => {
@@ -145,6 +175,46 @@ describe('createNpaClient', () => {
     const error = await client({ url: undefined }).submit(lead, submitOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NpaApiError);
     expect((error as Error).message).toMatch(/^NPA API not configured/);
+  });
+
+  it('stops sending once requests keep failing, probes after the wait with the longest timeout, and closes on its answer', async () => {
+    let now = 1_000_000;
+    const npaClient = client({ maxAttempts: 1, breakerFailures: 2, breakerCooldownMs: 5_000, now: () => now });
+    let closed = 0;
+    npaClient.circuit.onClosed(() => closed++);
+    npa.setMode('fail-503');
+    for (const key of ['a', 'b']) await npaClient.submit(lead, { ...submitOptions, idempotencyKey: key }).catch(() => undefined);
+    expect(npaClient.circuit.state).toMatchObject({ kind: 'open', retryAt: 1_005_000 });
+    expect(npaClient.circuit.permits()).toBe(0);
+
+    // Open: nothing reaches the API, and the caller learns when to ask again.
+    npa.setMode('ok');
+    const refused = await npaClient.submit(lead, { ...submitOptions, idempotencyKey: 'c' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NpaCircuitOpenError);
+    expect(refused).toMatchObject({ attempts: 0, retryable: true, retryAt: 1_005_000 });
+    expect(npa.requests).toHaveLength(2);
+
+    // After the wait: one probe; its answer closes the circuit.
+    now += 5_000;
+    expect(npaClient.circuit.permits()).toBe(1);
+    expect((await npaClient.submit(lead, { ...submitOptions, idempotencyKey: 'c' })).status).toBe(201);
+    expect(npaClient.circuit.state).toEqual({ kind: 'closed', failures: 0 });
+    expect(closed).toBe(1);
+    expect(npa.requests).toHaveLength(3);
+  });
+
+  it('ends a pass with the API’s last error when the circuit opens between its attempts', async () => {
+    npa.setMode('fail-503');
+    const error = await client({ maxAttempts: 4, breakerFailures: 2 }).submit(lead, submitOptions).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(NpaCircuitOpenError);
+    expect(error).toMatchObject({ message: 'NPA API error: 503 Service Unavailable', attempts: 2 });
+    expect(npa.requests).toHaveLength(2);
+  });
+
+  it('a 4xx answer is an answer: it does not count toward opening the circuit', async () => {
+    const npaClient = client({ password: 'wrong', maxAttempts: 1, breakerFailures: 1 });
+    await npaClient.submit(lead, submitOptions).catch(() => undefined);
+    expect(npaClient.circuit.state).toEqual({ kind: 'closed', failures: 0 });
   });
 
   it('returns {} for an empty 2xx body', async () => {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startFakeNpa, type FakeNpa } from '../../src/fakes/fakeNpa.js';
 import type { Lead } from '../../src/leads/lead.js';
 import { createRepositories } from '../../src/db/repositories.js';
-import { createNpaClient } from '../../src/npa/npaClient.js';
+import { createNpaClient, type NpaClientOptions } from '../../src/npa/npaClient.js';
 import { LeadOutbox, type OutboxDeps, type OutboxOptions } from '../../src/outbox/leadOutbox.js';
 import { TEST_LEASE_MS } from '../support/leadStack.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
@@ -34,10 +34,18 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   npa.setMode('ok');
+  npa.requests.length = 0;
   await t.db.em().execute('delete from lead_outbox; delete from succeeded_leads; delete from failed_leads');
 });
 
-const outboxWith = (options: Partial<OutboxOptions> = {}): LeadOutbox => new LeadOutbox(deps, { leaseMs: TEST_LEASE_MS, ...options });
+const outboxWith = (options: Partial<OutboxOptions> = {}, npaOptions: Partial<NpaClientOptions> = {}): LeadOutbox =>
+  new LeadOutbox(
+    Object.keys(npaOptions).length === 0
+      ? deps
+      : { ...deps, npa: createNpaClient({ url: npa.url, username: 'psb', password: 'pw', timeoutMs: 1_000, maxAttempts: 1, logger: t.logger, ...npaOptions }) },
+    { leaseMs: TEST_LEASE_MS, ...options },
+  );
+const sent = (id: string) => npa.requests.filter((r) => r.headers['idempotency-key'] === id).length;
 const accept = (outbox: LeadOutbox, id = randomUUID()) =>
   outbox.accept({ id, lead, channel: 'voice', sessionId: null, externalId: `ext-${id}` }).then(() => id);
 
@@ -98,5 +106,65 @@ describe('LeadOutbox', () => {
     expect(await outbox.process(other)).toEqual({ status: 'succeeded' });
     expect(npa.accepted.has(other)).toBe(true);
     expect((await t.db.em().execute<{ n: string }[]>('select count(*) as n from succeeded_leads where id = ?', [other]))[0]?.n).toBe('1');
+  });
+
+  it('runs at most maxInFlight passes at once: the worker claims only rows it can send now', async () => {
+    npa.setMode('slow', { slowMs: 300 });
+    const outbox = outboxWith({ maxInFlight: 2 });
+    const ids = await Promise.all(Array.from({ length: 5 }, () => accept(outbox)));
+    const passes = await outbox.sendDue(10);
+    expect(passes).toHaveLength(2);
+    expect(outbox.capacity()).toBe(0);
+    expect(await outbox.sendDue(10)).toEqual([]);
+    // The rows it could not send stay unclaimed, for another instance.
+    const other = outboxWith({ instanceId: 'other' });
+    expect(await other.claimDue(10)).toHaveLength(3);
+    await Promise.all(passes);
+    expect(outbox.capacity()).toBe(2);
+    expect(npa.peakInFlight).toBeLessThanOrEqual(2);
+    expect(ids.filter((id) => npa.accepted.has(id))).toHaveLength(2);
+  });
+
+  it('while the circuit is open sends nothing and counts no pass; once it closes, backed-off leads are due at once', async () => {
+    npa.setMode('fail-503');
+    // A circuit that opens on the first failure and probes after 300 ms; passes back off a minute.
+    const outbox = outboxWith({ maxAttempts: 5, retryBaseMs: 60_000 }, { breakerFailures: 1, breakerCooldownMs: 300 });
+    const backedOff = await accept(outbox);
+    expect(await outbox.process(backedOff)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'NPA API error: 503 Service Unavailable' });
+    expect(outbox.capacity()).toBe(0);
+
+    // A new lead while it is open: not sent, nothing claimed, its budget untouched.
+    npa.setMode('ok');
+    const fresh = await accept(outbox);
+    expect(await outbox.process(fresh)).toMatchObject({ status: 'pending', attempts: 0, lastError: expect.stringMatching(/circuit open/) });
+    expect(await outbox.sendDue(10)).toEqual([]);
+    expect(sent(fresh)).toBe(0);
+
+    let recovered = 0;
+    outbox.onApiRecovered(() => recovered++);
+    await new Promise((r) => setTimeout(r, 350));
+    // The wait is over: one probe (the lead that is due), whose answer closes the circuit...
+    expect(outbox.capacity()).toBe(1);
+    const probe = await outbox.sendDue(10);
+    expect(probe).toHaveLength(1);
+    await Promise.all(probe);
+    expect(await outbox.state(fresh)).toEqual({ status: 'succeeded' });
+    // ...and the lead backing off for a minute is due now, not in a minute.
+    await vi.waitFor(() => expect(recovered).toBe(1));
+    await Promise.all(await outbox.sendDue(10));
+    expect(await outbox.state(backedOff)).toEqual({ status: 'succeeded' });
+    expect([sent(backedOff), sent(fresh)]).toEqual([2, 1]);
+  });
+
+  it('a caller that stops waiting does not stop the request: the pass goes on and records its outcome', async () => {
+    npa.setMode('slow', { slowMs: 400 });
+    const outbox = outboxWith();
+    const id = await accept(outbox);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    expect(await outbox.process(id, controller.signal)).toMatchObject({ status: 'pending', lastError: expect.stringMatching(/has not answered yet/) });
+    await outbox.settle();
+    expect(await outbox.state(id)).toEqual({ status: 'succeeded' });
+    expect(sent(id)).toBe(1);
   });
 });

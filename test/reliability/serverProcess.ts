@@ -138,6 +138,7 @@ export async function startProcessFakes(extraEnv: Record<string, string> = {}): 
     NPA_API_PASSWORD: 'pw',
     NPA_MAX_ATTEMPTS: '1',
     NPA_TIMEOUT_MS: '1500',
+    NPA_TIMEOUT_MAX_MS: '1500',
     TRANSCRIPT_WAIT_MS: '300',
     OUTBOX_POLL_MS: '200',
     RECOVERY_GRACE_MS: '1000',
