@@ -462,7 +462,7 @@ describe('Call: submission (acceptLead, deliverLead, spoolLead)', () => {
 
     expect(output.outcome).toBe('failed');
     expect(output.reason).toMatch(
-      /^submission pending: database unavailable \(database error: \w+ \(SQLSTATE P0001\)\); lead kept in the local spool$/,
+      /^submission pending: database unavailable \(database error: \w+ \(SQLSTATE \w+\)\); lead kept in the local spool$/,
     );
     expect(output.reason).not.toContain('0111');
     const spooled = (await readFile(lab.spool.path, 'utf8'))

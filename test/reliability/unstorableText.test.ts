@@ -101,7 +101,7 @@ describe('text PostgreSQL cannot store, made storable where it enters', { timeou
     const reply = await send(`Tom Becker${NUL}`);
     expect(reply.status).toBe(200);
     expect(reply.body).toMatch(/<Response><Message>.+<\/Message><\/Response>$/);
-    const session = await lab.app.repos.sessions.getByKey('+14075550188');
+    const session = await lab.app.repos.sessions.findSms('+14075550188');
     const texts = (session?.state['transcript'] as Array<{ role: string; text: string }>).filter((t) => t.role === 'user').map((t) => t.text);
     expect(texts).toEqual(['hi', `Tom Becker${REPLACEMENT}`]);
   });

@@ -26,7 +26,7 @@ export class LeadRefusals {
       declare rule record;
       begin
         select r.refusals, r.counter, r.delay_ms, r.then_fail, r.errcode into rule from test_lead_refusals r
-          join conversation_sessions s on s.session_key = r.session_key
+          join conversation_sessions s on (s.session_key = r.session_key or (s.channel = 'sms' and s.state->>'phone' = r.session_key))
           where s.id = new.session_id and r.table_name = tg_table_name;
         if found and nextval(rule.counter::regclass) <= rule.refusals then
           if rule.delay_ms > 0 then
