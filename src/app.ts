@@ -21,6 +21,7 @@ import { createLeadOutbox, type LeadOutbox } from './outbox/leadOutbox.js';
 import { LeadIntake } from './outbox/leadIntake.js';
 import { LeadSpool } from './outbox/leadSpool.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
+import { InstanceHeartbeat, randomInstanceId } from './outbox/instanceHeartbeat.js';
 import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
 import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
 
@@ -39,6 +40,8 @@ export interface AppOverrides {
 export interface App {
   readonly port: number;
   readonly url: string;
+  /** This process in the instances table (INSTANCE_ID, or random at start). */
+  readonly instanceId: string;
   readonly db: Database;
   readonly repos: Repositories;
   readonly registry: CallRegistry;
@@ -72,7 +75,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const metrics = new Metrics();
   const npa = createNpaClient(npaOptionsFrom(config, logger));
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
-  const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger });
+  const instanceId = config.INSTANCE_ID ?? randomInstanceId();
+  const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger }, { instanceId });
   const spool = new LeadSpool(config.DATA_DIR, logger);
   const intake = new LeadIntake({ repos, outbox, spool, logger });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
@@ -89,6 +93,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     intake,
     sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
+    instanceId,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
   };
@@ -117,9 +122,15 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms });
   let server: HttpServer;
+  let instance: InstanceHeartbeat | undefined;
   try {
+    // Registered before the first call, sweep or claim; a previous run under this id left its claims: free them now.
+    instance = await InstanceHeartbeat.start(repos.instances, { id: instanceId, heartbeatMs: reliability.HEARTBEAT_MS, logger });
+    const releasedClaims = await outbox.releaseOwnClaims();
+    logger.info({ event: 'instance_started', instanceId, releasedClaims }, 'instance started');
     server = await listen(uwsApp, config.HOST, config.PORT);
   } catch (error) {
+    await instance?.stop();
     await db.close();
     throw error;
   }
@@ -133,7 +144,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       if (remaining > 0 || !(await spool.isEmpty())) return;
       const recovered = await sweepAbandonedCalls(
         { repos, intake, logger },
-        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
+        { instanceId, graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
       const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS });
@@ -155,6 +166,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   return {
     port: server.port,
     url: `http://${host}:${server.port}`,
+    instanceId,
     db,
     repos,
     registry,
@@ -179,6 +191,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       // Flush: anything spooled while the database was down goes in now if it can.
       await replaySpool().catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'spool replay at shutdown failed; kept on disk'));
       registry.clear();
+      await instance?.stop();
       if (!overrides.db) await db.close();
     },
     async abort(maxMs = 1_000) {

@@ -7,6 +7,7 @@ import type { Channel, Lead } from '../leads/lead.js';
 import type { OutboxRow } from '../db/outboxRepository.js';
 import type { Repositories } from '../db/repositories.js';
 import { NpaCircuitOpenError, NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
+import { renewLease } from './leaseRenewal.js';
 import { RequestSlots } from './requestSlots.js';
 
 /** Worker passes a lead gets before it becomes a failed lead (each pass is one NpaClient.submit with its own retries). */
@@ -16,16 +17,20 @@ export const OUTBOX_RETRY_BASE_MS = 10_000;
 export const OUTBOX_RETRY_MAX_MS = 10 * 60_000;
 /** NPA requests this process has out at once (one per pass). */
 export const NPA_MAX_IN_FLIGHT = 8;
+/** An instance whose heartbeat is this old is dead: its claims are free (RECOVERY_GRACE_MS in the server). */
+export const DEAD_INSTANCE_MS = 15_000;
 const WAIT_POLL_MS = 100;
 
 export interface OutboxOptions {
   maxAttempts?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** How long a claim holds a row; must outlast one NpaClient.submit (see leaseFor). */
+  /** How long a claim holds a row; renewed every third of it while its pass runs. */
   leaseMs: number;
-  /** Names this process in `locked_by` (logs and debugging). */
+  /** This process's instance id, the first part of `locked_by`: its claims are free once it is dead. */
   instanceId?: string;
+  /** A claim of an instance with no heartbeat for this long is free, however long its lease. */
+  deadInstanceMs?: number;
   /** Passes (so NPA requests) this outbox runs at once. */
   maxInFlight?: number;
   random?: () => number;
@@ -54,24 +59,19 @@ export interface OutboxDeps {
   logger: Logger;
 }
 
-/**
- * How long an outbox claim holds a row: longer than one NpaClient.submit can take (every attempt at the longest
- * timeout, Retry-After waits between them).
- */
-export function leaseFor(config: Pick<Config, 'NPA_TIMEOUT_MAX_MS' | 'NPA_MAX_ATTEMPTS'>): number {
-  return config.NPA_TIMEOUT_MAX_MS * config.NPA_MAX_ATTEMPTS + 30_000 * (config.NPA_MAX_ATTEMPTS - 1) + 5_000;
-}
-
 /** The one way the server and the CLI build the outbox: the configured attempt budget, backoff, lease and cap. */
 export function createLeadOutbox(
-  config: Pick<Config, 'NPA_TIMEOUT_MAX_MS' | 'NPA_MAX_ATTEMPTS' | 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS'>,
+  config: Pick<Config, 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS' | 'OUTBOX_LEASE_MS' | 'RECOVERY_GRACE_MS'>,
   deps: OutboxDeps,
+  identity: { instanceId?: string } = {},
 ): LeadOutbox {
   return new LeadOutbox(deps, {
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
     retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
-    leaseMs: leaseFor(config),
+    leaseMs: config.OUTBOX_LEASE_MS,
+    deadInstanceMs: config.RECOVERY_GRACE_MS,
     maxInFlight: config.NPA_MAX_IN_FLIGHT,
+    ...identity,
   });
 }
 
@@ -89,7 +89,8 @@ export class LeadOutbox {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   readonly leaseMs: number;
-  private readonly instanceId: string;
+  readonly instanceId: string;
+  private readonly deadInstanceMs: number;
   private readonly random: () => number;
   private readonly logger: Logger;
   private readonly repos: Repositories;
@@ -107,6 +108,7 @@ export class LeadOutbox {
     this.retryMaxMs = options.retryMaxMs ?? OUTBOX_RETRY_MAX_MS;
     this.leaseMs = options.leaseMs;
     this.instanceId = options.instanceId ?? `pid-${process.pid}`;
+    this.deadInstanceMs = options.deadInstanceMs ?? DEAD_INSTANCE_MS;
     this.random = options.random ?? Math.random;
     this.logger = deps.logger.child({ component: 'outbox' });
     this.slots = new RequestSlots(Math.max(1, options.maxInFlight ?? NPA_MAX_IN_FLIGHT));
@@ -171,17 +173,25 @@ export class LeadOutbox {
 
   /** Claims up to `limit` due rows (short transaction; the lease, not a row lock, keeps others off them). */
   async claimDue(limit: number): Promise<OutboxRow[]> {
-    return this.repos.outbox.claim({ dueOnly: true }, { limit, leaseMs: this.leaseMs, token: this.claimToken() });
+    return this.repos.outbox.claim({ dueOnly: true }, this.claimOptions(limit));
   }
 
   /** Claims one row by id whatever its schedule (the call that wrote it sends it at once); null if taken or done. */
   async claimOne(id: string): Promise<OutboxRow | null> {
-    const rows = await this.repos.outbox.claim({ id }, { limit: 1, leaseMs: this.leaseMs, token: this.claimToken() });
+    const rows = await this.repos.outbox.claim({ id }, this.claimOptions(1));
     return rows[0] ?? null;
   }
 
-  private claimToken(): string {
-    return `${this.instanceId}:${randomUUID()}`;
+  private claimOptions(limit: number): { limit: number; leaseMs: number; token: string; deadAfterMs: number } {
+    return { limit, leaseMs: this.leaseMs, token: `${this.instanceId}:${randomUUID()}`, deadAfterMs: this.deadInstanceMs };
+  }
+
+  /**
+   * At start-up: frees the claims this instance id still holds, a previous run's (INSTANCE_ID kept across a
+   * restart) whose passes died with it, so they are sent again now rather than when their leases run out.
+   */
+  async releaseOwnClaims(): Promise<number> {
+    return this.repos.outbox.releaseClaimsOf(this.instanceId);
   }
 
   /** How many passes may start now: free request slots, and no more than the NPA circuit lets through. */
@@ -221,6 +231,16 @@ export class LeadOutbox {
    */
   async run(row: OutboxRow): Promise<LeadState> {
     const logger = this.logger.child({ leadId: row.id, pass: row.attempts, kind: row.kind });
+    // The lease is short and renewed while the pass runs, so a dead process's claim is free again soon.
+    const renewal = renewLease(this.repos.outbox, row, this.leaseMs, logger);
+    try {
+      return await this.pass(row, logger);
+    } finally {
+      renewal.stop();
+    }
+  }
+
+  private async pass(row: OutboxRow, logger: Logger): Promise<LeadState> {
     let response: NpaSubmitResult;
     try {
       response = await this.deps.npa.submit(row.lead_data, {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { FINAL_CALL_STATES } from '../../machines/callMachine.js';
 import type { Logger } from '../log.js';
-import type { Channel, ExtractionResult } from '../leads/lead.js';
+import type { ExtractionResult } from '../leads/lead.js';
 import { RECOVERY_REASON, SMS_ABANDONED_REASON, refusalFor } from '../leads/problems.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { isUuid } from '../db/isUuid.js';
@@ -26,16 +27,20 @@ export interface RecoveryDeps {
 
 /**
  * Turns voice sessions abandoned by a dead process into leads. A session counts as abandoned when its phase is not
- * final, it has not been written for `graceMs` (live calls write their transcript and a heartbeat), and it is not a
- * call live in this process. Its stored transcript is read by the offline extractor (or the fields an extraction
- * already stored are used) and the lead goes through the intake under the call's own lead id, so a lead the dead
- * process had already queued is not queued twice. Rows are claimed with SKIP LOCKED: instances sweep side by side.
+ * final, it is not a call live in this process, and its process is gone: the instance that ran it is dead (no
+ * heartbeat for `graceMs`, or stopped), or it is this instance id's previous run, or (run here or by an unknown
+ * instance) it has not been written for `graceMs` (live calls write their transcript and a heartbeat). Its stored
+ * transcript is read by the offline extractor (or the fields an extraction already stored are used) and the lead
+ * goes through the intake under the call's own lead id, so a lead the dead process had already queued is not queued
+ * twice. Rows are claimed with SKIP LOCKED: instances sweep side by side.
  */
 export async function sweepAbandonedCalls(
   deps: RecoveryDeps,
-  options: { graceMs: number; isLive: (sessionKey: string) => boolean },
+  options: { instanceId: string; graceMs: number; isLive: (sessionKey: string) => boolean },
 ): Promise<number> {
-  return sweepIdle(deps, { channel: 'voice', settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs }, (row) => {
+  const claim = (em: EntityManager) =>
+    deps.repos.sessions.claimAbandonedCalls(em, { instanceId: options.instanceId, settledPhases: FINAL_CALL_PHASES, graceMs: options.graceMs, limit: SWEEP_BATCH });
+  return sweepIdle(deps, claim, (row) => {
     if (options.isLive(row.sessionKey)) return null;
     const state = readVoiceState(row.state);
     const leadId = leadIdOf(state.leadId);
@@ -71,7 +76,9 @@ function leadOf(state: VoiceState): ExtractionResult {
  * the reason. The session is marked abandoned, so the texter's next message starts a new conversation.
  */
 export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number }): Promise<number> {
-  return sweepIdle(deps, { channel: 'sms', settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs }, (row) => {
+  const claim = (em: EntityManager) =>
+    deps.repos.sessions.claimIdle(em, { channel: 'sms', settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs, limit: SWEEP_BATCH });
+  return sweepIdle(deps, claim, (row) => {
     const state = readSmsState(row.state);
     const leadId = leadIdOf(state.leadId);
     const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] });
@@ -90,17 +97,17 @@ export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options
 }
 
 /**
- * One sweep: locks a batch of idle sessions of one channel (SKIP LOCKED) and hands the lead `rebuild` makes of each
- * (null: leave it) to the intake, in the same transaction. Returns how many were rebuilt.
+ * One sweep: locks a batch of sessions with `claim` (SKIP LOCKED) and hands the lead `rebuild` makes of each (null:
+ * leave it) to the intake, in the same transaction. Returns how many were rebuilt.
  */
 async function sweepIdle(
   deps: RecoveryDeps,
-  options: { channel: Channel; settledPhases: readonly string[]; idleMs: number },
+  claim: (em: EntityManager) => Promise<IdleSession[]>,
   rebuild: (row: IdleSession) => LeadSubmission | null,
 ): Promise<number> {
   let rebuilt = 0;
   await deps.repos.db.em().transactional(async (em) => {
-    for (const row of await deps.repos.sessions.claimIdle(em, { ...options, limit: SWEEP_BATCH })) {
+    for (const row of await claim(em)) {
       const submission = rebuild(row);
       if (submission === null) continue;
       await deps.intake.accept(submission, em);
