@@ -7,6 +7,8 @@ import type { Channel, Lead } from '../leads/lead.js';
 import type { OutboxRow } from '../db/outboxRepository.js';
 import type { Repositories } from '../db/repositories.js';
 import { NpaCircuitOpenError, NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
+import { finalizeFailed, finalizeSucceeded } from './finalizeLead.js';
+import { leadStateIn, type LeadState } from './leadState.js';
 import { renewLease } from './leaseRenewal.js';
 import { RequestSlots } from './requestSlots.js';
 
@@ -36,12 +38,7 @@ export interface OutboxOptions {
   random?: () => number;
 }
 
-/** Where a lead stands. `pending` leads are in the outbox and will be (re)sent by a worker. */
-export type LeadState =
-  | { status: 'pending'; attempts: number; lastError: string | null }
-  | { status: 'succeeded' }
-  | { status: 'failed'; reason: string }
-  | { status: 'absent' };
+export type { LeadState } from './leadState.js';
 
 export interface AcceptLeadInput {
   id: string;
@@ -160,15 +157,8 @@ export class LeadOutbox {
     return this.stateIn(this.repos.db.em(), id);
   }
 
-  private async stateIn(em: EntityManager, id: string): Promise<LeadState> {
-    // A succeeded row wins (a failed row may be resolved by it); then a pending outbox row; then the failed row.
-    if (await this.repos.succeeded.exists(em, id)) return { status: 'succeeded' };
-    const outbox = await this.repos.outbox.status(em, id);
-    if (outbox?.status === 'pending') return { status: 'pending', attempts: outbox.attempts, lastError: outbox.lastError };
-    const failed = await this.repos.failed.find(em, id);
-    if (failed) return { status: 'failed', reason: failed.errorMessage };
-    if (outbox) return outbox.status === 'succeeded' ? { status: 'succeeded' } : { status: 'failed', reason: outbox.lastError ?? 'failed' };
-    return { status: 'absent' };
+  private stateIn(em: EntityManager, id: string): Promise<LeadState> {
+    return leadStateIn(this.repos, em, id);
   }
 
   /** Claims up to `limit` due rows (short transaction; the lease, not a row lock, keeps others off them). */
@@ -266,11 +256,11 @@ export class LeadOutbox {
         logger.warn({ reason, delayMs, maxAttempts: row.max_attempts }, 'outbox pass failed; lead stays pending');
         return { status: 'pending', attempts: row.attempts, lastError: reason };
       }
-      const state = await this.finalizeFailed(row, reason, npaAttempts);
+      const state = await finalizeFailed(this.repos, row, reason, npaAttempts);
       logger.warn({ reason, passes: row.attempts }, 'lead submission failed; saved as failed');
       return state;
     }
-    const state = await this.finalizeSucceeded(row, response);
+    const state = await finalizeSucceeded(this.repos, row, response);
     logger.info({ npaAttempts: response.attempts }, 'lead submitted');
     return state;
   }
@@ -347,62 +337,6 @@ export class LeadOutbox {
   private backoffMs(pass: number): number {
     const base = Math.min(this.retryMaxMs, this.retryBaseMs * 4 ** Math.max(0, pass - 1));
     return Math.round(base * (0.8 + 0.4 * this.random()));
-  }
-
-  private async finalizeSucceeded(row: OutboxRow, response: NpaSubmitResult): Promise<LeadState> {
-    return this.repos.db.em().transactional(async (em) => {
-      const finished = await this.repos.outbox.finish(em, row.id, { status: 'succeeded', npaAttempts: response.attempts, lastError: null });
-      // Another pass (after our lease expired) finished it first; NPA holds it once under the same key.
-      if (!finished) return this.stateIn(em, row.id);
-      await this.repos.succeeded.insert(em, {
-        id: row.id,
-        lead: row.lead_data,
-        channel: row.channel,
-        sessionId: row.session_id,
-        npaResponse: response.body,
-      });
-      // A retried failed lead is resolved.
-      await this.repos.failed.resolve(em, row.id, row.npa_attempts + response.attempts);
-      if (row.session_id !== null) {
-        const now = new Date().toISOString();
-        await this.repos.sessions.patch(
-          row.session_id,
-          row.kind === 'retry'
-            ? { outcome: 'succeeded', leadId: row.id, reason: null, resolvedAt: now }
-            : { outcome: 'succeeded', leadId: row.id, reason: null, externalId: row.external_id, submittedAt: now },
-          em,
-        );
-      }
-      return { status: 'succeeded' } as const;
-    });
-  }
-
-  private async finalizeFailed(row: OutboxRow, reason: string, npaAttempts: number): Promise<LeadState> {
-    return this.repos.db.em().transactional(async (em) => {
-      const finished = await this.repos.outbox.finish(em, row.id, { status: 'failed', npaAttempts, lastError: reason });
-      if (!finished) return this.stateIn(em, row.id);
-      const total = row.npa_attempts + npaAttempts;
-      if (row.kind === 'retry') {
-        await this.repos.failed.recordRetryFailure(em, row.id, total, reason);
-        return { status: 'failed', reason } as const;
-      }
-      await this.repos.failed.recordFinalFailure(em, {
-        id: row.id,
-        lead: row.lead_data,
-        reason,
-        channel: row.channel,
-        sessionId: row.session_id,
-        attempts: total,
-      });
-      if (row.session_id !== null) {
-        await this.repos.sessions.patch(
-          row.session_id,
-          { outcome: 'failed', leadId: row.id, reason, externalId: row.external_id, submittedAt: new Date().toISOString() },
-          em,
-        );
-      }
-      return { status: 'failed', reason } as const;
-    });
   }
 }
 
