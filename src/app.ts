@@ -22,6 +22,7 @@ import { LeadIntake } from './outbox/leadIntake.js';
 import { LeadSpool } from './outbox/leadSpool.js';
 import type { SpoolWriter } from './outbox/spoolWriter.js';
 import { OutboxWorker } from './outbox/outboxWorker.js';
+import { InstanceHeartbeat, randomInstanceId } from './outbox/instanceHeartbeat.js';
 import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
 import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
 
@@ -42,6 +43,8 @@ export interface AppOverrides {
 export interface App {
   readonly port: number;
   readonly url: string;
+  /** This process in the instances table (INSTANCE_ID, or random at start). */
+  readonly instanceId: string;
   readonly db: Database;
   readonly repos: Repositories;
   readonly registry: CallRegistry;
@@ -79,7 +82,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const metrics = new Metrics();
   const npa = createNpaClient(npaOptionsFrom(config, logger));
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
-  const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger });
+  const instanceId = config.INSTANCE_ID ?? randomInstanceId();
+  const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger }, { instanceId });
   const spool = new LeadSpool(config.DATA_DIR, logger, {
     maxTries: config.SPOOL_MAX_TRIES,
     reserveBytes: config.SPOOL_RESERVE_BYTES,
@@ -102,6 +106,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     intake,
     sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
+    instanceId,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
   };
@@ -150,9 +155,15 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
   let server: HttpServer;
+  let instance: InstanceHeartbeat | undefined;
   try {
+    // Registered before the first call, sweep or claim; a previous run under this id left its claims: free them now.
+    instance = await InstanceHeartbeat.start(repos.instances, { id: instanceId, heartbeatMs: reliability.HEARTBEAT_MS, logger });
+    const releasedClaims = await outbox.releaseOwnClaims();
+    logger.info({ event: 'instance_started', instanceId, releasedClaims }, 'instance started');
     server = await listen(uwsApp, config.HOST, config.PORT);
   } catch (error) {
+    await instance?.stop();
     await db.close();
     throw error;
   }
@@ -182,7 +193,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       // the session's stale row would take the spooled lead's id), and the calls live here.
       const recovered = await sweepAbandonedCalls(
         { repos, intake, logger },
-        { graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined, held: spool },
+        { instanceId, graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined, held: spool },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
       const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS, held: spool });
@@ -204,6 +215,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   return {
     port: server.port,
     url: `http://${host}:${server.port}`,
+    instanceId,
     db,
     repos,
     registry,
@@ -229,6 +241,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       await storeHeld(true).catch((error: unknown) => logger.error({ err: reasonOf(error) }, 'storing held leads at shutdown failed'));
       await replaySpool().catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'spool replay at shutdown failed; kept on disk'));
       registry.clear();
+      await instance?.stop();
       if (!overrides.db) await db.close();
     },
     async abort(maxMs = 1_000) {

@@ -67,12 +67,16 @@ export const ConfigSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   /** First backoff between passes (then x4 per pass, capped at 10 min). */
   OUTBOX_RETRY_BASE_MS: ms(10_000),
-  /** A voice session not updated for this long, and not live here, was left by a dead process. */
-  RECOVERY_GRACE_MS: ms(90_000),
+  /** How long an outbox claim holds its row; renewed every third of it while its NPA request runs. */
+  OUTBOX_LEASE_MS: ms(15_000),
+  /** This process's name in the instances table; unset: random at start. Keep it across restarts to take over at once. */
+  INSTANCE_ID: optionalString.refine((id) => id === undefined || /^[A-Za-z0-9._-]{1,64}$/.test(id), 'letters, digits, ".", "_" or "-", at most 64'),
+  /** An instance whose heartbeat is this old is dead (its calls and claims are taken over); a call's session too. */
+  RECOVERY_GRACE_MS: ms(15_000),
   /** How often the recovery sweep and the spool replay run. */
-  RECOVERY_SWEEP_MS: ms(15_000),
-  /** How often a live call touches its session row, so other instances' sweeps leave it alone. */
-  HEARTBEAT_MS: ms(20_000),
+  RECOVERY_SWEEP_MS: ms(5_000),
+  /** How often each instance stamps its heartbeat, and each live call touches its session row. */
+  HEARTBEAT_MS: ms(5_000),
   /** Replays a spooled lead may fail while the database answers before it moves to the dead-letter file. */
   SPOOL_MAX_TRIES: z.coerce.number().int().min(1).max(1_000).default(5),
   /** Disk space held beside the spool for when the disk fills (at least one 4 KB page). */
@@ -87,6 +91,8 @@ export const ConfigSchema = z.object({
     if ((config[name] as number) < min) ctx.addIssue({ code: 'custom', path: [name], message: `must be at least ${what} (${min})` });
   };
   atLeast('NPA_TIMEOUT_MAX_MS', config.NPA_TIMEOUT_MS, 'NPA_TIMEOUT_MS');
+  // One late heartbeat must not make a live instance look dead.
+  atLeast('RECOVERY_GRACE_MS', 2 * config.HEARTBEAT_MS, '2 x HEARTBEAT_MS');
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

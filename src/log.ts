@@ -44,7 +44,7 @@ export const LOG_FIELDS: ReadonlySet<string> = new Set([
   // how much, how long
   'attempt', 'attempts', 'npaAttempts', 'pass', 'passes', 'maxAttempts', 'delayMs', 'durationMs', 'live',
   'replayed', 'remaining', 'recovered', 'count', 'uwsNative', 'bytes', 'freed', 'held', 'left', 'requeued', 'setAside',
-  'spooled', 'stored', 'tries', 'due', 'retryInMs', 'timeoutMs', 'from',
+  'spooled', 'stored', 'tries', 'due', 'retryInMs', 'timeoutMs', 'from', 'releasedClaims',
   // why (reasons name the problem, not the value: src/leads/problems.ts, reasonOf)
   'err', 'reason', 'why', 'driver',
 ]);

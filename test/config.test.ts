@@ -28,4 +28,22 @@ describe('parseConfig', () => {
       'Invalid configuration: NPA_TIMEOUT_MAX_MS: must be at least NPA_TIMEOUT_MS (30000)',
     );
   });
+
+  it('has recovery defaults that take a dead instance over within 30 s: 5 s heartbeat, 15 s grace, 5 s sweep, 15 s lease', () => {
+    expect(parseConfig({})).toMatchObject({ HEARTBEAT_MS: 5_000, RECOVERY_GRACE_MS: 15_000, RECOVERY_SWEEP_MS: 5_000, OUTBOX_LEASE_MS: 15_000 });
+    expect(parseConfig({}).INSTANCE_ID).toBeUndefined();
+    expect(parseConfig({ INSTANCE_ID: '' }).INSTANCE_ID).toBeUndefined();
+    expect(parseConfig({ INSTANCE_ID: 'lead-line-1.eu' }).INSTANCE_ID).toBe('lead-line-1.eu');
+  });
+
+  it('refuses a recovery grace shorter than two heartbeats, naming both variables in one line', () => {
+    expect(errorOf({ HEARTBEAT_MS: '10000', RECOVERY_GRACE_MS: '15000' })).toBe(
+      'Invalid configuration: RECOVERY_GRACE_MS: must be at least 2 x HEARTBEAT_MS (20000)',
+    );
+    expect(parseConfig({ HEARTBEAT_MS: '10000', RECOVERY_GRACE_MS: '20000' }).RECOVERY_GRACE_MS).toBe(20_000);
+  });
+
+  it('refuses an INSTANCE_ID that could not name a claim (a colon separates it from the claim in locked_by)', () => {
+    expect(errorOf({ INSTANCE_ID: 'a:b' })).toMatch(/^Invalid configuration: INSTANCE_ID: /);
+  });
 });

@@ -39,7 +39,7 @@ export class Call {
   constructor(deps: CallDeps, options: CallOptions) {
     this.callSid = options.callSid;
     this.logger = deps.logger.child({ callSid: options.callSid });
-    this.session = new CallSession(deps.sessions, options.callSid, this.logger, deps.heartbeatMs);
+    this.session = new CallSession(deps.sessions, options.callSid, this.logger, { heartbeatMs: deps.heartbeatMs, instanceId: deps.instanceId });
     this.relay = new CallRelay({
       logger: this.logger,
       sessionUpdate: deps.sessionUpdate,

@@ -23,4 +23,6 @@ export interface CallDeps {
   sessionUpdate: string;
   /** How often a live call touches its session row. */
   heartbeatMs: number;
+  /** The instance running the calls, recorded on each call's session. */
+  instanceId: string;
 }

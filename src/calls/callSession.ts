@@ -10,8 +10,8 @@ export const FINAL_RETRY_MAX_MS = 15_000;
 export const FINAL_RETRIES = 40;
 
 /**
- * One call's session row, written in the order the call asks: created on the first write (keyed by the CallSid),
- * then patched. Caller turns are written as they arrive (a write under way takes the latest transcript with it, so
+ * One call's session row, written in the order the call asks: created on the first write (keyed by the CallSid,
+ * naming the instance that runs the call), then patched. Caller turns are written as they arrive (a write under way takes the latest transcript with it, so
  * writes batch without delay), and a heartbeat touches the row so no recovery sweep takes a live call for one a dead
  * process left behind. Failures are logged, never thrown: the lead's own write does not depend on these.
  */
@@ -22,16 +22,18 @@ export class CallSession {
   private latestTranscript: Turn[] | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly instanceId: string;
 
   constructor(
     private readonly sessions: SessionRepository,
     private readonly callSid: string,
     private readonly logger: Logger,
-    heartbeatMs: number,
+    options: { heartbeatMs: number; instanceId: string },
   ) {
+    this.instanceId = options.instanceId;
     this.heartbeat = setInterval(() => {
       if (this.id !== null) this.enqueue((id) => this.sessions.patch(id, {}));
-    }, heartbeatMs);
+    }, options.heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -93,7 +95,7 @@ export class CallSession {
     this.writes = this.writes
       .then(async () => {
         if (this.id === null) {
-          this.id = await this.sessions.open({ channel: 'voice', sessionKey: this.callSid, state: initial });
+          this.id = await this.sessions.open({ channel: 'voice', sessionKey: this.callSid, state: { ...initial, instanceId: this.instanceId } });
           if (Object.keys(initial).length > 0) return;
         }
         await write(this.id);

@@ -2,6 +2,7 @@ import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Channel, Lead } from '../leads/lead.js';
 import { LeadOutboxSchema } from './entities/index.js';
+import { instanceDeadSql } from './instanceRepository.js';
 import type { Database } from './orm.js';
 
 /** One claimed outbox row, as the claim query returns it. */
@@ -33,7 +34,11 @@ export interface OutboxStatus {
   lastError: string | null;
 }
 
-/** The lead_outbox table. Leases are set and compared with the database's clock (every instance shares it). */
+/**
+ * The lead_outbox table. Leases are set and compared with the database's clock (every instance shares it).
+ * `locked_by` is `<instance id>:<claim>`: a claim of an instance whose heartbeat is stale is free however long its
+ * lease.
+ */
 export class OutboxRepository {
   constructor(private readonly db: Database) {}
 
@@ -74,22 +79,58 @@ export class OutboxRepository {
   }
 
   /**
-   * Claims up to `limit` rows matching `where` whose lease is free: sets a lease and counts the pass. Raw SQL:
-   * FOR UPDATE SKIP LOCKED in a short statement, so workers of several instances never take the same row and no
-   * lock is held during the HTTP call.
+   * Claims up to `limit` rows matching `where` that nobody holds (no lease, a lease run out, or a claim of a dead
+   * instance: stopped, or no heartbeat for `deadAfterMs`): sets a lease and counts the pass. Raw SQL: FOR UPDATE
+   * SKIP LOCKED in a short statement, so workers of several instances never take the same row and no lock is held
+   * during the HTTP call.
    */
-  async claim(where: { dueOnly: true } | { id: string }, options: { limit: number; leaseMs: number; token: string }): Promise<OutboxRow[]> {
+  async claim(
+    where: { dueOnly: true } | { id: string },
+    options: { limit: number; leaseMs: number; token: string; deadAfterMs: number },
+  ): Promise<OutboxRow[]> {
     const [condition, params] =
       'id' in where ? [`id = ? and status = 'pending'`, [where.id]] : [`status = 'pending' and next_attempt_at <= now()`, []];
     return this.db.em().execute<OutboxRow[]>(
       `update lead_outbox o set locked_until = now() + (? * interval '1 millisecond'), locked_by = ?, attempts = o.attempts + 1, updated_at = now()
        where o.id in (
          select id from lead_outbox
-         where ${condition} and (locked_until is null or locked_until < now())
+         where ${condition}
+           and (locked_until is null or locked_until < now() or ${instanceDeadSql(`split_part(locked_by, ':', 1)`)})
          order by next_attempt_at limit ? for update skip locked)
        returning o.id, o.lead_data, o.channel, o.session_id, o.external_id, o.kind, o.attempts, o.npa_attempts, o.max_attempts, o.locked_by`,
-      [options.leaseMs, options.token, ...params, options.limit],
+      [options.leaseMs, options.token, ...params, options.deadAfterMs, options.limit],
     );
+  }
+
+  /**
+   * The pass holding `row` is still running: its lease runs `leaseMs` from now. False when the claim is not ours
+   * any more (another instance took it, thinking us dead). Raw SQL: the database's clock.
+   */
+  async renew(row: OutboxRow, leaseMs: number): Promise<boolean> {
+    const result = await this.db
+      .em()
+      .execute<{ affectedRows: number }>(
+        `update lead_outbox set locked_until = now() + (? * interval '1 millisecond') where id = ? and status = 'pending' and locked_by = ?`,
+        [leaseMs, row.id, row.locked_by],
+        'run',
+      );
+    return result.affectedRows > 0;
+  }
+
+  /**
+   * Frees the claims `instanceId` still holds: at start-up they are a previous run's, whose passes died with it.
+   * Returns how many. Raw SQL: the instance is the part of `locked_by` before the first colon.
+   */
+  async releaseClaimsOf(instanceId: string): Promise<number> {
+    const result = await this.db
+      .em()
+      .execute<{ affectedRows: number }>(
+        `update lead_outbox set locked_until = null, locked_by = null, updated_at = now()
+         where status = 'pending' and locked_by is not null and split_part(locked_by, ':', 1) = ?`,
+        [instanceId],
+        'run',
+      );
+    return result.affectedRows;
   }
 
   /**

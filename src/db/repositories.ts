@@ -1,4 +1,5 @@
 import { FailedLeadRepository } from './failedLeadRepository.js';
+import { InstanceRepository } from './instanceRepository.js';
 import type { Database } from './orm.js';
 import { OutboxRepository } from './outboxRepository.js';
 import { SessionRepository } from './sessionRepository.js';
@@ -11,6 +12,7 @@ export interface Repositories {
   readonly failed: FailedLeadRepository;
   readonly succeeded: SucceededLeadRepository;
   readonly outbox: OutboxRepository;
+  readonly instances: InstanceRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -20,5 +22,6 @@ export function createRepositories(db: Database): Repositories {
     failed: new FailedLeadRepository(db),
     succeeded: new SucceededLeadRepository(db),
     outbox: new OutboxRepository(db),
+    instances: new InstanceRepository(db),
   });
 }

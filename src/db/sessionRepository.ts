@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { NotFoundError } from '../errors.js';
 import type { Channel } from '../leads/lead.js';
 import { ConversationSessionSchema, type ConversationSession } from './entities/index.js';
+import { instanceDeadSql } from './instanceRepository.js';
 import { isUuid } from './isUuid.js';
 import type { Database } from './orm.js';
 import type { SessionPatch, SessionState } from './entities/sessionState.js';
@@ -102,6 +103,45 @@ export class SessionRepository {
          ${excluded.length === 0 ? '' : `and session_key not in (${excluded.map(() => '?').join(', ')})`}
        order by updated_at limit ? for update skip locked`,
       [options.channel, ...options.settledPhases, options.idleMs, ...excluded, options.limit],
+    );
+    return rows.map((row) => ({ id: row.id, sessionKey: row.session_key, state: row.state }));
+  }
+
+  /**
+   * Locks up to `limit` voice sessions not in a settled phase whose process is gone: the instance that ran the
+   * call is dead (stopped, or no heartbeat for `graceMs`), or it is `instanceId`'s previous run (last written before
+   * this run started: the id was kept across a restart), or, run here or by no known instance, the session has not
+   * been written for `graceMs`. A session of another live instance is that instance's to look after. Raw SQL: FOR
+   * UPDATE SKIP LOCKED, and the instances' liveness read in the same statement.
+   */
+  async claimAbandonedCalls(
+    em: EntityManager,
+    options: { instanceId: string; settledPhases: readonly string[]; graceMs: number; limit: number; excludeKeys?: readonly string[] },
+  ): Promise<IdleSession[]> {
+    const owner = `s.state->>'instanceId'`;
+    const excluded = options.excludeKeys ?? [];
+    const rows = await em.execute<{ id: string; session_key: string; state: Record<string, unknown> }[]>(
+      `select s.id, s.session_key, s.state from conversation_sessions s
+       where s.channel = 'voice' and coalesce(s.state->>'phase', '') not in (${options.settledPhases.map(() => '?').join(', ')})
+         and (
+           (${owner} <> ? and ${instanceDeadSql(owner)})
+           or (${owner} = ? and s.updated_at < (select started_at from instances where id = ?))
+           or ((${owner} is null or ${owner} = ? or not exists (select 1 from instances where id = ${owner}))
+               and s.updated_at < now() - (? * interval '1 millisecond'))
+         )
+         ${excluded.length === 0 ? '' : `and s.session_key not in (${excluded.map(() => '?').join(', ')})`}
+       order by s.updated_at limit ? for update of s skip locked`,
+      [
+        ...options.settledPhases,
+        options.instanceId,
+        options.graceMs,
+        options.instanceId,
+        options.instanceId,
+        options.instanceId,
+        options.graceMs,
+        ...excluded,
+        options.limit,
+      ],
     );
     return rows.map((row) => ({ id: row.id, sessionKey: row.session_key, state: row.state }));
   }

@@ -7,6 +7,9 @@ import type { Channel, Lead } from '../leads/lead.js';
 import type { OutboxRow } from '../db/outboxRepository.js';
 import type { Repositories } from '../db/repositories.js';
 import { NpaCircuitOpenError, NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
+import { finalizeFailed, finalizeSucceeded } from './finalizeLead.js';
+import { leadStateIn, type LeadState } from './leadState.js';
+import { renewLease } from './leaseRenewal.js';
 import { RequestSlots } from './requestSlots.js';
 
 /** Worker passes a lead gets before it becomes a failed lead (each pass is one NpaClient.submit with its own retries). */
@@ -16,27 +19,26 @@ export const OUTBOX_RETRY_BASE_MS = 10_000;
 export const OUTBOX_RETRY_MAX_MS = 10 * 60_000;
 /** NPA requests this process has out at once (one per pass). */
 export const NPA_MAX_IN_FLIGHT = 8;
+/** An instance whose heartbeat is this old is dead: its claims are free (RECOVERY_GRACE_MS in the server). */
+export const DEAD_INSTANCE_MS = 15_000;
 const WAIT_POLL_MS = 100;
 
 export interface OutboxOptions {
   maxAttempts?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** How long a claim holds a row; must outlast one NpaClient.submit (see leaseFor). */
+  /** How long a claim holds a row; renewed every third of it while its pass runs. */
   leaseMs: number;
-  /** Names this process in `locked_by` (logs and debugging). */
+  /** This process's instance id, the first part of `locked_by`: its claims are free once it is dead. */
   instanceId?: string;
+  /** A claim of an instance with no heartbeat for this long is free, however long its lease. */
+  deadInstanceMs?: number;
   /** Passes (so NPA requests) this outbox runs at once. */
   maxInFlight?: number;
   random?: () => number;
 }
 
-/** Where a lead stands. `pending` leads are in the outbox and will be (re)sent by a worker. */
-export type LeadState =
-  | { status: 'pending'; attempts: number; lastError: string | null }
-  | { status: 'succeeded' }
-  | { status: 'failed'; reason: string }
-  | { status: 'absent' };
+export type { LeadState } from './leadState.js';
 
 export interface AcceptLeadInput {
   id: string;
@@ -54,24 +56,19 @@ export interface OutboxDeps {
   logger: Logger;
 }
 
-/**
- * How long an outbox claim holds a row: longer than one NpaClient.submit can take (every attempt at the longest
- * timeout, Retry-After waits between them).
- */
-export function leaseFor(config: Pick<Config, 'NPA_TIMEOUT_MAX_MS' | 'NPA_MAX_ATTEMPTS'>): number {
-  return config.NPA_TIMEOUT_MAX_MS * config.NPA_MAX_ATTEMPTS + 30_000 * (config.NPA_MAX_ATTEMPTS - 1) + 5_000;
-}
-
 /** The one way the server and the CLI build the outbox: the configured attempt budget, backoff, lease and cap. */
 export function createLeadOutbox(
-  config: Pick<Config, 'NPA_TIMEOUT_MAX_MS' | 'NPA_MAX_ATTEMPTS' | 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS'>,
+  config: Pick<Config, 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS' | 'OUTBOX_LEASE_MS' | 'RECOVERY_GRACE_MS'>,
   deps: OutboxDeps,
+  identity: { instanceId?: string } = {},
 ): LeadOutbox {
   return new LeadOutbox(deps, {
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
     retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
-    leaseMs: leaseFor(config),
+    leaseMs: config.OUTBOX_LEASE_MS,
+    deadInstanceMs: config.RECOVERY_GRACE_MS,
     maxInFlight: config.NPA_MAX_IN_FLIGHT,
+    ...identity,
   });
 }
 
@@ -89,7 +86,8 @@ export class LeadOutbox {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   readonly leaseMs: number;
-  private readonly instanceId: string;
+  readonly instanceId: string;
+  private readonly deadInstanceMs: number;
   private readonly random: () => number;
   private readonly logger: Logger;
   private readonly repos: Repositories;
@@ -107,6 +105,7 @@ export class LeadOutbox {
     this.retryMaxMs = options.retryMaxMs ?? OUTBOX_RETRY_MAX_MS;
     this.leaseMs = options.leaseMs;
     this.instanceId = options.instanceId ?? `pid-${process.pid}`;
+    this.deadInstanceMs = options.deadInstanceMs ?? DEAD_INSTANCE_MS;
     this.random = options.random ?? Math.random;
     this.logger = deps.logger.child({ component: 'outbox' });
     this.slots = new RequestSlots(Math.max(1, options.maxInFlight ?? NPA_MAX_IN_FLIGHT));
@@ -158,30 +157,31 @@ export class LeadOutbox {
     return this.stateIn(this.repos.db.em(), id);
   }
 
-  private async stateIn(em: EntityManager, id: string): Promise<LeadState> {
-    // A succeeded row wins (a failed row may be resolved by it); then a pending outbox row; then the failed row.
-    if (await this.repos.succeeded.exists(em, id)) return { status: 'succeeded' };
-    const outbox = await this.repos.outbox.status(em, id);
-    if (outbox?.status === 'pending') return { status: 'pending', attempts: outbox.attempts, lastError: outbox.lastError };
-    const failed = await this.repos.failed.find(em, id);
-    if (failed) return { status: 'failed', reason: failed.errorMessage };
-    if (outbox) return outbox.status === 'succeeded' ? { status: 'succeeded' } : { status: 'failed', reason: outbox.lastError ?? 'failed' };
-    return { status: 'absent' };
+  private stateIn(em: EntityManager, id: string): Promise<LeadState> {
+    return leadStateIn(this.repos, em, id);
   }
 
   /** Claims up to `limit` due rows (short transaction; the lease, not a row lock, keeps others off them). */
   async claimDue(limit: number): Promise<OutboxRow[]> {
-    return this.repos.outbox.claim({ dueOnly: true }, { limit, leaseMs: this.leaseMs, token: this.claimToken() });
+    return this.repos.outbox.claim({ dueOnly: true }, this.claimOptions(limit));
   }
 
   /** Claims one row by id whatever its schedule (the call that wrote it sends it at once); null if taken or done. */
   async claimOne(id: string): Promise<OutboxRow | null> {
-    const rows = await this.repos.outbox.claim({ id }, { limit: 1, leaseMs: this.leaseMs, token: this.claimToken() });
+    const rows = await this.repos.outbox.claim({ id }, this.claimOptions(1));
     return rows[0] ?? null;
   }
 
-  private claimToken(): string {
-    return `${this.instanceId}:${randomUUID()}`;
+  private claimOptions(limit: number): { limit: number; leaseMs: number; token: string; deadAfterMs: number } {
+    return { limit, leaseMs: this.leaseMs, token: `${this.instanceId}:${randomUUID()}`, deadAfterMs: this.deadInstanceMs };
+  }
+
+  /**
+   * At start-up: frees the claims this instance id still holds, a previous run's (INSTANCE_ID kept across a
+   * restart) whose passes died with it, so they are sent again now rather than when their leases run out.
+   */
+  async releaseOwnClaims(): Promise<number> {
+    return this.repos.outbox.releaseClaimsOf(this.instanceId);
   }
 
   /** How many passes may start now: free request slots, and no more than the NPA circuit lets through. */
@@ -221,6 +221,16 @@ export class LeadOutbox {
    */
   async run(row: OutboxRow): Promise<LeadState> {
     const logger = this.logger.child({ leadId: row.id, pass: row.attempts, kind: row.kind });
+    // The lease is short and renewed while the pass runs, so a dead process's claim is free again soon.
+    const renewal = renewLease(this.repos.outbox, row, this.leaseMs, logger);
+    try {
+      return await this.pass(row, logger);
+    } finally {
+      renewal.stop();
+    }
+  }
+
+  private async pass(row: OutboxRow, logger: Logger): Promise<LeadState> {
     let response: NpaSubmitResult;
     try {
       response = await this.deps.npa.submit(row.lead_data, {
@@ -246,11 +256,11 @@ export class LeadOutbox {
         logger.warn({ reason, delayMs, maxAttempts: row.max_attempts }, 'outbox pass failed; lead stays pending');
         return { status: 'pending', attempts: row.attempts, lastError: reason };
       }
-      const state = await this.finalizeFailed(row, reason, npaAttempts);
+      const state = await finalizeFailed(this.repos, row, reason, npaAttempts);
       logger.warn({ reason, passes: row.attempts }, 'lead submission failed; saved as failed');
       return state;
     }
-    const state = await this.finalizeSucceeded(row, response);
+    const state = await finalizeSucceeded(this.repos, row, response);
     logger.info({ npaAttempts: response.attempts }, 'lead submitted');
     return state;
   }
@@ -327,62 +337,6 @@ export class LeadOutbox {
   private backoffMs(pass: number): number {
     const base = Math.min(this.retryMaxMs, this.retryBaseMs * 4 ** Math.max(0, pass - 1));
     return Math.round(base * (0.8 + 0.4 * this.random()));
-  }
-
-  private async finalizeSucceeded(row: OutboxRow, response: NpaSubmitResult): Promise<LeadState> {
-    return this.repos.db.em().transactional(async (em) => {
-      const finished = await this.repos.outbox.finish(em, row.id, { status: 'succeeded', npaAttempts: response.attempts, lastError: null });
-      // Another pass (after our lease expired) finished it first; NPA holds it once under the same key.
-      if (!finished) return this.stateIn(em, row.id);
-      await this.repos.succeeded.insert(em, {
-        id: row.id,
-        lead: row.lead_data,
-        channel: row.channel,
-        sessionId: row.session_id,
-        npaResponse: response.body,
-      });
-      // A retried failed lead is resolved.
-      await this.repos.failed.resolve(em, row.id, row.npa_attempts + response.attempts);
-      if (row.session_id !== null) {
-        const now = new Date().toISOString();
-        await this.repos.sessions.patch(
-          row.session_id,
-          row.kind === 'retry'
-            ? { outcome: 'succeeded', leadId: row.id, reason: null, resolvedAt: now }
-            : { outcome: 'succeeded', leadId: row.id, reason: null, externalId: row.external_id, submittedAt: now },
-          em,
-        );
-      }
-      return { status: 'succeeded' } as const;
-    });
-  }
-
-  private async finalizeFailed(row: OutboxRow, reason: string, npaAttempts: number): Promise<LeadState> {
-    return this.repos.db.em().transactional(async (em) => {
-      const finished = await this.repos.outbox.finish(em, row.id, { status: 'failed', npaAttempts, lastError: reason });
-      if (!finished) return this.stateIn(em, row.id);
-      const total = row.npa_attempts + npaAttempts;
-      if (row.kind === 'retry') {
-        await this.repos.failed.recordRetryFailure(em, row.id, total, reason);
-        return { status: 'failed', reason } as const;
-      }
-      await this.repos.failed.recordFinalFailure(em, {
-        id: row.id,
-        lead: row.lead_data,
-        reason,
-        channel: row.channel,
-        sessionId: row.session_id,
-        attempts: total,
-      });
-      if (row.session_id !== null) {
-        await this.repos.sessions.patch(
-          row.session_id,
-          { outcome: 'failed', leadId: row.id, reason, externalId: row.external_id, submittedAt: new Date().toISOString() },
-          em,
-        );
-      }
-      return { status: 'failed', reason } as const;
-    });
   }
 }
 

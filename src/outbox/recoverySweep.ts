@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { FINAL_CALL_STATES } from '../../machines/callMachine.js';
 import type { Logger } from '../log.js';
-import type { Channel, ExtractionResult } from '../leads/lead.js';
+import type { ExtractionResult } from '../leads/lead.js';
 import { RECOVERY_REASON, SMS_ABANDONED_REASON, refusalFor } from '../leads/problems.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { isUuid } from '../db/isUuid.js';
@@ -36,17 +36,26 @@ export interface RecoveryDeps {
 
 /**
  * Turns voice sessions abandoned by a dead process into leads. A session counts as abandoned when its phase is not
- * final, it has not been written for `graceMs` (live calls write their transcript and a heartbeat), it is not a
- * call live in this process, and no lead of it waits in the spool (`held`). Its stored transcript is read by the offline extractor (or the fields an extraction
+ * final, it is not a call live in this process, no lead of it waits in the spool (`held`), and its process is
+ * gone: the instance that ran it is dead (no heartbeat for `graceMs`, or stopped), or it is this instance id's
+ * previous run, or (run here or by an unknown instance) it has not been written for `graceMs` (live calls write their
+ * transcript and a heartbeat). Its stored transcript is read by the offline extractor (or the fields an extraction
  * already stored are used) and the lead goes through the intake under the call's own lead id, so a lead the dead
  * process had already queued is not queued twice. Rows are claimed with SKIP LOCKED: instances sweep side by side.
  */
 export async function sweepAbandonedCalls(
   deps: RecoveryDeps,
-  options: { graceMs: number; isLive: (sessionKey: string) => boolean; held?: SpooledSessions },
+  options: { instanceId: string; graceMs: number; isLive: (sessionKey: string) => boolean; held?: SpooledSessions },
 ): Promise<number> {
-  const idle = { channel: 'voice' as const, settledPhases: FINAL_CALL_PHASES, idleMs: options.graceMs, excludeKeys: options.held?.heldKeys() ?? [] };
-  return sweepIdle(deps, idle, async (row, em) => {
+  const claim = (em: EntityManager) =>
+    deps.repos.sessions.claimAbandonedCalls(em, {
+      instanceId: options.instanceId,
+      settledPhases: FINAL_CALL_PHASES,
+      graceMs: options.graceMs,
+      limit: SWEEP_BATCH,
+      excludeKeys: options.held?.heldKeys() ?? [],
+    });
+  return sweepIdle(deps, claim, async (row, em) => {
     if (options.isLive(row.sessionKey) || options.held?.holds(row.sessionKey) === true) return null;
     const state = readVoiceState(row.state);
     const leadId = leadIdOf(state.leadId);
@@ -90,8 +99,15 @@ function leadOf(state: VoiceState): ExtractionResult {
  * the reason. The session is marked abandoned, so the texter's next message starts a new conversation.
  */
 export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options: { idleMs: number; held?: SpooledSessions }): Promise<number> {
-  const idle = { channel: 'sms' as const, settledPhases: SETTLED_SMS_PHASES, idleMs: options.idleMs, excludeKeys: options.held?.heldKeys() ?? [] };
-  return sweepIdle(deps, idle, async (row) => {
+  const claim = (em: EntityManager) =>
+    deps.repos.sessions.claimIdle(em, {
+      channel: 'sms',
+      settledPhases: SETTLED_SMS_PHASES,
+      idleMs: options.idleMs,
+      limit: SWEEP_BATCH,
+      excludeKeys: options.held?.heldKeys() ?? [],
+    });
+  return sweepIdle(deps, claim, async (row) => {
     if (options.held?.holds(row.sessionKey) === true) return null;
     const state = readSmsState(row.state);
     const leadId = leadIdOf(state.leadId);
@@ -111,17 +127,17 @@ export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options
 }
 
 /**
- * One sweep: locks a batch of idle sessions of one channel (SKIP LOCKED) and hands the lead `rebuild` makes of each
- * (null: leave it) to the intake, in the same transaction. Returns how many were rebuilt.
+ * One sweep: locks a batch of sessions with `claim` (SKIP LOCKED) and hands the lead `rebuild` makes of each (null:
+ * leave it) to the intake, in the same transaction. Returns how many were rebuilt.
  */
 async function sweepIdle(
   deps: RecoveryDeps,
-  options: { channel: Channel; settledPhases: readonly string[]; idleMs: number; excludeKeys: readonly string[] },
+  claim: (em: EntityManager) => Promise<IdleSession[]>,
   rebuild: (row: IdleSession, em: EntityManager) => Promise<LeadSubmission | null>,
 ): Promise<number> {
   let rebuilt = 0;
   await deps.repos.db.em().transactional(async (em) => {
-    for (const row of await deps.repos.sessions.claimIdle(em, { ...options, limit: SWEEP_BATCH })) {
+    for (const row of await claim(em)) {
       const submission = await rebuild(row, em);
       if (submission === null) continue;
       await deps.intake.accept(submission, em);

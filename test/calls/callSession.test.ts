@@ -37,7 +37,10 @@ const turns = (n: number): Turn[] =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function session(callSid: string, options: { heartbeatMs?: number; logger?: ReturnType<typeof createLogger> } = {}) {
-  return new CallSession(sessions, callSid, options.logger ?? createLogger('silent'), options.heartbeatMs ?? NO_HEARTBEAT_MS);
+  return new CallSession(sessions, callSid, options.logger ?? createLogger('silent'), {
+    heartbeatMs: options.heartbeatMs ?? NO_HEARTBEAT_MS,
+    instanceId: 'test-instance',
+  });
 }
 
 describe('CallSession: writes', () => {

@@ -110,17 +110,17 @@ describe.each([
     await t.db.em().transactional((em) =>
       repos.outbox.insertPending(em, { id, lead, channel: 'voice', sessionId: null, externalId: 'CA-outbox' }, 3),
     );
-    const [row] = await repos.outbox.claim({ id }, { limit: 1, leaseMs: 60_000, token: 'a' });
+    const [row] = await repos.outbox.claim({ id }, { limit: 1, leaseMs: 60_000, token: 'a', deadAfterMs: 15_000 });
     expect(row).toMatchObject({ id, attempts: 1, max_attempts: 3, locked_by: 'a', lead_data: lead });
-    expect(await repos.outbox.claim({ id }, { limit: 1, leaseMs: 60_000, token: 'b' })).toEqual([]);
+    expect(await repos.outbox.claim({ id }, { limit: 1, leaseMs: 60_000, token: 'b', deadAfterMs: 15_000 })).toEqual([]);
     expect(await repos.outbox.isHeld(id)).toBe(true);
     await repos.outbox.release(row!, { reason: 'NPA API error: 503 Service Unavailable', npaAttempts: 2, delayMs: 60_000, sent: true });
     expect(await repos.outbox.isHeld(id)).toBe(false);
-    expect(await repos.outbox.claim({ dueOnly: true }, { limit: 10, leaseMs: 60_000, token: 'c' })).not.toContainEqual(expect.objectContaining({ id }));
+    expect(await repos.outbox.claim({ dueOnly: true }, { limit: 10, leaseMs: 60_000, token: 'c', deadAfterMs: 15_000 })).not.toContainEqual(expect.objectContaining({ id }));
     expect(await repos.outbox.status(t.db.em(), id)).toEqual({ status: 'pending', attempts: 1, lastError: 'NPA API error: 503 Service Unavailable' });
     // The API is back: the backoff is over at once.
     expect(await repos.outbox.expediteBackoff()).toBeGreaterThanOrEqual(1);
-    const [again] = await repos.outbox.claim({ dueOnly: true }, { limit: 10, leaseMs: 60_000, token: 'd' }).then((rows) => rows.filter((r) => r.id === id));
+    const [again] = await repos.outbox.claim({ dueOnly: true }, { limit: 10, leaseMs: 60_000, token: 'd', deadAfterMs: 15_000 }).then((rows) => rows.filter((r) => r.id === id));
     expect(again).toMatchObject({ id, attempts: 2, npa_attempts: 2 });
     // A pass that sent nothing (the circuit was open) is not counted.
     await repos.outbox.release(again!, { reason: 'circuit open', npaAttempts: 0, delayMs: 0, sent: false });
@@ -128,6 +128,28 @@ describe.each([
     expect(await t.db.em().transactional((em) => repos.outbox.finish(em, id, { status: 'succeeded', npaAttempts: 1, lastError: null }))).toBe(true);
     expect(await t.db.em().transactional((em) => repos.outbox.finish(em, id, { status: 'failed', npaAttempts: 1, lastError: 'x' }))).toBe(false);
     expect(await repos.outbox.status(t.db.em(), id)).toMatchObject({ status: 'succeeded', lastError: null });
+  });
+
+  it('instances: registered, beating, stopped; a restart under the same id restamps its start; day-old rows pruned', async () => {
+    type Row = { id: string; started_at: string | Date; heartbeat_at: string | Date; stopped_at: string | Date | null };
+    const ms = (value: string | Date | null | undefined) => new Date(value ?? Number.NaN).getTime();
+    const row = async (id: string) => (await t.db.em().execute<Row[]>('select * from instances where id = ?', [id]))[0];
+    await repos.instances.register('i-1');
+    const first = await row('i-1');
+    expect(first).toMatchObject({ id: 'i-1', stopped_at: null });
+    await repos.instances.beat('i-1');
+    expect(ms((await row('i-1'))?.heartbeat_at)).toBeGreaterThanOrEqual(ms(first?.heartbeat_at));
+    await repos.instances.stop('i-1');
+    expect((await row('i-1'))?.stopped_at).not.toBeNull();
+    await repos.instances.register('i-1');
+    const again = await row('i-1');
+    expect(again?.stopped_at).toBeNull();
+    expect(ms(again?.started_at)).toBeGreaterThanOrEqual(ms(first?.started_at));
+
+    await repos.instances.register('i-old');
+    await t.db.em().execute(`update instances set heartbeat_at = now() - interval '2 days' where id = 'i-old'`);
+    await repos.instances.register('i-2');
+    expect(await row('i-old')).toBeUndefined();
   });
 
   it('lists failed leads (unresolved by default) and succeeded leads since a date', async () => {

@@ -167,4 +167,38 @@ describe('LeadOutbox', () => {
     expect(await outbox.state(id)).toEqual({ status: 'succeeded' });
     expect(sent(id)).toBe(1);
   });
+
+  it('a claim of a dead instance is free however long its lease; a restart frees its own previous claims at once', async () => {
+    await deps.repos.instances.register('crashed');
+    const crashed = outboxWith({ instanceId: 'crashed', leaseMs: 600_000 });
+    const other = outboxWith({ instanceId: 'other', deadInstanceMs: 15_000 });
+    const id = await accept(crashed);
+    expect(await crashed.claimOne(id)).not.toBeNull();
+    // Its heartbeat is fresh: the lease holds.
+    expect(await other.claimOne(id)).toBeNull();
+    await t.db.em().execute(`update instances set heartbeat_at = now() - interval '20 seconds' where id = 'crashed'`);
+    expect(await other.claimOne(id)).toMatchObject({ id, attempts: 2, locked_by: expect.stringMatching(/^other:/) });
+
+    // The same id after a restart: what it held before is free now, not when the lease runs out.
+    await deps.repos.instances.register('restarted');
+    const before = outboxWith({ instanceId: 'restarted', leaseMs: 600_000 });
+    const held = await accept(before);
+    expect(await before.claimOne(held)).not.toBeNull();
+    const after = outboxWith({ instanceId: 'restarted' });
+    expect(await after.releaseOwnClaims()).toBe(1);
+    expect(await other.claimOne(held)).toMatchObject({ id: held });
+  });
+
+  it('a pass renews its short lease while the request runs: nobody else claims the row meanwhile', async () => {
+    npa.setMode('slow', { slowMs: 2_000 });
+    const outbox = outboxWith({ instanceId: 'renewing', leaseMs: 500 }, { timeoutMs: 10_000 });
+    const other = outboxWith({ instanceId: 'other' });
+    const id = await accept(outbox);
+    const pass = outbox.process(id);
+    // Three leases later the pass still holds it.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await other.claimOne(id)).toBeNull();
+    expect(await pass).toEqual({ status: 'succeeded' });
+    expect(sent(id)).toBe(1);
+  });
 });

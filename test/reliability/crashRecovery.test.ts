@@ -124,7 +124,7 @@ describe('SIGKILL at each step of a lead', { timeout: 90_000 }, () => {
     await expectDeliveredOnce(callSid, leadId);
   });
 
-  it('while the NPA request is in flight: the lease expires and the same key is sent again, accepted once', async () => {
+  it('while the NPA request is in flight: the dead instance’s claim is taken over and the same key sent again, accepted once', async () => {
     npa.setMode('slow', { slowMs: 60_000 });
     const conversation = sample('public-03.json');
     openai.enqueueScript(scriptFromTranscript(conversation));

@@ -72,6 +72,7 @@ export async function startCallLab(
     extractor: options.extractor ?? createExtractor(database.config, { logger, client: null }),
     intake,
     sessions: repos.sessions,
+    instanceId: 'call-lab',
     callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: 'alloy' })),
     heartbeatMs: options.heartbeatMs ?? 3_600_000,

@@ -6,7 +6,7 @@ import { LeadIntake } from '../../src/outbox/leadIntake.js';
 import { LeadOutbox, type OutboxOptions } from '../../src/outbox/leadOutbox.js';
 import type { LeadSpool } from '../../src/outbox/leadSpool.js';
 
-/** A test lease: long enough for any test's NPA round trip (the real one comes from leaseFor(config)). */
+/** A test lease: long enough for any test's NPA round trip (the server's is OUTBOX_LEASE_MS, renewed while a pass runs). */
 export const TEST_LEASE_MS = 60_000;
 
 /** The lead road over a test database, built the way the app builds it: repositories, outbox, intake. */

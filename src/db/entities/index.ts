@@ -2,11 +2,13 @@ import { ConversationSessionSchema } from './conversationSession.js';
 import { SucceededLeadSchema } from './succeededLead.js';
 import { FailedLeadSchema } from './failedLead.js';
 import { LeadOutboxSchema } from './leadOutbox.js';
+import { InstanceSchema } from './instance.js';
 
 export { ConversationSessionSchema, type ConversationSession } from './conversationSession.js';
 export { SucceededLeadSchema, type SucceededLead } from './succeededLead.js';
 export { FailedLeadSchema, type FailedLead, type FailedRetry } from './failedLead.js';
 export { LeadOutboxSchema, type LeadOutboxRow } from './leadOutbox.js';
+export { InstanceSchema, type Instance } from './instance.js';
 
 /** Every entity, for the ORM config. */
-export const ENTITIES = [ConversationSessionSchema, SucceededLeadSchema, FailedLeadSchema, LeadOutboxSchema];
+export const ENTITIES = [ConversationSessionSchema, SucceededLeadSchema, FailedLeadSchema, LeadOutboxSchema, InstanceSchema];

@@ -44,6 +44,8 @@ export const VoiceStateSchema = z.object({
   /** The call machine's state (see FINAL_CALL_PHASES), or 'recovered' once a sweep rebuilt the lead. */
   phase: z.string(),
   callSid: z.string(),
+  /** The instance running the call (src/db/entities/instance.ts): once it is dead the call is taken over at once. */
+  instanceId: z.string(),
   callerPhone: z.string().nullable(),
   leadId: z.string(),
   endReason: z.string().nullable(),
