@@ -63,6 +63,28 @@ describe('POST /twilio/sms through the real server', () => {
     expect(lab.npa.requests.at(-1)?.body).toMatchObject({ channel: 'sms', phone: '+14075550129' });
   });
 
+  it('a second conversation from the same number is a session of its own; the first lead keeps its session', async () => {
+    const phone = '+14075550129';
+    const first = await lab.app.repos.sessions.findSms(phone);
+    expect(first?.state).toMatchObject({ phase: 'done', outcome: 'succeeded' });
+    const firstTurns = (first?.state as { transcript: unknown[] }).transcript.length;
+    for (const body of ['hello again', 'Tom Becker', '32801', 'use this number', '2019 Honda Rebel 500', 'yes']) {
+      expect((await text(phone, body)).status).toBe(200);
+    }
+    const second = await lab.app.repos.sessions.findSms(phone);
+    expect(second?.id).not.toBe(first?.id);
+    expect(second?.sessionKey).toMatch(/^sms:[0-9a-f-]{36}$/);
+    // The first conversation is as it was: its transcript, its outcome, and its lead still point at it.
+    const firstNow = await lab.app.repos.sessions.get(first?.id ?? '');
+    expect((firstNow?.state as { transcript: unknown[] }).transcript).toHaveLength(firstTurns);
+    expect(firstNow?.state).toMatchObject({ phase: 'done', outcome: 'succeeded' });
+    const leads = await lab.app.repos.succeeded.list();
+    const bySession = new Map(leads.map((lead) => [lead.sessionId, lead.leadData.vehicle_model]));
+    expect(bySession.get(first?.id ?? null)).toBe('V-Strom 650');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(new Map((await lab.app.repos.succeeded.list()).map((l) => [l.sessionId, l.leadData.vehicle_model])).get(second?.id ?? null)).toBe('Rebel 500');
+  });
+
   it('refuses an unsigned or tampered text with 403 and records nothing', async () => {
     expect((await text('+15555550100', 'hi', 'bogus')).status).toBe(403);
     expect(await lab.app.repos.sessions.findSms('+15555550100')).toBeNull();
