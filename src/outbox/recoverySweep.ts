@@ -10,6 +10,7 @@ import type { Repositories } from '../db/repositories.js';
 import { readSmsState, readVoiceState, type VoiceState } from '../db/entities/sessionState.js';
 import type { IdleSession } from '../db/sessionRepository.js';
 import type { LeadIntake, LeadSubmission } from './leadIntake.js';
+import { leadStateIn } from './leadState.js';
 
 /** The phase a sweep writes on a call it rebuilt. */
 export const RECOVERED_PHASE = 'recovered';
@@ -61,9 +62,9 @@ export async function sweepAbandonedCalls(
     const leadId = leadIdOf(state.leadId);
     // The lead already has its row (the call saved it; only the session's last writes were lost): nothing to
     // rebuild from a stale transcript. The session gets the final phase its lead stands at.
-    const standing = await rowOf(deps, em, leadId);
-    if (standing !== null) {
-      await deps.repos.sessions.patch(row.id, { phase: standing === 'succeeded' ? 'saved-success' : 'saved-failure' }, em);
+    const standing = await leadStateIn(deps.repos, em, leadId);
+    if (standing.status !== 'absent') {
+      await deps.repos.sessions.patch(row.id, { phase: standing.status === 'succeeded' ? 'saved-success' : 'saved-failure' }, em);
       deps.logger.warn({ leadId, sessionId: row.id }, 'stale session of a saved lead given its final phase');
       return null;
     }
@@ -145,16 +146,6 @@ async function sweepIdle(
     }
   });
   return rebuilt;
-}
-
-/** Whether the lead already has a succeeded, failed or outbox row, and which. */
-async function rowOf(deps: RecoveryDeps, em: EntityManager, leadId: string): Promise<'succeeded' | 'failed' | 'pending' | null> {
-  if (await deps.repos.succeeded.exists(em, leadId)) return 'succeeded';
-  const outbox = await deps.repos.outbox.status(em, leadId);
-  if (outbox?.status === 'pending') return 'pending';
-  if (outbox?.status === 'succeeded') return 'succeeded';
-  if (outbox !== null || (await deps.repos.failed.find(em, leadId)) !== null) return 'failed';
-  return null;
 }
 
 /** The lead id the session already chose (so a queued lead is not queued twice), or a new one. */
