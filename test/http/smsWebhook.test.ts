@@ -81,8 +81,11 @@ describe('POST /twilio/sms through the real server', () => {
     const leads = await lab.app.repos.succeeded.list();
     const bySession = new Map(leads.map((lead) => [lead.sessionId, lead.leadData.vehicle_model]));
     expect(bySession.get(first?.id ?? null)).toBe('V-Strom 650');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(new Map((await lab.app.repos.succeeded.list()).map((l) => [l.sessionId, l.leadData.vehicle_model])).get(second?.id ?? null)).toBe('Rebel 500');
+    // The second lead's row, polled for rather than waited on.
+    const secondModel = async () => new Map((await lab.app.repos.succeeded.list()).map((l) => [l.sessionId, l.leadData.vehicle_model])).get(second?.id ?? null);
+    const deadline = Date.now() + 5_000;
+    while ((await secondModel()) === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await secondModel()).toBe('Rebel 500');
   });
 
   it('refuses an unsigned or tampered text with 403 and records nothing', async () => {
