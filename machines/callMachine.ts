@@ -1,5 +1,6 @@
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
-import type { ExtractionResult, Turn } from '../src/leads/lead.js';
+import type { CapturedField, CapturedFields } from '../src/leads/capturedFields.js';
+import type { ExtractionResult, LeadField, Turn } from '../src/leads/lead.js';
 import {
   DEFAULT_CALL_TIMEOUTS,
   type CallInput,
@@ -25,6 +26,8 @@ export interface CallContext {
    * when it fails or times out, this reading is what is submitted.
    */
   reading: ExtractionResult;
+  /** What the agent recorded through its `record_lead_field` tool so far (the live capture witness). */
+  captured: CapturedFields;
   transcript: Turn[];
   endReason: EndReason | null;
   failureReason: string | null;
@@ -46,6 +49,8 @@ export type CallEvent =
   | { type: 'TRANSCRIPT_UPDATED'; turns: Turn[] }
   /** The offline reading of the transcript so far. */
   | { type: 'FIELDS_UPDATED'; reading: ExtractionResult }
+  /** The agent recorded a confirmed field (`record_lead_field`) and the normalizer accepted it. */
+  | { type: 'FIELD_CAPTURED'; field: LeadField; captured: CapturedField }
   /** The agent ended the conversation (its `end_call` tool, or a goodbye phrase as the fallback). */
   | { type: 'GOODBYE'; via: 'tool' | 'phrase' }
   /** The goodbye's audio has played to the caller (its mark came back). */
@@ -80,9 +85,10 @@ export const callMachine = setup({
     conversation: fromCallback<CallEvent, { callSid: string }>(callbackNotProvided('conversation')),
     /** Resolves with the final transcript once no transcription is pending. */
     awaitTranscript: fromPromise<Turn[], { callSid: string }>(notProvided('awaitTranscript')),
+    /** Reads the lead from its witnesses (live capture, the LLM, the offline reading) and decides each field. */
     extractLead: fromPromise<
       Extraction,
-      { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult }
+      { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult; captured: CapturedFields }
     >(notProvided('extractLead')),
     /**
      * Makes the lead durable: the session and a pending outbox row (output `pending`: to deliver), or a failed row
@@ -116,6 +122,8 @@ export const callMachine = setup({
     modelNotReady: ({ context }) => !context.modelReady,
     streamNotStarted: ({ context }) => !context.streamStarted,
     succeeded: (_, params: { output: LeadOutcome }) => params.output.outcome === 'succeeded',
+    /** The witnesses disagree and a person decides: the lead is held for review, not sent. */
+    inReview: (_, params: { output: LeadOutcome }) => params.output.outcome === 'review',
     /** The lead is in the outbox, not sent yet. */
     pending: (_, params: { output: LeadOutcome }) => params.output.pending === true,
   },
@@ -140,6 +148,7 @@ export const callMachine = setup({
     streamStarted: false,
     streamSid: null,
     reading: input.initialReading,
+    captured: {},
     transcript: [],
     endReason: null,
     failureReason: null,
@@ -152,6 +161,9 @@ export const callMachine = setup({
   on: {
     TRANSCRIPT_UPDATED: { actions: assign({ transcript: ({ event }) => event.turns }) },
     FIELDS_UPDATED: { actions: assign({ reading: ({ event }) => event.reading }) },
+    FIELD_CAPTURED: {
+      actions: assign({ captured: ({ context, event }) => ({ ...context.captured, [event.field]: event.captured }) }),
+    },
   },
   initial: 'connecting',
   states: {
@@ -318,6 +330,7 @@ export const callMachine = setup({
           callerPhone: context.callerPhone,
           transcript: context.transcript,
           offline: context.reading,
+          captured: context.captured,
         }),
         onDone: {
           target: 'submitting',
@@ -362,6 +375,11 @@ export const callMachine = setup({
             input: ({ context }) => submitInputOf(context),
             onDone: [
               { guard: { type: 'pending', params: ({ event }) => ({ output: event.output }) }, target: 'delivering' },
+              {
+                guard: { type: 'inReview', params: ({ event }) => ({ output: event.output }) },
+                target: '#call.saved-review',
+                actions: assign({ result: ({ event }) => event.output }),
+              },
               {
                 guard: { type: 'succeeded', params: ({ event }) => ({ output: event.output }) },
                 target: '#call.saved-success',
@@ -441,6 +459,14 @@ export const callMachine = setup({
         { type: 'logMilestone', params: { event: 'lead_submitted' } },
       ],
     },
+    /** The lead is durable but held: its witnesses disagree on a field, and a person decides (`leads review`). */
+    'saved-review': {
+      type: 'final',
+      entry: [
+        { type: 'persistSession', params: { phase: 'saved-review' } },
+        { type: 'logMilestone', params: { event: 'lead_held_for_review' } },
+      ],
+    },
     'saved-failure': {
       type: 'final',
       entry: [
@@ -466,12 +492,13 @@ function submitInputOf(context: CallContext): SubmitInput {
     endReason: context.endReason,
     failureReason: context.failureReason,
     extraction: context.extraction ?? offlineFallback(context),
+    captured: context.captured,
   };
 }
 
 /** The live offline reading as the extraction, when extraction failed or timed out. */
 function offlineFallback(context: CallContext): Extraction {
-  return { result: context.reading, source: 'offline', offline: context.reading, disagreements: [] };
+  return { result: context.reading, source: 'offline', offline: context.reading, disagreements: [], decision: null };
 }
 
 /** The lead is durable in the outbox but the call stops waiting for NPA: a worker finishes it. */

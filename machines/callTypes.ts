@@ -1,4 +1,5 @@
 import type { Extraction } from '../src/extraction/extractor.js';
+import type { CapturedFields } from '../src/leads/capturedFields.js';
 import type { ExtractionResult, Turn } from '../src/leads/lead.js';
 import type { LeadOutcome } from '../src/leads/leadOutcome.js';
 import type { EndReason } from '../src/leads/problems.js';
@@ -50,6 +51,8 @@ export interface SubmitInput {
   /** Set when something before submission failed; the lead is then saved as failed with this reason. */
   failureReason: string | null;
   extraction: Extraction;
+  /** What the agent recorded live; decides the lead with the offline reading when the extraction had no decision. */
+  captured: CapturedFields;
 }
 
 /** What the spooling actor is given: the lead, and why the database did not take it. */
@@ -58,7 +61,7 @@ export interface SpoolInput extends SubmitInput {
 }
 
 export interface CallOutput {
-  outcome: 'succeeded' | 'failed' | 'lost';
+  outcome: 'succeeded' | 'failed' | 'review' | 'lost';
   leadId: string;
   reason: string | null;
   endReason: EndReason | null;

@@ -19,7 +19,7 @@ export type SmsPrompt =
   | { kind: 'refused-zip'; next: LeadField | null }
   | { kind: 'confirm' }
   | { kind: 'what-to-fix' }
-  | { kind: 'done'; outcome: 'succeeded' | 'failed' };
+  | { kind: 'done'; outcome: LeadOutcome['outcome'] };
 
 export interface SmsSubmitInput {
   phone: string;

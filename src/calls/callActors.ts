@@ -2,7 +2,9 @@ import { fromCallback, fromPromise } from 'xstate';
 import { FINAL_CALL_STATES, type CallContext, type CallEvent, type callMachine } from '../../machines/callMachine.js';
 import type { Extraction, LeadOutcome, SpoolInput, SubmitInput } from '../../machines/callTypes.js';
 import { reasonOf } from '../errors.js';
+import type { CapturedFields } from '../leads/capturedFields.js';
 import type { ExtractionResult, Turn } from '../leads/lead.js';
+import { offlineExtraction } from '../extraction/extractor.js';
 import { refusalFor } from '../leads/problems.js';
 import type { VoicePatch } from '../db/entities/sessionState.js';
 import { outcomeOf, type LeadSubmission } from '../outbox/leadIntake.js';
@@ -44,9 +46,12 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
       ),
       extractLead: fromPromise<
         Extraction,
-        { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult }
+        { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult; captured: CapturedFields }
       >(({ input, signal }) =>
-        deps.extractor.extract({ callerPhone: input.callerPhone, turns: input.transcript }, { offline: input.offline, signal }),
+        deps.extractor.extract(
+          { callerPhone: input.callerPhone, turns: input.transcript },
+          { offline: input.offline, captured: input.captured, signal },
+        ),
       ),
       acceptLead: fromPromise<LeadOutcome, SubmitInput>(async ({ input }) => {
         try {
@@ -106,7 +111,9 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
 
 /** The call's lead as the intake takes it: what was read, why it must not be sent, the session it belongs to. */
 function submissionOf(input: SubmitInput): LeadSubmission {
-  const { result } = input.extraction;
+  // No vote was taken (the extraction failed or timed out): the live capture and the offline reading decide.
+  const extraction = input.extraction.decision === null ? offlineExtraction(input.extraction.offline, input.extraction.llmError, input.captured) : input.extraction;
+  const { result, decision } = extraction;
   const refusal = refusalFor(result, { failure: input.failureReason, endReason: input.endReason });
   return {
     id: input.leadId,
@@ -114,6 +121,7 @@ function submissionOf(input: SubmitInput): LeadSubmission {
     externalId: input.callSid,
     lead: result.lead,
     ...(refusal === undefined ? {} : { refusal }),
+    decision,
     sessionKey: input.callSid,
     sessionState: {
       callSid: input.callSid,
@@ -144,8 +152,10 @@ function sessionStateOf(context: CallContext, phase: string): VoicePatch {
       errors: context.extraction.result.errors,
       llmError: context.extraction.llmError ?? null,
       disagreements: context.extraction.disagreements,
+      disputed: context.extraction.decision?.disputed ?? [],
     };
   }
+  if (Object.keys(context.captured).length > 0) state.captured = context.captured;
   // A pending lead's outcome is the outbox's to write (it may already have, when its worker was quick).
   if (context.result !== null && context.result.pending !== true) state.outcome = context.result.outcome;
   if (context.lostReason !== null) state.lostReason = context.lostReason;

@@ -9,14 +9,18 @@ export const UNSUPPORTED_REASON = 'not supported by anything the caller said';
 
 export { hasCallerTurn } from './offline/extractOffline.js';
 
-/** What a value may rest on: every caller turn, and each agent read-back the caller then confirmed. */
-function evidenceOf(turns: readonly Turn[]): string[] {
-  const evidence: string[] = [];
+/** What a value may rest on: every caller turn, and each agent read-back the caller then confirmed (by index). */
+function evidenceTurns(turns: readonly Turn[]): number[] {
+  const evidence: number[] = [];
   turns.forEach((turn, i) => {
-    if (turn.role === 'user') evidence.push(turn.text);
-    else if (turns[i + 1]?.role === 'user' && isAffirmation(turns[i + 1]?.text ?? '')) evidence.push(turn.text);
+    if (turn.role === 'user') evidence.push(i);
+    else if (turns[i + 1]?.role === 'user' && isAffirmation(turns[i + 1]?.text ?? '')) evidence.push(i);
   });
   return evidence;
+}
+
+function evidenceOf(turns: readonly Turn[]): string[] {
+  return evidenceTurns(turns).map((i) => turns[i]?.text ?? '');
 }
 
 /** A digit field (ZIP, phone, year) is supported when its digits were said, in one turn or across turns. */
@@ -47,28 +51,43 @@ function textSupported(value: string, evidence: readonly string[]): boolean {
  * answers what no one said (an LLM given an empty or unrelated transcript) is not taken at its word. The phone is
  * also supported by the caller ID when the caller asked to use the number they call from.
  */
+function valueSupported(field: LeadField, value: string | number, evidence: readonly string[], conversation: Conversation): boolean {
+  switch (field) {
+    case 'zip_code':
+      return digitsSupported(String(value), evidence);
+    case 'phone': {
+      const national = String(value).replace(/^\+1/, '');
+      const callerId = conversation.callerPhone ?? null;
+      const viaCallerId = callerId !== null && callerId.endsWith(national) && evidence.some((t) => meansCallerId(t));
+      return viaCallerId || digitsSupported(national, evidence);
+    }
+    case 'vehicle_year': {
+      const year = String(value);
+      return digitsSupported(year, evidence) || digitsSupported(year.slice(2), evidence);
+    }
+    default:
+      return textSupported(String(value), evidence);
+  }
+}
+
+/**
+ * The turns (indices) a value rests on: caller turns, or read-backs the caller confirmed, that say it. A value said
+ * across several turns (digits in groups) is found in none of them alone; the answer is then empty.
+ */
+export function supportingTurns(field: LeadField, value: string | number, conversation: Conversation): number[] {
+  return evidenceTurns(conversation.turns).filter((i) => {
+    const text = conversation.turns[i]?.text ?? '';
+    if (field === 'phone' && meansCallerId(text)) return (conversation.callerPhone ?? '').endsWith(String(value).replace(/^\+1/, ''));
+    return valueSupported(field, value, [text], { ...conversation, callerPhone: null });
+  });
+}
+
 export function unsupportedFields(result: ExtractionResult, conversation: Conversation): LeadField[] {
   const evidence = evidenceOf(conversation.turns);
   const { lead } = result;
-  const callerId = conversation.callerPhone ?? null;
   return LEAD_FIELDS.filter((field) => {
     const value = lead[field];
-    if (value === null) return false;
-    switch (field) {
-      case 'zip_code':
-        return !digitsSupported(String(value), evidence);
-      case 'phone': {
-        const national = String(value).replace(/^\+1/, '');
-        const viaCallerId = callerId !== null && callerId.endsWith(national) && evidence.some((t) => meansCallerId(t));
-        return !viaCallerId && !digitsSupported(national, evidence);
-      }
-      case 'vehicle_year': {
-        const year = String(value);
-        return !digitsSupported(year, evidence) && !digitsSupported(year.slice(2), evidence);
-      }
-      default:
-        return !textSupported(String(value), evidence);
-    }
+    return value !== null && !valueSupported(field, value, evidence, conversation);
   });
 }
 

@@ -7,6 +7,8 @@ import { createLlmExtractor, type LlmExtractor } from './llmExtractor.js';
 import { extractOffline } from './offline/extractOffline.js';
 import { createOpenAIClient } from './openaiClient.js';
 import { hasCallerTurn, withoutUnsupported } from './callerSupport.js';
+import type { CapturedFields } from '../leads/capturedFields.js';
+import { decidedResult, decideLead, decideNow, type LeadDecision } from './fieldVote.js';
 
 /** Why the LLM did not read a conversation with no caller turn. */
 export const NO_CALLER_TURN = 'no caller turn: not sent to the LLM';
@@ -18,10 +20,11 @@ export interface Disagreement {
   offline: Lead[LeadField];
 }
 
-/** Both witnesses' accounts of one conversation, and which one is to be submitted. */
+/** The witnesses' accounts of one conversation, and the lead their vote decided. */
 export interface Extraction {
-  /** The LLM's result when it ran and succeeded, else the offline one. */
+  /** The decided lead (fieldVote.ts), or the offline reading when no vote was taken (a machine fallback). */
   result: ExtractionResult;
+  /** `llm` when the LLM's reading was one of the witnesses. */
   source: 'llm' | 'offline';
   /** The offline reading, always there: what a channel falls back on without reading the transcript again. */
   offline: ExtractionResult;
@@ -29,11 +32,15 @@ export interface Extraction {
   llmError?: string;
   /** Fields where the LLM and offline leads differ (empty when the LLM did not run). */
   disagreements: Disagreement[];
+  /** Each field's verdict and its witnesses; null when no vote was taken. */
+  decision: LeadDecision | null;
 }
 
 export interface ExtractOptions {
   /** The offline reading of this very conversation, when the caller already has it (a call's live reading). */
   offline?: ExtractionResult;
+  /** What the agent recorded during the call (`record_lead_field`): the live capture witness. */
+  captured?: CapturedFields;
   signal?: AbortSignal;
 }
 
@@ -41,14 +48,21 @@ export interface Extractor {
   extract(conversation: Conversation, options?: ExtractOptions): Promise<Extraction>;
 }
 
-/** The extraction of a conversation no LLM read: the offline reading, submitted as it is. */
-export const offlineExtraction = (offline: ExtractionResult, llmError?: string): Extraction => ({
-  result: offline,
-  source: 'offline',
-  offline,
-  ...(llmError === undefined ? {} : { llmError }),
-  disagreements: [],
-});
+/**
+ * The extraction of a conversation no LLM read: the offline reading and, when there is one, the live capture
+ * decide it (without an LLM to ask again, a field they disagree on is disputed).
+ */
+export const offlineExtraction = (offline: ExtractionResult, llmError?: string, captured?: CapturedFields): Extraction => {
+  const decision = decideNow({ ...(captured === undefined ? {} : { live: captured }), offline: offline.lead });
+  return {
+    result: decidedResult(decision, { offline }),
+    source: 'offline',
+    offline,
+    ...(llmError === undefined ? {} : { llmError }),
+    disagreements: [],
+    decision,
+  };
+};
 
 /**
  * The extraction a finished conversation goes through: the offline extractor always, the LLM too when
@@ -66,11 +80,11 @@ export function createExtractor(
 
   return {
     async extract(conversation, options = {}) {
-      const { signal } = options;
+      const { signal, captured } = options;
       const offline = options.offline ?? extractOffline(conversation);
-      if (!llm) return offlineExtraction(offline);
+      if (!llm) return offlineExtraction(offline, undefined, captured);
       // Nothing the caller said: there is nothing to read, and a model asked anyway may answer with an invented lead.
-      if (!hasCallerTurn(conversation)) return offlineExtraction(offline, NO_CALLER_TURN);
+      if (!hasCallerTurn(conversation)) return offlineExtraction(offline, NO_CALLER_TURN, captured);
       let read: ExtractionResult;
       try {
         read = await llm.extract(conversation, signal);
@@ -79,15 +93,24 @@ export function createExtractor(
         if (signal?.aborted) throw new ExtractionError('extraction aborted', { cause: error });
         const llmError = reasonOf(error);
         log.warn({ reason: llmError }, 'llm_extraction_fell_back_to_offline');
-        return offlineExtraction(offline, llmError);
+        return offlineExtraction(offline, llmError, captured);
       }
-      // What the model read that nothing the caller said supports is dropped (the offline value, if any, stands in).
-      const fromLlm = withoutUnsupported(read, conversation, offline);
+      // What the model read that nothing the caller said supports is dropped: the LLM has no value there.
+      const fromLlm = withoutUnsupported(read, conversation);
       const disagreements = compareLeads(read.lead, offline.lead);
-      if (disagreements.length > 0) {
-        log.info({ fields: disagreements.map((d) => d.field) }, 'extractors_disagree');
+      const decision = await decideLead(
+        { ...(captured === undefined ? {} : { live: captured }), llm: fromLlm.lead, offline: offline.lead },
+        async (disputes) => {
+          const again = await llm.reask(conversation, disputes, { ...(signal ? { signal } : {}), make: fromLlm.lead.vehicle_make });
+          // The second answer is held to the same standard as the first.
+          const checked = withoutUnsupported({ ...fromLlm, lead: { ...fromLlm.lead, ...again } }, conversation).lead;
+          return Object.fromEntries(disputes.map(({ field }) => [field, checked[field]]));
+        },
+      );
+      if (disagreements.length > 0 || decision.disputed.length > 0) {
+        log.info({ fields: disagreements.map((d) => d.field), disputed: decision.disputed, reasked: decision.reasked }, 'witnesses_disagree');
       }
-      return { result: fromLlm, source: 'llm', offline, disagreements };
+      return { result: decidedResult(decision, { llm: fromLlm, offline }), source: 'llm', offline, disagreements, decision };
     },
   };
 }

@@ -4,7 +4,8 @@
  * a worker sends it later and the outcome then lands in the session.
  */
 export interface LeadOutcome {
-  outcome: 'succeeded' | 'failed';
+  /** `review`: the lead's witnesses disagree on a field; it is held, durable, until a person decides. */
+  outcome: 'succeeded' | 'failed' | 'review';
   leadId: string;
   reason?: string;
   pending?: true;

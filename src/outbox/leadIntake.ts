@@ -6,6 +6,7 @@ import type { LeadOutcome } from '../leads/leadOutcome.js';
 import type { Repositories } from '../db/repositories.js';
 import type { SessionPatch } from '../db/entities/sessionState.js';
 import { storableValue } from '../wire/storableText.js';
+import type { LeadDecision } from '../extraction/fieldVote.js';
 import type { LeadOutbox, LeadState } from './leadOutbox.js';
 import { HeldLeads } from './heldLeads.js';
 import type { LeadSpool } from './leadSpool.js';
@@ -21,6 +22,8 @@ export interface LeadSubmission {
   lead: Lead;
   /** Set when the lead must not be sent (leads/problems.ts#refusalFor): it is saved as a failed lead. */
   refusal?: string;
+  /** How its witnesses decided each field (stored with the lead); null when no vote was taken. */
+  decision?: LeadDecision | null;
   /** The session the lead belongs to, opened (or merged into) by its key in the lead's own transaction. */
   sessionKey: string;
   sessionState: SessionPatch;

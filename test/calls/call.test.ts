@@ -393,7 +393,7 @@ describe('Call: extraction (extractLead)', () => {
         seen.push({ conversation, options });
         const offline = options?.offline ?? extractOffline(conversation);
         const result = { ...offline, lead: { ...offline.lead, vehicle_model: 'Road Glide' } };
-        return { result, source: 'llm', offline, disagreements: [{ field: 'vehicle_model', llm: 'Road Glide', offline: 'Street Glide' }] } satisfies Extraction;
+        return { result, source: 'llm', offline, disagreements: [{ field: 'vehicle_model', llm: 'Road Glide', offline: 'Street Glide' }], decision: null } satisfies Extraction;
       },
     };
     const on = await otherLab({ extractor: llmLike });

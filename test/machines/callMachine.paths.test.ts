@@ -86,8 +86,8 @@ async function replay(path: CallPath) {
   expect(snapshot.output?.outcome).toBe(path.expectedOutcome);
   expect(snapshot.output?.endReason).toBe(path.expectedEndReason);
   expect(snapshot.output?.leadId).toBe(PATH_INPUT.leadId);
-  // A saved failure always says why; a success never carries a reason.
-  if (path.final === 'saved-failure') expect(snapshot.output?.reason).toEqual(expect.any(String));
+  // A saved failure (or a lead held for review) always says why; a success never carries a reason.
+  if (path.final !== 'saved-success') expect(snapshot.output?.reason).toEqual(expect.any(String));
   else expect(snapshot.output?.reason).toBeNull();
   expect(snapshot.context.failureReason !== null).toBe(path.expectsFailureReason);
   expect(h.phases().at(-1)).toBe(path.final);
@@ -102,7 +102,7 @@ describe('call machine paths: coverage', () => {
     expect(paths.length).toBeGreaterThan(cover.length);
     const keys = paths.map((p) => p.steps.map((s) => JSON.stringify(s.event)).join('>'));
     expect(new Set(keys).size).toBe(keys.length);
-    for (const path of paths) expect(['saved-success', 'saved-failure']).toContain(path.final);
+    for (const path of paths) expect(['saved-success', 'saved-failure', 'saved-review']).toContain(path.final);
   });
 
   it('visits every state of the machine, substates included', () => {
@@ -144,7 +144,7 @@ describe('call machine paths: coverage', () => {
   });
 
   it('ends in every outcome and every end reason', () => {
-    expect(new Set(paths.map((p) => p.expectedOutcome))).toEqual(new Set(['succeeded', 'failed', 'lost']));
+    expect(new Set(paths.map((p) => p.expectedOutcome))).toEqual(new Set(['succeeded', 'failed', 'review', 'lost']));
     expect(new Set(paths.map((p) => p.expectedEndReason))).toEqual(
       new Set(['goodbye', 'caller-hangup', 'stream-never-started', 'model-failure', 'max-duration']),
     );

@@ -26,12 +26,13 @@ const EXTRACTION: Extraction = {
   source: 'llm',
   offline: EMPTY_READING,
   disagreements: [],
+  decision: null,
 };
 const SUCCEEDED: LeadOutcome = { outcome: 'succeeded', leadId: TEST_INPUT.leadId };
 /** acceptLead's answer for a lead now pending in the outbox. */
 const PENDING: LeadOutcome = { outcome: 'failed', leadId: TEST_INPUT.leadId, pending: true, reason: 'submission pending: not sent yet; the outbox will retry it' };
 /** What the machine submits when extraction gave nothing: the live offline reading. */
-const FALLBACK: Extraction = { result: EMPTY_READING, source: 'offline', offline: EMPTY_READING, disagreements: [] };
+const FALLBACK: Extraction = { result: EMPTY_READING, source: 'offline', offline: EMPTY_READING, disagreements: [], decision: null };
 const value = (h: CallHarness) => h.actor.getSnapshot().value;
 const context = (h: CallHarness) => h.actor.getSnapshot().context;
 
@@ -116,6 +117,7 @@ describe('call machine: the happy path', () => {
       callerPhone: '+15555550123',
       transcript: TRANSCRIPT,
       offline: EMPTY_READING,
+      captured: {},
     });
 
     await h.resolve('extractLead', EXTRACTION);
@@ -128,6 +130,7 @@ describe('call machine: the happy path', () => {
       endReason: 'goodbye',
       failureReason: null,
       extraction: EXTRACTION,
+      captured: {},
     });
 
     await h.resolve('acceptLead', PENDING);

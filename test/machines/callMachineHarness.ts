@@ -1,4 +1,5 @@
 import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
+import type { CapturedFields } from '../../src/leads/capturedFields.js';
 import type { Actor, AnyEventObject } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type {
@@ -109,7 +110,7 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
       awaitTranscript: deferred<Turn[], { callSid: string }>('awaitTranscript'),
       extractLead: deferred<
         Extraction,
-        { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult }
+        { callSid: string; callerPhone: string | null; transcript: Turn[]; offline: ExtractionResult; captured: CapturedFields }
       >('extractLead'),
       acceptLead: deferred<LeadOutcome, SubmitInput>('acceptLead'),
       deliverLead: deferred<LeadOutcome, { callSid: string; leadId: string }>('deliverLead'),

@@ -52,7 +52,10 @@ export const SAMPLE_EXTRACTION: Extraction = {
   source: 'llm',
   offline: SAMPLE_PARTIAL_READING,
   disagreements: [],
+  decision: null,
 };
+/** A field the agent recorded live (FIELD_CAPTURED). */
+export const SAMPLE_CAPTURE = { value: '30301', at: '2026-12-01T00:00:00.000Z', attempts: 1 };
 export const NPA_REJECTION = 'npa rejected the lead';
 
 /** An event a path step carries: an external call event, or what an actor or a delay would send. */
@@ -78,14 +81,14 @@ export interface PathStep {
   fromState: string;
 }
 
-export type FinalState = 'saved-success' | 'saved-failure';
+export type FinalState = 'saved-success' | 'saved-failure' | 'saved-review';
 
 export interface CallPath {
   /** Readable: `connecting -[STREAM_STARTED]-> connecting -[done:connectModel]-> streaming.conversing ...`. */
   description: string;
   steps: PathStep[];
   final: FinalState;
-  expectedOutcome: 'succeeded' | 'failed' | 'lost';
+  expectedOutcome: 'succeeded' | 'failed' | 'review' | 'lost';
   expectedEndReason: EndReason | null;
   /** Whether the machine's own `failureReason` is set at the end. */
   expectsFailureReason: boolean;
@@ -97,6 +100,7 @@ const succeeded = (leadId: string): LeadOutcome => ({ outcome: 'succeeded', lead
 const refused = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, reason: REFUSAL });
 const inOutbox = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, pending: true, reason: 'submission pending: not sent yet; the outbox will retry it' });
 const npaFailed = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, reason: NPA_REJECTION });
+const heldForReview = (leadId: string): LeadOutcome => ({ outcome: 'review', leadId, reason: 'held for review: the witnesses disagree on phone' });
 const spooled = (leadId: string): LeadOutcome => ({ outcome: 'failed', leadId, pending: true, reason: 'submission pending: database unavailable; lead kept in the local spool' });
 
 /** Done outputs per invoked actor id; a machine actor missing here is a test-support gap and throws. */
@@ -111,7 +115,7 @@ function doneOutputs(actorId: string, snapshot: CallSnapshot): unknown[] {
       return [SAMPLE_EXTRACTION];
     case 'acceptLead':
       // (A lead id that is already delivered answers succeeded: a repeated accept no call makes; see callMachine.test.)
-      return failureReason === null ? [inOutbox(leadId), refused(leadId)] : [refused(leadId)];
+      return failureReason === null ? [inOutbox(leadId), refused(leadId), heldForReview(leadId)] : [refused(leadId)];
     case 'deliverLead':
       return [succeeded(leadId), npaFailed(leadId)];
     case 'spoolLead':
@@ -171,6 +175,7 @@ export function eventsFor(snapshot: CallSnapshot): PathEvent[] {
     events.push({ type: 'TRANSCRIPT_UPDATED', turns: SAMPLE_PARTIAL_TRANSCRIPT });
     events.push({ type: 'FIELDS_UPDATED', reading: SAMPLE_PARTIAL_READING });
   }
+  if (key.startsWith('streaming.')) events.push({ type: 'FIELD_CAPTURED', field: 'zip_code', captured: SAMPLE_CAPTURE });
   // The media socket can close in any state; after the machine hung up itself it always does.
   events.push({ type: 'CALLER_HUNG_UP' });
 

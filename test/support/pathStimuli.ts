@@ -127,7 +127,7 @@ export interface ServerPlan {
    * worker after the call; `finalRow` is the row that worker (or the call itself) writes, 'none' when the lead is lost.
    */
   pending: boolean;
-  finalRow: 'succeeded' | 'failed' | 'none';
+  finalRow: 'succeeded' | 'failed' | 'review' | 'none';
   /** Whether the caller should hear the apology TwiML after the stream. */
   apology: boolean;
 }

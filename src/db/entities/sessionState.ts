@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LeadSchema, TurnSchema } from '../../leads/lead.js';
+import { LEAD_FIELDS, LeadSchema, TurnSchema } from '../../leads/lead.js';
 
 /**
  * What a conversation session's `state` column holds, per channel, and the typed patches its writers merge into
@@ -10,7 +10,8 @@ import { LeadSchema, TurnSchema } from '../../leads/lead.js';
 
 /** Written by the outbox when a lead is accepted or finished (both channels). */
 export interface OutcomePatch {
-  outcome?: 'pending' | 'succeeded' | 'failed';
+  /** `review`: held until a person decides (`leads review`). */
+  outcome?: 'pending' | 'succeeded' | 'failed' | 'review';
   leadId?: string;
   reason?: string | null;
   /** Our reference sent to NPA as external_id. */
@@ -37,7 +38,15 @@ const ExtractionSummarySchema = z.object({
   errors: z.array(z.string()),
   llmError: z.string().nullable(),
   disagreements: z.array(z.object({ field: z.string(), llm: z.unknown(), offline: z.unknown() })),
+  /** Fields no two witnesses agree on (the lead's decision is in lead_decisions). */
+  disputed: z.array(z.string()).optional(),
 });
+
+/** What the agent recorded live (`record_lead_field`), per field: the value last accepted, when, after how many tries. */
+export const CapturedFieldsSchema = z.partialRecord(
+  z.enum(LEAD_FIELDS),
+  z.object({ value: z.union([z.string(), z.number()]), at: z.string(), attempts: z.number().int() }),
+);
 
 /** A call's session: the call machine's phase and what the call has gathered, kept current while it runs. */
 export const VoiceStateSchema = z.object({
@@ -54,13 +63,15 @@ export const VoiceStateSchema = z.object({
   timings: z.record(z.string(), z.string()),
   transcript: z.array(TurnSchema),
   fields: LeadSchema,
+  /** The live capture, written as each field arrives: a crash mid-call keeps it. */
+  captured: CapturedFieldsSchema,
   extraction: ExtractionSummarySchema,
   lostReason: z.string(),
   /** The lead went to the local spool because the database did not take it. */
   spooled: z.boolean(),
   recording: CallRecordingSchema,
   recovery: z.object({ reason: z.string(), at: z.string(), fromPhase: z.string().nullable() }),
-  outcome: z.enum(['pending', 'succeeded', 'failed']),
+  outcome: z.enum(['pending', 'succeeded', 'failed', 'review']),
   reason: z.string().nullable(),
   externalId: z.string(),
   submittedAt: z.string(),
@@ -80,7 +91,7 @@ export const SmsStateSchema = z.object({
   /** The SMS machine's persisted snapshot; null once the conversation was saved as abandoned. */
   machine: z.unknown(),
   abandonedAt: z.string(),
-  outcome: z.enum(['pending', 'succeeded', 'failed']).nullable(),
+  outcome: z.enum(['pending', 'succeeded', 'failed', 'review']).nullable(),
   reason: z.string().nullable(),
   externalId: z.string(),
   submittedAt: z.string(),
