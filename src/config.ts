@@ -83,6 +83,11 @@ export const ConfigSchema = z.object({
   SPOOL_RESERVE_BYTES: z.coerce.number().int().min(4096).default(1024 * 1024),
   /** Leads neither the database nor the spool can take, held in memory until one can (0: none). */
   LEAD_MEMORY_QUEUE_MAX: z.coerce.number().int().min(0).default(200),
+  /**
+   * What happens to a lead whose witnesses disagree on a field: `hold` keeps it from the NPA API until a person
+   * decides (`leads review`); `send` submits the majority values at once and lists it for review, flagged.
+   */
+  REVIEW_POLICY: z.enum(['hold', 'send']).default('hold'),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
 }).superRefine((config, ctx) => {

@@ -10,6 +10,7 @@ import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
 import { echo, terminalLine } from './echo.js';
 import { withRepositories } from './withRepositories.js';
+import { describeProvenance, provenanceOf } from './provenance.js';
 
 /** `leads failed list|show|retry`. */
 export async function failedCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
@@ -59,9 +60,15 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const [id, ...extra] = positionals;
   if (id === undefined || extra.length > 0) throw new CliError('usage: leads failed show ID [--json]', EXIT.USAGE);
   // A malformed id cannot exist: answer without opening the database.
-  const row = isUuid(id) ? await withRepositories(ctx, (repos) => repos.failed.get(id)) : null;
-  if (!row) throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
-  ctx.io.out(values.json ? JSON.stringify(row, null, 2) : describe(row));
+  const found = isUuid(id)
+    ? await withRepositories(ctx, async (repos) => {
+        const failed = await repos.failed.get(id);
+        return failed && { row: failed, decision: provenanceOf((await repos.decisions.get(id)) ?? undefined) };
+      })
+    : null;
+  if (!found) throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
+  const { row, decision } = found;
+  ctx.io.out(values.json ? JSON.stringify({ ...row, decision }, null, 2) : `${describe(row)}\n${describeProvenance(decision)}`);
   return EXIT.OK;
 }
 

@@ -8,6 +8,7 @@ import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import { extractCommand } from './extractCommand.js';
 import { failedCommand } from './failedCommand.js';
 import type { CliContext } from './io.js';
+import { reviewCommand } from './reviewCommand.js';
 import { spoolCommand } from './spoolCommand.js';
 import { succeededCommand } from './succeededCommand.js';
 import { USAGE } from './usage.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<Exit
   succeeded: succeededCommand,
   db: dbCommand,
   spool: spoolCommand,
+  review: reviewCommand,
 };
 
 /** Runs one `leads` invocation and returns its exit code; every error becomes one line on stderr. */

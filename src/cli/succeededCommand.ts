@@ -4,6 +4,7 @@ import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
 import { echo } from './echo.js';
 import { withRepositories } from './withRepositories.js';
+import { provenanceOf } from './provenance.js';
 
 /** `leads succeeded list [--json] [--since DATE]`. */
 export async function succeededCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
@@ -16,9 +17,13 @@ export async function succeededCommand(ctx: CliContext, args: string[]): Promise
   });
   if (positionals.length > 0) throw new CliError('usage: leads succeeded list [--json] [--since DATE]', EXIT.USAGE);
   const since = values.since === undefined ? undefined : parseDate(values.since);
-  const rows = await withRepositories(ctx, (repos) => repos.succeeded.list(since ? { since } : {}));
+  const { rows, decisions } = await withRepositories(ctx, async (repos) => {
+    const found = await repos.succeeded.list(since ? { since } : {});
+    return { rows: found, decisions: await repos.decisions.forLeads(found.map((r) => r.id)) };
+  });
   if (values.json) {
-    ctx.io.out(JSON.stringify(rows, null, 2));
+    // Each lead with how its fields were decided (null: decided before decisions were kept).
+    ctx.io.out(JSON.stringify(rows.map((r) => ({ ...r, decision: provenanceOf(decisions.get(r.id)) })), null, 2));
   } else if (rows.length === 0) {
     ctx.io.out('no succeeded leads');
   } else {

@@ -13,6 +13,15 @@ Commands:
                                      unless --force
   succeeded list [--json] [--since DATE]
                                      Leads NPA accepted, newest first (DATE: YYYY-MM-DD or ISO 8601)
+  review list [--json]               Leads whose witnesses disagree on a field, oldest first: held (not sent
+                                     until approved) or sent flagged (REVIEW_POLICY=send), with their age
+  review show ID [--json]            One lead in review: each witness's value per disputed field, the
+                                     transcript lines behind each, the recording reference
+  review approve ID [--set field=value ...] [--by NAME]
+                                     Approve (a disputed field with no majority needs its --set); the lead is
+                                     normalized, validated and sent once through the outbox under its id
+  review reject ID --reason TEXT [--by NAME]
+                                     Reject: the lead becomes a failed lead with that reason, never sent
   spool list [--json]                Leads in the local spool (DATA_DIR): queued for replay, and dead letters
                                      (refused by the database SPOOL_MAX_TRIES times), with the last error
   spool retry ID | --all             Queue a dead letter (every one) again; the server replays it at its next

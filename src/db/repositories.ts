@@ -1,3 +1,4 @@
+import { DecisionRepository } from './decisionRepository.js';
 import { FailedLeadRepository } from './failedLeadRepository.js';
 import { InstanceRepository } from './instanceRepository.js';
 import type { Database } from './orm.js';
@@ -13,6 +14,7 @@ export interface Repositories {
   readonly succeeded: SucceededLeadRepository;
   readonly outbox: OutboxRepository;
   readonly instances: InstanceRepository;
+  readonly decisions: DecisionRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -23,5 +25,6 @@ export function createRepositories(db: Database): Repositories {
     succeeded: new SucceededLeadRepository(db),
     outbox: new OutboxRepository(db),
     instances: new InstanceRepository(db),
+    decisions: new DecisionRepository(db),
   });
 }

@@ -7,7 +7,7 @@ import type { Repositories } from '../db/repositories.js';
 import type { SessionPatch } from '../db/entities/sessionState.js';
 import { storableValue } from '../wire/storableText.js';
 import type { LeadDecision } from '../extraction/fieldVote.js';
-import type { LeadOutbox, LeadState } from './leadOutbox.js';
+import { reviewReason, type LeadOutbox, type LeadState } from './leadOutbox.js';
 import { HeldLeads } from './heldLeads.js';
 import type { LeadSpool } from './leadSpool.js';
 import type { SpoolRecord } from './spoolRecord.js';
@@ -98,6 +98,7 @@ export class LeadIntake {
           sessionId,
           externalId: submission.externalId,
           ...(submission.refusal === undefined ? {} : { refusal: submission.refusal }),
+          decision: submission.decision ?? null,
         },
         tx,
       );
@@ -222,6 +223,7 @@ export class LeadIntake {
       sessionState: submission.sessionState as Record<string, unknown>,
       lead: submission.lead,
       refusal: submission.refusal ?? null,
+      decision: submission.decision ?? null,
       spooledAt: new Date().toISOString(),
     });
   }
@@ -257,6 +259,7 @@ export class LeadIntake {
       externalId: record.externalId,
       lead: record.lead,
       ...(record.refusal === null ? {} : { refusal: record.refusal }),
+      decision: record.decision ?? null,
       sessionKey: record.sessionKey,
       sessionState: record.sessionState,
     });
@@ -277,6 +280,8 @@ export function outcomeOf(leadId: string, state: LeadState): LeadOutcome {
         pending: true,
         reason: `submission pending: ${state.lastError ?? 'not sent yet'}; the outbox will retry it`,
       };
+    case 'review':
+      return { outcome: 'review', leadId, reason: reviewReason(state.disputed) };
     case 'absent':
       return { outcome: 'failed', leadId, reason: 'lead not recorded' };
   }

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { NpaApiError, reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Channel, Lead } from '../leads/lead.js';
+import type { LeadDecision } from '../extraction/fieldVote.js';
 import type { OutboxRow } from '../db/outboxRepository.js';
 import type { Repositories } from '../db/repositories.js';
 import { NpaCircuitOpenError, NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
@@ -35,6 +36,8 @@ export interface OutboxOptions {
   deadInstanceMs?: number;
   /** Passes (so NPA requests) this outbox runs at once. */
   maxInFlight?: number;
+  /** A disputed lead: held until a person decides (default), or sent with the majority values and flagged. */
+  reviewPolicy?: 'hold' | 'send';
   random?: () => number;
 }
 
@@ -48,6 +51,13 @@ export interface AcceptLeadInput {
   externalId: string;
   /** Set when the lead must not be sent (incomplete, extraction failed...): it goes straight to failed_leads. */
   refusal?: string;
+  /** How its witnesses decided each field: stored with the lead; a disputed lead is held or flagged for review. */
+  decision?: LeadDecision | null;
+}
+
+/** Why a held lead is not sent, as its session and the call report it (field names only). */
+export function reviewReason(disputed: readonly string[]): string {
+  return `held for review: the witnesses disagree on ${disputed.join(', ')}`;
 }
 
 export interface OutboxDeps {
@@ -58,7 +68,7 @@ export interface OutboxDeps {
 
 /** The one way the server and the CLI build the outbox: the configured attempt budget, backoff, lease and cap. */
 export function createLeadOutbox(
-  config: Pick<Config, 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS' | 'OUTBOX_LEASE_MS' | 'RECOVERY_GRACE_MS'>,
+  config: Pick<Config, 'NPA_MAX_IN_FLIGHT' | 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_RETRY_BASE_MS' | 'OUTBOX_LEASE_MS' | 'RECOVERY_GRACE_MS' | 'REVIEW_POLICY'>,
   deps: OutboxDeps,
   identity: { instanceId?: string } = {},
 ): LeadOutbox {
@@ -68,6 +78,7 @@ export function createLeadOutbox(
     leaseMs: config.OUTBOX_LEASE_MS,
     deadInstanceMs: config.RECOVERY_GRACE_MS,
     maxInFlight: config.NPA_MAX_IN_FLIGHT,
+    reviewPolicy: config.REVIEW_POLICY,
     ...identity,
   });
 }
@@ -88,6 +99,7 @@ export class LeadOutbox {
   readonly leaseMs: number;
   readonly instanceId: string;
   private readonly deadInstanceMs: number;
+  readonly reviewPolicy: 'hold' | 'send';
   private readonly random: () => number;
   private readonly logger: Logger;
   private readonly repos: Repositories;
@@ -106,6 +118,7 @@ export class LeadOutbox {
     this.leaseMs = options.leaseMs;
     this.instanceId = options.instanceId ?? `pid-${process.pid}`;
     this.deadInstanceMs = options.deadInstanceMs ?? DEAD_INSTANCE_MS;
+    this.reviewPolicy = options.reviewPolicy ?? 'hold';
     this.random = options.random ?? Math.random;
     this.logger = deps.logger.child({ component: 'outbox' });
     this.slots = new RequestSlots(Math.max(1, options.maxInFlight ?? NPA_MAX_IN_FLIGHT));
@@ -124,6 +137,25 @@ export class LeadOutbox {
       const existing = await this.stateIn(tx, input.id);
       if (existing.status !== 'absent') return existing;
       const entry = { id: input.id, lead: input.lead, channel: input.channel, sessionId: input.sessionId, externalId: input.externalId };
+      const disputed = input.decision?.disputed ?? [];
+      // A refused lead is a failed lead whatever its witnesses say (a person retries it); a disputed one is reviewed.
+      const review = disputed.length === 0 || input.refusal !== undefined ? 'none' : this.reviewPolicy === 'hold' ? 'held' : 'sent';
+      if (input.decision) {
+        const { fields, reasked } = input.decision;
+        await this.repos.decisions.insert(tx, { ...entry, fields, disputed, reasked, review });
+      }
+      if (review === 'held') {
+        if (input.sessionId !== null) {
+          await this.repos.sessions.patch(
+            input.sessionId,
+            { outcome: 'review', leadId: input.id, reason: reviewReason(disputed), externalId: input.externalId },
+            tx,
+          );
+        }
+        this.logger.info({ leadId: input.id, disputed, policy: this.reviewPolicy }, 'lead held for review');
+        return { status: 'review', disputed: [...disputed] };
+      }
+      if (review === 'sent') this.logger.info({ leadId: input.id, disputed, policy: this.reviewPolicy }, 'disputed lead sent with the majority values; listed for review');
       if (input.refusal !== undefined) {
         await this.repos.failed.insert(tx, { ...entry, reason: input.refusal, attempts: 0 });
         if (input.sessionId !== null) {

@@ -4,6 +4,8 @@ import { FINAL_CALL_STATES } from '../../machines/callMachine.js';
 import type { Logger } from '../log.js';
 import type { ExtractionResult } from '../leads/lead.js';
 import { RECOVERY_REASON, SMS_ABANDONED_REASON, refusalFor } from '../leads/problems.js';
+import { offlineExtraction } from '../extraction/extractor.js';
+import type { LeadDecision } from '../extraction/fieldVote.js';
 import { extractOffline } from '../extraction/offline/extractOffline.js';
 import { isUuid } from '../db/isUuid.js';
 import type { Repositories } from '../db/repositories.js';
@@ -64,11 +66,12 @@ export async function sweepAbandonedCalls(
     // rebuild from a stale transcript. The session gets the final phase its lead stands at.
     const standing = await leadStateIn(deps.repos, em, leadId);
     if (standing.status !== 'absent') {
-      await deps.repos.sessions.patch(row.id, { phase: standing.status === 'succeeded' ? 'saved-success' : 'saved-failure' }, em);
+      const phase = standing.status === 'succeeded' ? 'saved-success' : standing.status === 'review' ? 'saved-review' : 'saved-failure';
+      await deps.repos.sessions.patch(row.id, { phase }, em);
       deps.logger.warn({ leadId, sessionId: row.id }, 'stale session of a saved lead given its final phase');
       return null;
     }
-    const extraction = leadOf(state);
+    const { result: extraction, decision } = leadOf(state);
     const refusal = refusalFor(extraction, { context: RECOVERY_REASON });
     deps.logger.warn({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned call recovered into a lead');
     return {
@@ -77,6 +80,7 @@ export async function sweepAbandonedCalls(
       externalId: row.sessionKey,
       lead: extraction.lead,
       ...(refusal === undefined ? {} : { refusal }),
+      decision,
       sessionKey: row.sessionKey,
       sessionState: {
         phase: RECOVERED_PHASE,
@@ -86,12 +90,16 @@ export async function sweepAbandonedCalls(
   });
 }
 
-/** The fields an extraction stored when it was complete; otherwise the offline reading of the stored transcript. */
-function leadOf(state: VoiceState): ExtractionResult {
-  if (state.fields && state.extraction?.complete === true) {
-    return { lead: state.fields, complete: true, errors: [], missing: [], reasons: {} };
+/**
+ * The fields an extraction stored when it was complete and undisputed; otherwise the offline reading of the stored
+ * transcript and what the agent recorded live (kept as it arrived), decided by their vote.
+ */
+function leadOf(state: VoiceState): { result: ExtractionResult; decision: LeadDecision | null } {
+  if (state.fields && state.extraction?.complete === true && (state.extraction.disputed ?? []).length === 0) {
+    return { result: { lead: state.fields, complete: true, errors: [], missing: [], reasons: {} }, decision: null };
   }
-  return extractOffline({ callerPhone: state.callerPhone ?? null, turns: state.transcript ?? [] });
+  const offline = extractOffline({ callerPhone: state.callerPhone ?? null, turns: state.transcript ?? [] });
+  return offlineExtraction(offline, undefined, state.captured ?? {});
 }
 
 /**

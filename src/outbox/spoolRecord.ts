@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LeadSchema } from '../leads/lead.js';
+import { LeadDecisionSchema } from '../extraction/decisionSchema.js';
 
 /** One spooled lead: what the outbox needs to accept it, the session it belongs to, and how its replays went. */
 export const SpoolRecordSchema = z.object({
@@ -11,6 +12,8 @@ export const SpoolRecordSchema = z.object({
   sessionState: z.record(z.string(), z.unknown()),
   lead: LeadSchema,
   refusal: z.string().nullable(),
+  /** How the lead's witnesses decided it (absent in records spooled before decisions were kept). */
+  decision: LeadDecisionSchema.nullable().optional(),
   spooledAt: z.string(),
   /** Replays the database answered and refused; at SPOOL_MAX_TRIES the record is a dead letter. */
   tries: z.number().int().nonnegative().optional(),
