@@ -168,12 +168,16 @@ async function approve(ctx: CliContext, args: string[]): Promise<ExitCode> {
   if (!isUuid(id)) throw new CliError(`no lead in review with id ${echo(id)}`, EXIT.NOT_FOUND);
   const npa = createNpaClient(npaOptionsFrom(ctx.config, ctx.logger));
   const result = await withRepositories(ctx, (repos) =>
-    approveReview({ repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger }, { id, set, by: operator(values.by) }),
+    approveReview(
+      { repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger },
+      { id, set, by: operator(values.by) },
+      { sendNow: ctx.config.NPA_API_URL !== undefined },
+    ),
   );
   if (values.json) ctx.io.out(JSON.stringify({ id, ...result }, null, 2));
   else if (!result.sent) ctx.io.out(`${id}  approved (it was already sent with these values)`);
   else if (result.state.status === 'succeeded') ctx.io.out(`${id}  approved and sent`);
-  else if (result.state.status === 'pending') ctx.io.out(`${id}  approved; in the outbox, not sent yet: ${result.state.lastError ?? 'a worker sends it'}`);
+  else if (result.state.status === 'pending') ctx.io.out(`${id}  approved; in the outbox, not sent yet: ${result.state.lastError ?? "the server's outbox worker sends it"}`);
   else ctx.io.out(`${id}  approved; sending failed: ${result.state.status === 'failed' ? result.state.reason : result.state.status}`);
   return result.state.status === 'failed' ? EXIT.FAILED : EXIT.OK;
 }

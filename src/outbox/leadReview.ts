@@ -61,12 +61,16 @@ export function approvedLead(decision: Pick<DecisionRecord, 'leadData' | 'disput
 }
 
 /**
- * Approves a lead held for review: the values are decided (disputed fields need the person's value), and the lead
+ * Approves a lead held for review (and sends it now unless `sendNow` is false): the values are decided (disputed fields need the person's value), and the lead
  * goes into the outbox under its own id in the same transaction that records the decision, so it is sent exactly
  * once (by `deliver`, or by any server's worker). A lead sent flagged (REVIEW_POLICY=send) is only acknowledged: it
  * is already at the NPA API, and changing its values there is not something a resend could do.
  */
-export async function approveReview(deps: ReviewDeps, input: ApproveInput): Promise<{ lead: Lead; state: LeadState; sent: boolean }> {
+export async function approveReview(
+  deps: ReviewDeps,
+  input: ApproveInput,
+  options: { sendNow?: boolean } = {},
+): Promise<{ lead: Lead; state: LeadState; sent: boolean }> {
   const { repos, outbox } = deps;
   const result = await repos.db.em().transactional(async (em) => {
     await em.execute('select pg_advisory_xact_lock(hashtext(?))', [input.id]);
@@ -94,6 +98,8 @@ export async function approveReview(deps: ReviewDeps, input: ApproveInput): Prom
   });
   deps.logger.info({ leadId: input.id, fields: Object.keys(input.set) }, 'lead approved in review');
   if (!result.sent) return { lead: result.lead, state: await outbox.state(input.id), sent: false };
+  // Without a way to the NPA API here (a CLI with no NPA_API_URL), the server's outbox worker sends it.
+  if (options.sendNow === false) return { lead: result.lead, state: await outbox.state(input.id), sent: true };
   return { lead: result.lead, state: await outbox.process(input.id), sent: true };
 }
 

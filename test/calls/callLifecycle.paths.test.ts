@@ -90,6 +90,7 @@ describe('call lifecycle paths through the real server: coverage', () => {
     expect(plans.some((p) => p.spooled && p.refusals.some((r) => r.thenFail === true))).toBe(true);
     expect(plans.some((p) => p.spooled && p.finalRow === 'failed')).toBe(true);
     expect(plans.some((p) => p.finalRow === 'none')).toBe(true);
+    expect(plans.some((p) => p.finalRow === 'review' && p.llmLead === 'disputed')).toBe(true);
   });
 
   it('sent every NPA request to the fake of the call it belongs to', () => {
@@ -145,12 +146,22 @@ describe('call lifecycle paths through the real server', () => {
       }
       // Eventually: exactly one final row for the lead, nothing left to send, the session records it.
       const row = plan.plan.finalRow;
-      expect({ succeeded: result.succeededRows, failed: result.failedRows }).toEqual(
-        row === 'succeeded' ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 },
-      );
-      expect(result.rowsForLeadId).toBe(1);
-      expect(result.outboxStatus === null || result.outboxStatus === row, `outbox ${result.outboxStatus}`).toBe(true);
-      expect(result.finalOutcome).toBe(row);
+      if (row === 'review') {
+        // Held for a person: no lead row, nothing in the outbox, never sent; the decision and the session say why.
+        expect(result.review).toBe('held');
+        expect(result.output.reason).toBe('held for review: the witnesses disagree on phone');
+        expect(result.succeededRows + result.failedRows + result.rowsForLeadId).toBe(0);
+        expect(result.outboxStatus).toBeNull();
+        expect(result.finalOutcome).toBe('review');
+        expect(result.npaRequests).toBe(0);
+      } else {
+        expect({ succeeded: result.succeededRows, failed: result.failedRows }).toEqual(
+          row === 'succeeded' ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 },
+        );
+        expect(result.rowsForLeadId).toBe(1);
+        expect(result.outboxStatus === null || result.outboxStatus === row, `outbox ${result.outboxStatus}`).toBe(true);
+        expect(result.finalOutcome).toBe(row);
+      }
     }
     // NPA holds the lead exactly when it is a succeeded lead, and accepted its key at most once.
     expect(result.npaHolds).toBe(plan.plan.finalRow === 'succeeded');

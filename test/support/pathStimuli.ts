@@ -64,6 +64,12 @@ export const ZIP_LINE = 'My ZIP code is 30301.';
  * by what the caller said (a lead nothing the caller said supports is refused; see src/extraction/callerSupport.ts).
  */
 export const DETAILS_LINE = "I'm Pat Example, ZIP 30301, my number is 404 555 0123, it's a 2019 Honda TRX 450R. That's all, thanks.";
+/** The details without a phone: a lead every witness reads as incomplete (refused). */
+export const DETAILS_LINE_NO_PHONE = "I'm Pat Example, ZIP 30301, it's a 2019 Honda TRX 450R. I'd rather not give a phone number. That's all, thanks.";
+/** The details with a second number said in passing: the LLM (the fake) takes the other one, and the witnesses disagree. */
+export const DETAILS_LINE_TWO_PHONES = "I'm Pat Example, ZIP 30301, my number is 404 555 0123, not my old one 404 555 0199, it's a 2019 Honda TRX 450R. That's all, thanks.";
+/** The number the disputing LLM answers (said in DETAILS_LINE_TWO_PHONES, so not dropped as unsupported). */
+export const DISPUTED_LLM_PHONE = '+14045550199';
 
 /** What the test does (or waits for) at one step. */
 export type Stimulus =
@@ -116,7 +122,8 @@ export interface ServerPlan {
   npaFailNext?: { count: number; status: number };
   chatMode: 'ok' | 'timeout';
   /** What the fake LLM reads from the call: a complete lead, or one without a phone (refused as incomplete). */
-  llmLead: 'complete' | 'incomplete';
+  /** `disputed`: the LLM answers the other number said (DETAILS_LINE_TWO_PHONES), on both asks: held for review. */
+  llmLead: 'complete' | 'incomplete' | 'disputed';
   refusals: Refusal[];
   /** 'unwritable': the lab's DATA_DIR cannot be created, so a lead the database refused cannot be spooled either. */
   spool: 'ok' | 'unwritable';
@@ -184,6 +191,13 @@ export function planForServer(path: CallPath, index: number): Classification {
   let liveConversation = false;
   let lastStreamingExit: StepPlan | null = null;
   let hangUps = 0;
+  // The caller's details line (its script index and the step that waits for it), reworded for some outcomes.
+  let details: { index: number; plan: StepPlan } | null = null;
+  const sayDetails = (text: string): void => {
+    if (details === null) return;
+    script[details.index] = { ...(script[details.index] as object), caller: text } as ScriptStep;
+    details.plan.stimulus = { kind: 'caller-says', scriptIndex: details.index, observe: 'state', text };
+  };
 
   const unreachable = (pair: string, reasonKey: string): Classification => ({
     replayable: false,
@@ -268,6 +282,7 @@ export function planForServer(path: CallPath, index: number): Classification {
           detailsSaid = true;
           script.push({ agent: 'Thank you for calling Power Sport Buyers, goodbye!' }, { endCall: true });
           plan.stimulus = { kind: 'caller-says', scriptIndex: gate, observe: 'state', text: DETAILS_LINE };
+          details = { index: gate, plan };
         } else if (label === 'TRANSCRIPT_UPDATED' || label === 'FIELDS_UPDATED') {
           const at = callerLine(ZIP_LINE);
           plan.stimulus = { kind: 'caller-says', scriptIndex: at, observe: label === 'FIELDS_UPDATED' ? 'fields' : 'transcript', text: ZIP_LINE };
@@ -315,7 +330,11 @@ export function planForServer(path: CallPath, index: number): Classification {
         if (label === 'CALLER_HUNG_UP') plan.stimulus = { kind: 'ignored-hang-up' };
         else if (label === 'done:acceptLead(failed)') {
           // Refused: by the failure before it, by details the caller never said, or because the LLM read an incomplete lead.
-          if (!failure && detailsSaid) llmLead = 'incomplete';
+          // Every witness must read it so: the caller keeps the phone back, and the LLM reads none.
+          if (!failure && detailsSaid) {
+            llmLead = 'incomplete';
+            sayDetails(DETAILS_LINE_NO_PHONE);
+          }
         } else if (label === 'error:acceptLead') {
           // The database refuses the lead's insert (the outbox row, or the failed row of a lead that must not be
           // sent) once: the lead goes to the spool, and the replay's insert goes through.
@@ -324,6 +343,11 @@ export function planForServer(path: CallPath, index: number): Classification {
           pending = true;
         } else if (label === 'done:acceptLead(pending)') {
           if (!detailsSaid) return unreachable(pair, 'no-caller-details');
+        } else if (label === 'done:acceptLead(review)') {
+          // The witnesses disagree on the phone and the LLM keeps its answer when asked again: held for review.
+          if (!detailsSaid) return unreachable(pair, 'no-caller-details');
+          llmLead = 'disputed';
+          sayDetails(DETAILS_LINE_TWO_PHONES);
         } else return unreachable(pair, `no stimulus known for ${pair}`);
         break;
       case 'submitting.delivering':
@@ -365,7 +389,7 @@ export function planForServer(path: CallPath, index: number): Classification {
   for (const [delay, key] of Object.entries(DELAY_ENV)) env[key] = String(fired.has(delay) ? FIRED_MS[delay] : UNFIRED_MS);
   // A pending or spooled lead ends as its lead would have: succeeded when it may be sent, failed when refused.
   const refusedLead = leadRefused();
-  const finalRow = path.expectedOutcome === 'lost' ? 'none' : pending ? (refusedLead ? 'failed' : 'succeeded') : path.expectedOutcome;
+  const finalRow = path.expectedOutcome === 'lost' ? 'none' : path.expectedOutcome === 'review' ? 'review' : pending ? (refusedLead ? 'failed' : 'succeeded') : path.expectedOutcome;
   return {
     replayable: true,
     plan: {

@@ -11,7 +11,7 @@ import type { Lead, Turn } from '../../src/leads/lead.js';
 import { stateKey, type CallPath } from './callMachinePaths.js';
 import type { LeadRefusals } from './leadRefusals.js';
 import type { NpaRouter } from './npaRouter.js';
-import type { ServerPlan, StepPlan } from './pathStimuli.js';
+import { DISPUTED_LLM_PHONE, type ServerPlan, type StepPlan } from './pathStimuli.js';
 import { startRealtimeGate, type RealtimeGate } from './realtimeGate.js';
 import type { TestDatabase } from './testDatabase.js';
 
@@ -47,6 +47,8 @@ export interface ServerReplayResult {
   rowsForLeadId: number;
   /** The lead's outbox status at the end (null: the lead never went through the outbox). */
   outboxStatus: string | null;
+  /** The lead's review state in lead_decisions (null: no decision row). */
+  review: string | null;
   /** Requests the fake NPA got under the lead id as Idempotency-Key, and how many it answered 2xx. */
   npaRequests: number;
   npaAccepted: number;
@@ -141,7 +143,9 @@ export async function replayThroughServer(
     const theLab = lab;
     const theGate = gate;
     theLab.openai.enqueueScript(plan.script);
-    theLab.openai.setChatResponder(() => (plan.llmLead === 'complete' ? COMPLETE_LLM_LEAD : INCOMPLETE_LLM_LEAD));
+    theLab.openai.setChatResponder(() =>
+      plan.llmLead === 'complete' ? COMPLETE_LLM_LEAD : plan.llmLead === 'disputed' ? { ...COMPLETE_LLM_LEAD, phone: DISPUTED_LLM_PHONE } : INCOMPLETE_LLM_LEAD,
+    );
     theLab.openai.chatMode(plan.chatMode);
     theLab.npa.setMode(plan.npaMode, plan.npaSlowMs === undefined ? {} : { slowMs: plan.npaSlowMs });
     if (plan.npaFailNext) theLab.npa.failNext(plan.npaFailNext.count, plan.npaFailNext.status);
@@ -320,6 +324,8 @@ export async function replayThroughServer(
     const rowsOfLead = async () =>
       (await count('select count(*) as n from succeeded_leads where id = ?', [output.leadId])) +
       (await count('select count(*) as n from failed_leads where id = ?', [output.leadId]));
+    const reviewOf = async () =>
+      ((await sql.execute('select review from lead_decisions where id = ?', [output.leadId])) as Array<{ review: string }>)[0]?.review ?? null;
     const outboxStatusOf = async () =>
       ((await sql.execute('select status from lead_outbox where id = ?', [output.leadId])) as Array<{ status: string }>)[0]?.status ?? null;
 
@@ -333,7 +339,10 @@ export async function replayThroughServer(
         if (plan.spooled) await theLab.app.maintain();
         await readSession();
         finalOutcome = (session as ServerReplayResult['session'])?.outcome;
-        const settled = (await rowsOfLead()) > 0 && (await outboxStatusOf()) !== 'pending' && finalOutcome !== 'pending';
+        const settled =
+          plan.finalRow === 'review'
+            ? (await reviewOf()) === 'held' && finalOutcome === 'review'
+            : (await rowsOfLead()) > 0 && (await outboxStatusOf()) !== 'pending' && finalOutcome !== 'pending';
         if (settled) break;
         if (performance.now() > finalDeadline) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -356,6 +365,7 @@ export async function replayThroughServer(
       failedRows,
       rowsForLeadId,
       outboxStatus,
+      review: await reviewOf(),
       npaRequests: keyed.length,
       npaAccepted: keyed.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300).length,
       npaHolds: theLab.npa.accepted.has(output.leadId),

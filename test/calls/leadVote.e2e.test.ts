@@ -1,0 +1,197 @@
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
+import { chatResponderFromExtractor, conversationFromChatRequest, scriptFromTranscript, type ChatResponder } from '../../src/fakes/fakeOpenAI.js';
+import { extractOffline } from '../../src/extraction/offline/extractOffline.js';
+import { ConversationSchema, LEAD_FIELDS, LeadSchema, type Lead, type LeadField } from '../../src/leads/lead.js';
+import { runLeads } from '../support/runLeads.js';
+import { SHARED_TRANSCRIPTS_DIR, sampleFile } from '../support/sharedTranscripts.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+
+/**
+ * The acceptance of "three witnesses and a vote" through the real server: a Chat Completions fake that mishears one
+ * field of every lead never gets a wrong value to the NPA API; a lead its witnesses cannot agree on waits in the
+ * review queue, and approving it from the CLI sends it once; with truthful witnesses nothing goes to review.
+ */
+
+const SampleSchema = ConversationSchema.extend({
+  id: z.string(),
+  expected: z.object({ lead: LeadSchema, complete: z.boolean() }),
+});
+const samples = readdirSync(SHARED_TRANSCRIPTS_DIR)
+  .filter((f) => /^public-\d+\.json$/.test(f))
+  .sort()
+  .map((file) => ({ file, ...SampleSchema.parse(sampleFile(file)) }));
+
+/** The model's raw answer for a lead (strings, as the extraction schema asks). */
+const raw = (lead: Lead): Record<string, unknown> => ({ ...lead, vehicle_year: lead.vehicle_year === null ? null : String(lead.vehicle_year) });
+
+/** A plausible mishearing of one field: a digit off, another make, another model, a name misspelled. */
+function mishear(lead: Lead, field: LeadField): Lead {
+  const value = lead[field];
+  if (value === null) return lead;
+  switch (field) {
+    case 'phone':
+      return { ...lead, phone: `${String(value).slice(0, -4)}${String(value).slice(-4) === '9999' ? '8888' : '9999'}` };
+    case 'zip_code':
+      return { ...lead, zip_code: String((Number(value) + 1) % 100000).padStart(5, '0') };
+    case 'vehicle_year':
+      return { ...lead, vehicle_year: Number(value) - 1 };
+    case 'vehicle_make':
+      return { ...lead, vehicle_make: value === 'Yamaha' ? 'Suzuki' : 'Yamaha' };
+    case 'vehicle_model':
+      return { ...lead, vehicle_model: `${String(value)} Limited` };
+    case 'full_name':
+      return { ...lead, full_name: String(value).replace(/[aeiou]/, 'y') };
+  }
+}
+
+let database: TestDatabase;
+let lab: VoiceLab;
+let callCount = 0;
+const nextSid = () => `CAvote${String(++callCount).padStart(28, '0')}`;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  lab = await startVoiceLab({ env: { ...database.env, REVIEW_POLICY: 'hold' }, logger: database.logger, overrides: { db: database.db } });
+});
+afterAll(async () => {
+  await lab?.close();
+  await database?.close();
+});
+
+async function call(sample: (typeof samples)[number]) {
+  const callSid = nextSid();
+  const { output } = await placeScriptedCall(lab, { callSid, from: sample.callerPhone ?? '', script: scriptFromTranscript(sample) });
+  return { callSid, output };
+}
+
+/** What the NPA API received for a lead (its body), by Idempotency-Key. */
+function npaBodiesFor(leadId: string): Array<Record<string, unknown>> {
+  return lab.npa.requests.filter((r) => r.headers['idempotency-key'] === leadId).map((r) => r.body as Record<string, unknown>);
+}
+
+describe('an LLM that mishears one field of every lead', () => {
+  it('never gets a wrong value to the NPA API: each lead is sent with what the other witnesses say, or held', async () => {
+    const outcomes: Array<{ file: string; outcome: string }> = [];
+    for (const [i, sample] of samples.entries()) {
+      const field = LEAD_FIELDS[i % LEAD_FIELDS.length] as LeadField;
+      const responder: ChatResponder = (body) => {
+        const conversation = conversationFromChatRequest(body);
+        if (!conversation) throw new Error('no transcript');
+        return raw(mishear(extractOffline(conversation).lead, field));
+      };
+      lab.openai.setChatResponder(responder);
+      const { output } = await call(sample);
+      outcomes.push({ file: sample.file, outcome: output.outcome });
+      const bodies = npaBodiesFor(output.leadId);
+      if (output.outcome === 'succeeded') {
+        // Sent once, with the caller's values: the misheard one did not win.
+        expect(bodies.length, sample.file).toBeGreaterThanOrEqual(1);
+        for (const body of bodies) {
+          for (const f of LEAD_FIELDS) expect(body[f], `${sample.file} ${f}`).toEqual(sample.expected.lead[f]);
+        }
+      } else {
+        // Held for review or refused (an incomplete sample): nothing reached the NPA API.
+        expect(bodies, sample.file).toEqual([]);
+        expect(['review', 'failed'], sample.file).toContain(output.outcome);
+      }
+      if (sample.expected.complete) expect(output.outcome, sample.file).not.toBe('failed');
+    }
+    // The complete samples all got through or wait for a person; nothing was sent wrong.
+    expect(outcomes.filter((o) => o.outcome === 'succeeded').length).toBeGreaterThan(0);
+  });
+});
+
+describe('a lead the witnesses cannot agree on', () => {
+  const turns = [
+    { role: 'assistant' as const, text: "Thanks for calling Power Sport Buyers! I can get you a quick offer on your vehicle. May I have your full name, please?" },
+    { role: 'user' as const, text: 'Dana Whitaker.' },
+    { role: 'assistant' as const, text: 'Thanks, Dana Whitaker. What ZIP code is the vehicle located in?' },
+    { role: 'user' as const, text: '30093' },
+    { role: 'assistant' as const, text: 'Three oh oh nine three. And the best callback number?' },
+    { role: 'user' as const, text: "It's 404 555 0141. My old number was 404 555 0199 but don't use that." },
+    { role: 'assistant' as const, text: 'Got it. What year is the vehicle?' },
+    { role: 'user' as const, text: '2019' },
+    { role: 'assistant' as const, text: 'And the make?' },
+    { role: 'user' as const, text: 'Polaris' },
+    { role: 'assistant' as const, text: 'And the model?' },
+    { role: 'user' as const, text: 'RZR XP 1000' },
+    { role: 'assistant' as const, text: 'A 2019 Polaris RZR XP 1000. Thank you Dana, a buyer will call you back shortly. Goodbye.' },
+  ];
+
+  it('waits in the review queue, never sent; approving it from the CLI sends it once with the value given', async () => {
+    // The LLM takes the old number (it was said, so it is not dropped as unsupported) on both asks.
+    lab.openai.setChatResponder((body) => {
+      const conversation = conversationFromChatRequest(body);
+      if (!conversation) throw new Error('no transcript');
+      return raw({ ...extractOffline(conversation).lead, phone: '+14045550199' });
+    });
+    const callSid = nextSid();
+    const { output } = await placeScriptedCall(lab, { callSid, from: '+14045550100', script: scriptFromTranscript({ turns }) });
+    expect(output).toMatchObject({ outcome: 'review', reason: 'held for review: the witnesses disagree on phone' });
+    expect(npaBodiesFor(output.leadId)).toEqual([]);
+    // The LLM was asked again about the phone only.
+    const reask = lab.openai.chatRequests.at(-1);
+    expect(JSON.stringify(reask?.messages)).toContain('Disputed fields');
+    const session = await lab.app.repos.sessions.getByKey(callSid);
+    expect(session?.state).toMatchObject({ phase: 'saved-review', outcome: 'review' });
+
+    // The CLI reaches the same database and NPA API as the server.
+    const env = { ...database.env, NPA_API_URL: lab.config.NPA_API_URL ?? '', NPA_API_USERNAME: lab.config.NPA_API_USERNAME ?? '', NPA_API_PASSWORD: lab.config.NPA_API_PASSWORD ?? '' };
+    const listed = await runLeads(['review', 'list', '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const queue = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    expect(queue).toContainEqual(
+      expect.objectContaining({
+        id: output.leadId,
+        channel: 'voice',
+        sessionKey: callSid,
+        disputed: ['phone'],
+        candidates: { phone: { live: null, llm: '+14045550199', offline: '+14045550141' } },
+        createdAt: expect.any(String),
+      }),
+    );
+    const shown = await runLeads(['review', 'show', output.leadId, '--json'], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    const detail = JSON.parse(shown.stdout) as { fields: { phone: { candidates: Array<{ witness: string; value: unknown; lines: Array<{ turn: number }> }> } } };
+    // Each candidate with the transcript line behind it (the sixth turn says both numbers); the live capture has none.
+    expect(detail.fields.phone.candidates.find((c) => c.witness === 'live')).toMatchObject({ value: null, lines: [] });
+    expect(detail.fields.phone.candidates.filter((c) => c.value !== null).map((c) => [c.witness, c.lines.map((l) => l.turn)])).toEqual([
+      ['llm', [6]],
+      ['offline', [6]],
+    ]);
+
+    const refused = await runLeads(['review', 'approve', output.leadId], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/disputed with no majority: phone/);
+    expect(npaBodiesFor(output.leadId)).toEqual([]);
+
+    const approved = await runLeads(['review', 'approve', output.leadId, '--set', 'phone=404 555 0141', '--by', 'ops-test'], env);
+    expect(approved.code, approved.stderr + approved.stdout).toBe(0);
+    expect(approved.stdout).toMatch(/approved and sent/);
+    expect(lab.npa.accepted.get(output.leadId)?.body).toMatchObject({ phone: '+14045550141', external_id: callSid });
+    const again = await runLeads(['review', 'approve', output.leadId, '--set', 'phone=404 555 0141'], env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already approved by ops-test/);
+    // Sent once under the lead's id; the session and the queue say so.
+    expect([...lab.npa.requests].filter((r) => r.headers['idempotency-key'] === output.leadId)).toHaveLength(1);
+    expect((await lab.app.repos.sessions.getByKey(callSid))?.state).toMatchObject({ outcome: 'succeeded' });
+    const after = JSON.parse((await runLeads(['review', 'list', '--json'], env)).stdout) as Array<{ id: string }>;
+    expect(after.map((e) => e.id)).not.toContain(output.leadId);
+  });
+});
+
+describe('truthful witnesses', () => {
+  it('send the sample calls straight through, none to review', async () => {
+    lab.openai.setChatResponder(chatResponderFromExtractor(extractOffline));
+    for (const sample of samples) {
+      const { output } = await call(sample);
+      expect(output.outcome, sample.file).toBe(sample.expected.complete ? 'succeeded' : 'failed');
+      const decision = await lab.app.repos.decisions.get(output.leadId);
+      expect(decision?.review, sample.file).toBe('none');
+      expect(decision?.disputed, sample.file).toEqual([]);
+    }
+  });
+});
