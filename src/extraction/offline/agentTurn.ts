@@ -89,7 +89,7 @@ function readValues(sentence: string, now: Date): ReadBack {
   if (zip && !/\bzip code \d{5} is in\b/i.test(sentence)) out.zip = zip[0];
   const vehicle = parseVehicle(sentence, { focus: 'all', fuzzy: false, now });
   if (vehicle.make !== null || (vehicle.model !== null && vehicle.year !== null)) {
-    out.vehicle = vehicle;
+    out.vehicle = { year: vehicle.year, make: vehicle.make, model: vehicle.model };
   } else if (vehicle.year !== null && /^\d{4}$/.test(vehicle.year) && !out.zip && !out.phone) {
     out.vehicle = { year: vehicle.year, make: null, model: null };
   }

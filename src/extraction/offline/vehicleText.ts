@@ -11,6 +11,15 @@ export interface VehicleParts {
   model: string | null;
 }
 
+/**
+ * A vehicle reading: the parts known for sure, and a word that stands where an unknown make would (with what
+ * follows it). The guess is no make by itself: it becomes one only when the agent reads it back and the caller
+ * confirms, so talk after a year ("2020. I always mix that up") never turns into a make.
+ */
+export interface VehicleReading extends VehicleParts {
+  readonly guess: { readonly make: string; readonly model: string | null } | null;
+}
+
 /** Which part of the vehicle the question asked for; `all` is "year, make and model". */
 export type VehicleFocus = 'all' | 'year' | 'make' | 'model';
 
@@ -112,7 +121,7 @@ function collectModel(tokens: readonly Token[], start: number, skip: ReadonlySet
 }
 
 /** Reads year, make and model from what a caller (or the agent reading back) said. */
-export function parseVehicle(text: string, options: VehicleParseOptions): VehicleParts {
+export function parseVehicle(text: string, options: VehicleParseOptions): VehicleReading {
   const tokens = tokenize(spokenNumbersToDigits(text, 'number'));
   const maxYear = options.now.getFullYear() + 1;
   const make = findMake(tokens, options.fuzzy);
@@ -147,14 +156,15 @@ export function parseVehicle(text: string, options: VehicleParseOptions): Vehicl
     model = collectModel(tokens, 0, skip);
   }
 
-  let makeText = make?.make ?? null;
-  if (options.fuzzy && makeText === null && known === null && (options.focus === 'make' || (options.focus === 'all' && year !== null))) {
-    // An unknown make: the first word after the year (or the answer's first real word) names it.
+  let guess: VehicleReading['guess'] = null;
+  if (options.fuzzy && make === null && known === null && (options.focus === 'make' || (options.focus === 'all' && year !== null))) {
+    // An unknown make: the first word after the year (or the answer's first real word) may name it.
     const rest = collectModel(tokens, yearIndex >= 0 ? yearIndex + 1 : 0, skip);
-    if (rest.length > 0 && !/^\d/.test(rest[0] ?? '')) {
-      makeText = rest[0] ?? null;
-      if (options.focus === 'all') model = rest.slice(1);
+    const first = rest[0];
+    if (first !== undefined && !/^\d/.test(first)) {
+      const guessModel = options.focus === 'all' ? rest.slice(1).join(' ') : '';
+      guess = { make: first, model: guessModel === '' ? null : guessModel };
     }
   }
-  return { year, make: makeText, model: model.length > 0 ? model.join(' ') : null };
+  return { year, make: make?.make ?? null, model: model.length > 0 ? model.join(' ') : null, guess };
 }
