@@ -1,3 +1,4 @@
+import { decideNow } from '../../src/extraction/fieldVote.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -393,7 +394,9 @@ describe('Call: extraction (extractLead)', () => {
         seen.push({ conversation, options });
         const offline = options?.offline ?? extractOffline(conversation);
         const result = { ...offline, lead: { ...offline.lead, vehicle_model: 'Road Glide' } };
-        return { result, source: 'llm', offline, disagreements: [{ field: 'vehicle_model', llm: 'Road Glide', offline: 'Street Glide' }], decision: null } satisfies Extraction;
+        // Its own verdict: the lead it decided (a null decision would mean "no vote taken", and the call's own).
+        const decision = decideNow({ offline: result.lead });
+        return { result, source: 'llm', offline, disagreements: [{ field: 'vehicle_model', llm: 'Road Glide', offline: 'Street Glide' }], decision } satisfies Extraction;
       },
     };
     const on = await otherLab({ extractor: llmLike });
