@@ -46,7 +46,10 @@ function sentences(text: string): string[] {
 export function classifyQuestion(question: string): Ask | null {
   const q = question.toLowerCase();
   if (/\bspell\b/.test(q)) {
-    const part = /\blast name\b|\bsurname\b/.test(q) ? 'last' : /\bfirst name\b/.test(q) ? 'first' : 'full';
+    const last = /\blast name\b|\bsurname\b/.test(q);
+    // "your first and last name": both parts are asked for, so the answer is the whole name.
+    const first = /\bfirst\b/.test(q);
+    const part = last && first ? 'full' : last ? 'last' : first ? 'first' : 'full';
     return { kind: 'name', part, spell: true };
   }
   if (
