@@ -1,5 +1,6 @@
 import { editDistance } from '../../leads/lexicon/editDistance.js';
 import { stripNameFillers } from '../../leads/fullName.js';
+import { digitsIn } from '../../leads/lexicon/numberWords.js';
 import { findSpelledWords } from './spelledNames.js';
 
 /** Words that are talk around a name, never part of it. */
@@ -17,6 +18,18 @@ const NOT_NAME = new Set([
   'fine', 'great', 'cool', 'wrong', 'number', 'speak', 'talk', 'hear', 'can\'t', 'don\'t', 'didn\'t', 'what\'s',
   'gotta', 'need', 'going', 'busy', 'driving', 'later', 'again', 'repeat', 'say', 'said', 'yep', 'yup', 'nah',
 ]);
+
+/**
+ * Words that open the next field when a caller runs on past the name ("marcus whitfield zip is four six ...",
+ * "tasha greenwood three oh zero ..."): the name ends before them.
+ */
+const NEXT_FIELD = new Set([
+  'zip', "zip's", 'zipcode', 'postal', 'code', 'phone', "phone's", 'cell', "cell's", 'mobile', 'number', "number's",
+  'area', 'email', 'address', 'vehicle', 'year', 'model', 'make',
+]);
+
+/** A spoken number word ("three", "twenty"): a name never holds one, so it starts the next field. */
+const isNumberWord = (lower: string): boolean => /^\d+$/.test(digitsIn(lower));
 
 /** The name words and the spelled words one answer holds. */
 export interface NameAnswer {
@@ -43,6 +56,7 @@ function nameWordsOf(clause: string, cased: boolean): string[] {
     const lower = w.toLowerCase();
     const particle = words.length > 0 && PARTICLES.has(lower);
     if (!NAME_WORD.test(w) || NOT_NAME.has(lower) || CONTRACTION.test(lower) || (cased && !particle && !/^\p{Lu}/u.test(w))) break;
+    if (NEXT_FIELD.has(lower) || isNumberWord(lower)) break;
     words.push(w.replace(/\.$/, ''));
   }
   while (words.length > 0 && PARTICLES.has((words.at(-1) ?? '').toLowerCase())) words.pop();
@@ -72,7 +86,25 @@ export function parseNameAnswer(text: string): NameAnswer {
   }
   // One word per clause ("John, uh, Carter"; "Siobhan, S-I-O-B-H-A-N, Murphy"): the clauses together are the name.
   if (best.length <= 1 && seen.length > 1) best = seen.slice(0, 4);
+  if (best.length < 2) best = introducedName(rest, cased) ?? best;
   return { words: best, spelled };
+}
+
+/** "my name is", "I'm", "this is" inside a clause, where a story before the name ends. */
+const LATE_INTRO = /\b(?:my\s+(?:full\s+)?name(?:'s|\s+is)|the\s+name(?:'s|\s+is)|this\s+is|i['’]m|i\s+am)\s+/giu;
+
+/**
+ * The name after the last introduction in the answer ("my buddy told me to call ... anyway I'm Derek Yates"),
+ * when it has a first and a last name; null otherwise.
+ */
+function introducedName(text: string, cased: boolean): string[] | null {
+  let found: string[] | null = null;
+  for (const m of text.matchAll(LATE_INTRO)) {
+    const clause = text.slice(m.index + m[0].length).split(/[,.;!?]+/)[0] ?? '';
+    const words = nameWordsOf(clause, cased);
+    if (words.length >= 2) found = words;
+  }
+  return found;
 }
 
 const similarity = (a: string, b: string): number => editDistance(a.toLowerCase(), b.toLowerCase());

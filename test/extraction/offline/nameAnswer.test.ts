@@ -41,3 +41,23 @@ describe('mergeName', () => {
     expect(mergeName(['John', 'Peterson'], parseNameAnswer("It's Jon."), 'full', new Set())).toEqual(['Jon', 'Peterson']);
   });
 });
+
+describe('parseNameAnswer: the name ends where the next field begins', () => {
+  it.each([
+    ['yeah hi this is marcus whitfield zip is four six two two zero', ['marcus', 'whitfield']],
+    ["okay so it's tasha greenwood three oh zero four three six seven eight", ['tasha', 'greenwood']],
+    ['sure jim hale phone four oh four five five five zero one one one', ['jim', 'hale']],
+  ])('%s', (text, words) => {
+    expect(parseNameAnswer(text).words).toEqual(words);
+  });
+});
+
+describe('parseNameAnswer: the name follows an introduction late in the answer', () => {
+  it.each([
+    ["hey so my buddy steve randall told me to call you guys anyway i'm derek yates", ['derek', 'yates']],
+    ['well my wife found your number online and this is tom baker', ['tom', 'baker']],
+    ['I got your number from a friend so uh my name is Lisa Wong', ['Lisa', 'Wong']],
+  ])('%s', (text, words) => {
+    expect(parseNameAnswer(text).words).toEqual(words);
+  });
+});
