@@ -105,17 +105,48 @@ const isYearToken = (t: Token, twoDigitOk: boolean, maxYear: number): boolean =>
   return twoDigitOk || t.text.startsWith("'") || m[1].startsWith('0');
 };
 
-/** Words of a model from `start`, up to the end of the clause or a word that is talk, skipping `skip`. */
-function collectModel(tokens: readonly Token[], start: number, skip: ReadonlySet<number>): string[] {
+const ARTICLES = new Set(['a', 'an', 'the']);
+
+/** True when a well-known model name starts at token `i`. */
+function startsKnownModel(tokens: readonly Token[], i: number): boolean {
+  for (let n = Math.min(3, tokens.length - i); n >= 1; n--) {
+    const key = compactKey(tokens.slice(i, i + n).map((t) => t.text).join(''));
+    if (!/^\d+$/.test(key) && modelForKey(key) !== null) return true;
+  }
+  return false;
+}
+
+/** Words of one model phrase from `start`, and the index of the token it stopped at (not taken). */
+function modelPhrase(tokens: readonly Token[], start: number, skip: ReadonlySet<number>): { words: string[]; next: number } {
   const words: string[] = [];
   for (let i = start; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === undefined) break;
     if (!skip.has(i)) {
-      if (MODEL_STOP.has(t.lower) && words.length > 0) break;
+      // An article after model words opens a new phrase ("the krx, the teryx krx 1000"), never part of a model.
+      if ((MODEL_STOP.has(t.lower) || ARTICLES.has(t.lower)) && words.length > 0) return { words, next: i };
       if (!MODEL_STOP.has(t.lower) && !(words.length === 0 && LEAD_FILLERS.has(t.lower))) words.push(t.text);
     }
-    if (t.endsClause && words.length > 0) break;
+    if (t.endsClause && words.length > 0) return { words, next: i + 1 };
+  }
+  return { words, next: tokens.length };
+}
+
+/**
+ * Words of a model from `start`, up to the end of the clause or a word that is talk, skipping `skip`. A caller
+ * who says the model again, more fully ("it's the krx, the teryx krx one thousand"; "a sportsman, a sportsman
+ * five seventy"), means the second saying: after a pause or an article, a phrase that opens with a known model
+ * or with the same word replaces what came before.
+ */
+function collectModel(tokens: readonly Token[], start: number, skip: ReadonlySet<number>): string[] {
+  let { words, next } = modelPhrase(tokens, start, skip);
+  while (words.length > 0) {
+    let j = next;
+    while (j < tokens.length && ARTICLES.has(tokens[j]?.lower ?? '')) j++;
+    const first = tokens[j];
+    if (j === next || first === undefined || skip.has(j)) break;
+    if (!startsKnownModel(tokens, j) && first.lower !== words[0]?.toLowerCase()) break;
+    ({ words, next } = modelPhrase(tokens, j, skip));
   }
   return words;
 }
