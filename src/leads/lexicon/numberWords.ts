@@ -88,6 +88,11 @@ function readRun(words: readonly string[], mode: NumberMode): string | null {
     }
   }
   if (parts.length === 0) return null;
+  // "four one thousand" in a model ("RZR XP 4 1000") is two numbers: a round thousand or hundred after another
+  // number is never its tail ("five seventy" is 570, but "4" and "1000" do not make 41000).
+  if (mode === 'number') {
+    return parts.map((p, i) => (i > 0 && p.text === null && p.value % 100 === 0 && p.value >= 100 ? ` ${textOf(p)}` : textOf(p))).join('');
+  }
   return parts.map(textOf).join('');
 }
 

@@ -19,6 +19,9 @@ describe('spokenNumbersToDigits (number mode)', () => {
     ['GTX three hundred', 'GTX 300'],
     ['Ultra three ten', 'Ultra 310'],
     ['RMK eight fifty', 'RMK 850'],
+    ['RZR XP four one thousand', 'RZR XP 4 1000'],
+    ['krx four one thousand', 'krx 4 1000'],
+    ['general four one thousand', 'general 4 1000'],
   ])('%s -> %s', (spoken, digits) => {
     expect(spokenNumbersToDigits(spoken)).toBe(digits);
   });
