@@ -27,6 +27,7 @@ function caseModelWord(word: string): string {
 const JOINED_FAMILIES = new Set([
   'CRF', 'CR', 'XR', 'TRX', 'CBR', 'CB', 'YZ', 'YZF', 'WR', 'TTR', 'TW', 'YFZ', 'YFM', 'KX', 'KLX', 'KFX', 'Z', 'RM',
   'RMZ', 'DR', 'DRZ', 'SV', 'LTZ', 'LTR', 'XT', 'FZ', 'KLR', 'GSXR', 'GSX-R', 'PW', 'TT', 'XL', 'VTX', 'FXR',
+  'YXZ',
 ]);
 
 /** Joins "CRF", "250", "R" into "CRF250R" where the family is written that way; "ZX 6 R" is Kawasaki's "ZX-6R". */

@@ -29,10 +29,12 @@ const MODELS: readonly ModelEntry[] = [
     'Viking', 'YXZ', 'Banshee', ['V Star', 'vstar'], 'Bolt', 'FZ', ['Ténéré', 'tenere'], 'Tracer', 'VX', 'FX',
     ['SuperJet', 'super jet'], 'GP1800', 'Zuma', 'Sidewinder', 'SRViper', 'Royal Star', 'Road Star',
     'Stratoliner', 'Virago', 'XT', 'TTR', 'Blaster', 'Big Bear', 'YZF', 'FJR', 'Super Tenere',
-    'Transporter', 'SRX', 'Phazer', 'Apex', 'Nytro', 'VK'),
+    'Transporter', 'SRX', 'Phazer', 'Apex', 'Nytro', 'VK', ['RMAX2', 'r max 2', 'rmax 2'],
+    ['RMAX4', 'r max 4', 'rmax 4']),
   ...m('Kawasaki', 'Ninja', 'Z900', 'Z650', 'Z400', 'Z125', 'Vulcan', 'KLR', 'KX', 'KLX', 'Teryx', 'Mule',
     'Brute Force', ['Jet Ski', 'jetski'], 'Ultra', 'STX', 'SX-R', 'Versys', 'Concours', 'KRX', 'Prairie', 'Bayou',
-    'ZX', 'Eliminator', 'Z1000', 'Z H2', 'KFX', 'Voyager', 'Nomad'),
+    'ZX', 'Eliminator', 'Z1000', 'Z H2', 'KFX', 'Voyager', 'Nomad', ['Teryx4', 'teryx 4'], ['KRX4', 'krx 4'],
+    ['Mule PRO-FXT', 'mule pro fxt'], ['Mule PRO-FX', 'mule pro fx'], ['Mule PRO-MX', 'mule pro mx']),
   ...m('Suzuki', ['V-Strom', 'vstrom', 'v strom'], 'Hayabusa', ['GSX-R', 'gsxr', 'gixxer'], ['KingQuad', 'king quad'],
     'Boulevard', 'SV650', 'DR650', ['DR-Z400', 'drz400', 'drz'], 'Burgman', 'Katana', 'Bandit', 'Intruder',
     'Vinson', 'Eiger', 'Ozark', 'LTZ', 'RM', 'RMZ', 'DR200', 'TU250', 'GSX', 'Marauder', 'Savage'),
@@ -41,7 +43,8 @@ const MODELS: readonly ModelEntry[] = [
     'Brutus', 'Voyageur', 'Khaos', 'IQ', 'Xpress'),
   ...m('Can-Am', 'Commander', 'Outlander', 'Maverick', 'Defender', 'Spyder', 'Ryker', 'DS 450', 'DS 650',
     'Traxter'),
-  ...m('Sea-Doo', ['Spark Trixx', 'spark tricks', 'spark trix'], 'Spark', 'GTX', 'RXP', 'RXT', 'GTI', 'Fish Pro', 'Wake Pro', 'GTR', 'GTS', 'Speedster'),
+  ...m('Sea-Doo', ['Spark Trixx', 'spark tricks', 'spark trix'], 'Spark', 'GTX', 'RXP', 'RXT', 'GTI', 'Fish Pro', 'Wake Pro', 'GTR', 'GTS', 'Speedster',
+    ['RXP-X', 'rxp x', 'rxpx'], ['RXT-X', 'rxt x', 'rxtx']),
   ...m('Ski-Doo', 'Summit', 'MXZ', 'Backcountry', 'Freeride', 'Expedition', 'Skandic', 'Tundra', 'Grand Touring',
     'Mach Z'),
   ...m('Arctic Cat', 'ZR', 'M 8000', 'M 6000', 'M8000', 'Catalyst', 'Riot', 'Wildcat', 'Prowler', 'Alterra',
@@ -52,12 +55,16 @@ const MODELS: readonly ModelEntry[] = [
     'Speed Twin', 'Street Twin', 'Daytona', 'Speedmaster', 'Thunderbird'),
   ...m('Indian', ['Scout Sixty', 'scout 60'], ['Scout Rogue', 'scout rogue'], 'Scout', 'Chief', 'Chieftain', 'Roadmaster', 'Springfield', 'FTR', 'Pursuit', 'Super Chief',
     'Dark Horse', 'Scout Bobber'),
-  ...m('KTM', 'Duke', 'Super Adventure', 'Super Duke', 'EXC', 'SX', 'XC-W', 'SMC', 'RC 390'),
+  ...m('KTM', 'Duke', 'Super Adventure', 'Super Duke', 'EXC', 'SX', 'XC-W', 'SMC', 'RC 390', ['SX-F', 'sx f', 'sxf'],
+    ['EXC-F', 'exc f', 'excf'], ['XC-F', 'xc f', 'xcf']),
   ...m('BMW', 'R 1250 GS', 'R 1200 GS', 'S 1000 RR', 'K 1600', 'R nineT', 'F 850 GS', 'G 310'),
   ...m('Husqvarna', 'Svartpilen', 'Vitpilen', 'Norden'),
-  ...m('CFMOTO', ['CForce', 'c force'], ['ZForce', 'z force'], ['UForce', 'u force']),
+  // CFMOTO prints its lines in capitals: "CFORCE 600", "ZFORCE 950", "UFORCE 1000".
+  ...m('CFMOTO', ['CFORCE', 'c force'], ['ZFORCE', 'z force'], ['UFORCE', 'u force'], 'Ibex', 'Papio'),
   ...m('Kymco', 'MXU', 'UXV', 'Mongoose'),
-  ...m('Segway', 'Villain', 'Snarler', 'Fugleman'),
+  // Segway joins the letters and the number of a trim: "Fugleman UT10", "Villain SX10", "Snarler AT6".
+  ...m('Segway', 'Villain', 'Snarler', 'Fugleman', ['UT10', 'ut 10'], ['SX10', 'sx 10'], ['Snarler AT6', 'snarler at 6'],
+    ['Snarler AT5', 'snarler at 5']),
   ...m('Textron', 'Havoc', 'Stampede', 'Wildcat XX'),
   ...m('Victory', 'Vegas', 'Cross Country', 'Kingpin', 'Octane', 'High-Ball'),
   ...m('Vespa', 'Primavera', 'GTS 300'),
@@ -78,6 +85,8 @@ const TRIM_WORDS: readonly string[] = [
   'Classic', 'Touring', 'Standard', 'Base', 'Crew', 'Northstar', 'Highlifter', 'Mud', 'Edition',
   'Adventure', 'Rally', 'Super', 'Black', 'Bobber', 'Custom', 'Street', 'Road', 'Glide', 'King', 'Quad', 'Twin',
   'Cruiser', 'Sport Touring', 'XPS', 'XPT', 'VLX', 'XPLR',
+  // Husqvarna and GasGas families, written in capitals apart from the displacement ("FE 350", "TC 250").
+  'FE', 'FC', 'TE', 'TC', 'TX', 'MC', 'EC',
 ];
 
 interface CanonicalForm {

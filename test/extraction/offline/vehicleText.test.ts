@@ -11,6 +11,22 @@ function modelOf(text: string): { model: string | null; make: string | null } {
   return { model: model.value, make: parts.make ?? model.impliedMake };
 }
 
+describe('models come out as the manufacturer writes them', () => {
+  it.each([
+    ['a twenty twenty three c f moto c force six hundred', 'CFORCE 600', 'CFMOTO'],
+    ['2022 CF Moto Z Force 950 Sport', 'ZFORCE 950 Sport', 'CFMOTO'],
+    ['twenty twenty four segway fugleman ut ten', 'Fugleman UT10', 'Segway'],
+    ['a segway villain s x ten', 'Villain SX10', 'Segway'],
+    ['2021 kawasaki teryx four', 'Teryx4', 'Kawasaki'],
+    ['a twenty nineteen yamaha y x z one thousand r', 'YXZ1000R', 'Yamaha'],
+    ['2020 yamaha wolverine r max four one thousand', 'Wolverine RMAX4 1000', 'Yamaha'],
+    ['twenty twenty two ktm four fifty s x f', '450 SX-F', 'KTM'],
+    ['a 2019 husqvarna fe three fifty', 'FE 350', 'Husqvarna'],
+  ])('%s', (text, model, make) => {
+    expect(modelOf(text)).toEqual({ model, make });
+  });
+});
+
 describe('a model said again after an article replaces the first try', () => {
   it.each([
     ["no not the four seater it's the krx the teryx krx one thousand", 'Teryx KRX 1000'],
