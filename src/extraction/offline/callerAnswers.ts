@@ -3,7 +3,7 @@ import { spokenNumbersToDigits } from '../../leads/lexicon/numberWords.js';
 
 /** "Yes", "yep, that's the one", "correct": the caller accepts what the agent read back. */
 const AFFIRM =
-  /^(?:(?:uh|um|oh|well|okay|ok)[\s,]+)*(?:(?:yes|yeah|yep|yup|yah|ya|correct|right|exactly|uh[\s-]?huh|mm[\s-]?hmm|sure|affirmative|perfect|absolutely|definitely|you got it|you bet|that's (?:right|correct|it|the one)|that is (?:right|correct)|sounds (?:good|right)|all correct|looks good)\b)/i;
+  /^(?:(?:uh|um|oh|well|okay|ok)[\s,]+)*(?:(?:yes|yeah|yep|yup|yah|ya|correct|right|exactly|uh[\s-]?huh|mm[\s-]?hmm|sure|affirmative|perfect|absolutely|definitely|you got it|you bet|that's (?:right|correct|it|the one)|that is (?:right|correct)|sounds (?:good|right)|all correct|looks good|there (?:you|ya) go|spot on|(?:you )?nailed it|bingo|that is it|that works)\b)/i;
 /** Words that turn an answer into a correction. */
 const CORRECTION = /\b(?:no|nope|nah|not|actually|wait|but|except|sorry|instead|make that|change)\b/i;
 
