@@ -27,6 +27,10 @@ const PHONE_IN_TEXT = /(?:\+?1[\s.-]*)?\(?\b\d{3}\)?[\s.-]*\d{3}[\s.-]*\d{4}\b/;
 
 const PART_OF_NUMBER = /\b(?:last|first|final|ending)\s+(?:three|four|seven|3|4|7)(?:\s+digits)?\b/gi;
 
+/** "0191, not 0199": digits the caller says are wrong (in text whose numbers are already digits). */
+const NEGATED_DIGITS = /\bnot\s+\d[\d\s.-]*/gi;
+const dropNegatedDigits = (spoken: string): string => spoken.replace(NEGATED_DIGITS, ' ');
+
 /** A phone answer: the caller's own line, the digits given (possibly only some of them), or nothing. */
 export type PhoneAnswer = { kind: 'callerId' } | { kind: 'digits'; digits: string } | null;
 
@@ -35,7 +39,7 @@ export function parsePhoneAnswer(text: string): PhoneAnswer {
   if (meansCallerId(text)) return { kind: 'callerId' };
   if (isRefusal(text)) return null;
   // "the last four are ..." names a part of the number; its "four" is not a digit of it.
-  const spoken = spokenNumbersToDigits(text.replace(PART_OF_NUMBER, ' '), 'digits');
+  const spoken = dropNegatedDigits(spokenNumbersToDigits(text.replace(PART_OF_NUMBER, ' '), 'digits'));
   let digits = spoken.replace(/\D/g, '');
   if (digits.length > 11) digits = (PHONE_IN_TEXT.exec(spoken)?.[0] ?? '').replace(/\D/g, '');
   if (digits.length === 11 && digits.startsWith('1')) digits = digits.slice(1);
@@ -50,6 +54,28 @@ export function phoneInPassing(text: string): string | null {
   if (/\b(?:my|the)\s+(?:cell|number|phone)(?:\s+number)?\s+is\b/i.test(text)) {
     const digits = spoken.replace(/\D/g, '');
     if (digits.length === 10) return digits;
+  }
+  return null;
+}
+
+/** The caller talks about the phone ("that phone number", "my cell"), so digits that follow are about it. */
+const PHONE_MENTION = /\b(?:phone|(?<!\b(?:vin|serial|model|part|stock|engine|frame|hull|lot)\s+)number|cell|area code)\b/i;
+
+/**
+ * A fix to part of the phone said while answering something else ("oh and that phone number, the last four
+ * are 0191 not 0199"; "the area code on my phone is 770"): the number `current` with the fix applied, or null
+ * when the text fixes no part of it. Only a named part counts, so digits about the vehicle never touch it.
+ */
+export function phoneFixInPassing(current: string, text: string): string | null {
+  const at = text.search(PHONE_MENTION);
+  // The number may be as the agent read it back ("318-555-0199").
+  const number = current.replace(/\D/g, '');
+  if (at < 0 || number.length !== 10) return null;
+  const about = text.slice(at);
+  const digits = dropNegatedDigits(spokenNumbersToDigits(about.replace(PART_OF_NUMBER, ' '), 'digits')).replace(/\D/g, '');
+  if (/\barea code\b/i.test(about)) return digits.length === 3 ? digits + number.slice(3) : null;
+  if (/\b(?:last|ends?|ending)\b/i.test(about) && digits.length >= 3 && digits.length <= 7) {
+    return number.slice(0, 10 - digits.length) + digits;
   }
   return null;
 }

@@ -2,7 +2,7 @@ import { makeForKey } from '../../leads/lexicon/makes.js';
 import { compactKey } from '../../leads/lexicon/editDistance.js';
 import { spokenNumbersToDigits } from '../../leads/lexicon/numberWords.js';
 import type { Ask } from './agentTurn.js';
-import { parseZipAnswer, phoneInPassing } from './callerAnswers.js';
+import { parseZipAnswer, phoneFixInPassing, phoneInPassing } from './callerAnswers.js';
 import { applyPhone, reject, setVehicle, type DraftLead } from './draftLead.js';
 import { isCloseName, mergeName, parseNameAnswer } from './nameAnswer.js';
 import { findSpelledWords } from './spelledNames.js';
@@ -116,7 +116,7 @@ function applyInPassing(draft: DraftLead, text: string, ask: Ask | null, now: Da
     applySpelledCorrection(draft, text);
   }
   if (ask?.kind !== 'phone') {
-    const phone = phoneInPassing(text);
+    const phone = phoneInPassing(text) ?? (draft.phone === null ? null : phoneFixInPassing(draft.phone, text));
     if (phone !== null) draft.phone = phone;
   }
   if (ask?.kind !== 'zip') {

@@ -170,7 +170,8 @@ export function applyPhone(d: DraftLead, text: string): void {
     return;
   }
   // A fix to part of a number already given: "no, the last four are 0144", "the area code is 770".
-  const current = d.phone !== null && /^\d{10}$/.test(d.phone) ? d.phone.replace(/\D/g, '') : null;
+  // As the caller gave it or as the agent read it back ("404-555-0111").
+  const current = d.phone !== null && /^\d{10}$/.test(d.phone.replace(/\D/g, '')) ? d.phone.replace(/\D/g, '') : null;
   if (current !== null && answer.digits.length <= 7) {
     if (/\barea code\b/i.test(text) && answer.digits.length === 3) {
       d.phone = answer.digits + current.slice(3);

@@ -40,3 +40,34 @@ describe('readCallerTurn', () => {
     expect(opensWithCorrection('30093, no wait')).toBe(false);
   });
 });
+
+describe('readCallerTurn: a fix to part of the phone while answering something else', () => {
+  const vehicle = { kind: 'vehicle', focus: 'all' } as const;
+  const withPhone = (phone: string) => {
+    const d = emptyDraft();
+    d.phone = phone;
+    return d;
+  };
+
+  it.each([
+    [
+      '3185550199',
+      "i got a kawasaki brute force oh and sorry that phone number the last four are zero one nine one not zero one nine nine",
+      '3185550191',
+    ],
+    ['404-555-0111', 'Actually, my number ends in 0144, not 0111.', '4045550144'],
+    ['707-555-0123', 'wait the area code on my phone is seven seven oh not seven oh seven', '7705550123'],
+  ])('%s + "%s"', (phone, text, fixed) => {
+    const d = withPhone(phone);
+    readCallerTurn(d, text, vehicle, NOW, all);
+    expect(d.phone).toBe(fixed);
+  });
+
+  it('leaves the phone alone when the digits are about something else', () => {
+    const d = withPhone('4045550111');
+    readCallerTurn(d, "it's a 2019 Yamaha Grizzly 700, about four thousand miles, last one I've got", vehicle, NOW, all);
+    expect(d.phone).toBe('4045550111');
+    readCallerTurn(d, 'The VIN number ends in 4567 if that helps.', vehicle, NOW, all);
+    expect(d.phone).toBe('4045550111');
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyReadBack, cloneDraft, emptyDraft, reject, valueKey } from '../../../src/extraction/offline/draftLead.js';
+import { applyPhone, applyReadBack, cloneDraft, emptyDraft, reject, valueKey } from '../../../src/extraction/offline/draftLead.js';
 
 describe('draftLead', () => {
   it('compares phones and ZIPs by digits, years by their last two digits', () => {
@@ -36,5 +36,17 @@ describe('draftLead', () => {
     c.vehicle.year = '2020';
     c.rejected.zip.push('30039');
     expect(d).toEqual(emptyDraft());
+  });
+});
+
+describe('applyPhone: a fix to part of a number the agent read back', () => {
+  it.each([
+    ['404-555-0111', 'no, the last four are zero one four four', '4045550144'],
+    ['404-555-0111', 'the area code is seven seven oh', '7705550111'],
+  ])('%s + "%s"', (phone, text, fixed) => {
+    const d = emptyDraft();
+    d.phone = phone;
+    applyPhone(d, text);
+    expect(d.phone).toBe(fixed);
   });
 });
