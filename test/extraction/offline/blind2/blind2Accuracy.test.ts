@@ -1,6 +1,9 @@
 // Blind figure (first run, 2026-12-01, commit c6e2d55fb0cef8ae18d8ea053742425f9a4a008e): 241/252 fields = 95.6%
 // One self-error fixed afterwards (blind2-35 vehicle_model: Yamaha writes the model "FX Cruiser SVHO";
 // WaveRunner is the product line), which makes it 242/252 = 96.0%. THRESHOLD is that figure rounded down.
+// Training figure (after fixes on 2026-12-01, commit 138c9db4f79c5c0971cabe647053e3bdb245196e): 252/252 = 100.0%
+// The misses were read and fixed by class, so the set is now training data, not a blind measurement (blind3 is
+// the next honest one). THRESHOLD now follows the training figure, rounded down to a whole percent (was 0.96).
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +17,7 @@ import { extractOffline } from '../../../../src/extraction/offline/extractOfflin
  * extractor was read). It is a measurement, not a per-call spec: the check is that the share of right fields
  * (6 per call) stays at or above THRESHOLD, and a failure names every wrong field.
  */
-const THRESHOLD = 0.96;
+const THRESHOLD = 1;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NOW = new Date('2026-06-01');
