@@ -1,4 +1,9 @@
-// Blind set 3: written 2026-12-01 without reading the extractor; not yet run. Its first run gives the next honest blind figure.
+// Blind set 3: written 2026-12-01 without reading the extractor (45 calls).
+// Blind figure (first run, 2026-12-01, commit 50e6eda, after the fixes trained on blind set 2): 265/270 fields = 98.1%
+// (full_name 42/45, phone 44/45, vehicle_year 44/45; the rest 45/45). Misses left as measured: blind3-03 "van Dyke"
+// (the caller said capital V; the rule says particles lowercase), 08 phone null (an American Samoa caller ID),
+// 17 "A-Anne-Marie", 24 "Hoffman" (caller said "two n's"), 29 a year the caller did not know read as 2018.
+// Fixing any of them makes this a training figure: write a fresh blind set for the next honest one.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +15,10 @@ import { extractOffline } from '../../../../src/extraction/offline/extractOfflin
 /**
  * Field accuracy of the offline extractor on the third set of calls written blind (from the shared README's rules,
  * without reading the extractor). It is a measurement, not a per-call spec: the check is that the share of right
- * fields (6 per call) stays at or above THRESHOLD, and a failure names every wrong field. THRESHOLD is 0 until the
- * set's first run is recorded; then set it from that figure.
+ * fields (6 per call) stays at or above THRESHOLD (the first run's figure, rounded down), and a failure names every
+ * wrong field.
  */
-const THRESHOLD = 0;
+const THRESHOLD = 0.98;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NOW = new Date('2026-06-01');
