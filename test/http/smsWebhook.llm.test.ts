@@ -47,9 +47,9 @@ async function closedPort(): Promise<number> {
 }
 
 /** Texts the whole conversation through the signed webhook; the replies, and the lead once its row is there. */
-async function textConversation(lab: VoiceLab, phone: string) {
+async function textConversation(lab: VoiceLab, phone: string, texts: readonly string[] = TEXTS) {
   const replies: string[] = [];
-  for (const body of TEXTS) {
+  for (const body of texts) {
     const params = { From: phone, Body: body, MessageSid: 'SM0002', To: '+18005550100' };
     const response = await fetch(`${lab.app.url}/twilio/sms`, {
       method: 'POST',
@@ -66,7 +66,7 @@ async function textConversation(lab: VoiceLab, phone: string) {
   const leadId = (session?.state as { leadId?: string }).leadId ?? '';
   const deadline = Date.now() + 5_000;
   let lead = await lab.app.repos.succeeded.get(leadId);
-  while (lead === null && Date.now() < deadline) {
+  while (lead === null && Date.now() < deadline && (await lab.app.repos.decisions.get(leadId))?.review !== 'held') {
     await new Promise((resolve) => setTimeout(resolve, 50));
     lead = await lab.app.repos.succeeded.get(leadId);
   }
@@ -154,5 +154,17 @@ describe('POST /twilio/sms with the LLM unreachable', () => {
       expect(decision?.fields[field], field).toMatchObject({ ruling: 'agreed', for: ['live', 'offline'], witnesses: { live: expect.anything(), offline: expect.anything() } });
       expect((decision?.fields[field] as { witnesses?: object } | undefined)?.witnesses, field).not.toHaveProperty('llm');
     }
+  });
+
+  it('a yes that also changes a field: the read-back and the reading disagree, and with no LLM to settle it the lead is held for review', async () => {
+    const phone = '+14075550134';
+    const sent = lab.npa.requests.length;
+    const { replies, lead, decision } = await textConversation(lab, phone, [...TEXTS.slice(0, 5), 'yes, zip is 32803']);
+    expect(replies[5]).toContain('noted your details');
+    expect(lead).toBeNull();
+    expect(decision?.review).toBe('held');
+    expect(decision?.disputed).toEqual(['zip_code']);
+    expect(decision?.fields['zip_code']).toMatchObject({ ruling: 'disputed', witnesses: { live: '32801', offline: '32803' } });
+    expect(lab.npa.requests.length).toBe(sent);
   });
 });
