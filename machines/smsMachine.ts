@@ -21,11 +21,20 @@ export type SmsPrompt =
   | { kind: 'what-to-fix' }
   | { kind: 'done'; outcome: LeadOutcome['outcome'] };
 
+/** The lead as last texted back for confirmation, and how many read-backs gave each field a value. */
+export interface SmsReadBack {
+  lead: Lead;
+  /** Per field, the read-backs (this one included) that carried a value for it. */
+  times: Partial<Record<LeadField, number>>;
+}
+
 export interface SmsSubmitInput {
   phone: string;
   leadId: string;
   turns: Turn[];
   reading: SmsReading;
+  /** The read-back the texter said yes to; null when the conversation was persisted before read-backs were kept. */
+  readBack: SmsReadBack | null;
 }
 
 
@@ -37,6 +46,8 @@ export interface SmsContext {
   prompt: SmsPrompt;
   /** The ZIP refusal has been said once; it is not repeated on every turn. */
   zipRefusalSaid: boolean;
+  /** The latest read-back; optional because conversations persisted before it was kept lack it. */
+  readBack?: SmsReadBack | null;
   result: LeadOutcome | null;
 }
 
@@ -87,6 +98,7 @@ export const smsMachine = setup({
     reading: null,
     prompt: { kind: 'ask', field: 'full_name', first: true },
     zipRefusalSaid: false,
+    readBack: null,
     result: null,
   }),
   on: {
@@ -131,7 +143,7 @@ export const smsMachine = setup({
       ],
     },
     confirming: {
-      entry: assign({ prompt: { kind: 'confirm' } }),
+      entry: assign({ prompt: { kind: 'confirm' }, readBack: ({ context }) => readBackOf(context) }),
       on: {
         TEXT: [
           {
@@ -169,6 +181,7 @@ export const smsMachine = setup({
           leadId: context.leadId,
           turns: context.turns,
           reading: context.reading as SmsReading,
+          readBack: context.readBack ?? null,
         }),
         onDone: {
           target: 'done',
@@ -189,6 +202,15 @@ export const smsMachine = setup({
     done: { type: 'final' },
   },
 });
+
+/** The read-back about to be texted: the lead as read now, each field with a value counted once more. */
+function readBackOf(context: SmsContext): SmsReadBack | null {
+  if (context.reading === null) return null;
+  const { lead } = context.reading;
+  const times = { ...context.readBack?.times };
+  for (const field of ASK_ORDER) if (lead[field] !== null) times[field] = (times[field] ?? 0) + 1;
+  return { lead, times };
+}
 
 function sameLead(a: Lead | null, b: Lead): boolean {
   if (a === null) return false;

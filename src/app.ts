@@ -93,6 +93,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   if (!(await spool.ensureReserve())) logger.warn({ bytes: config.SPOOL_RESERVE_BYTES }, 'spool reserve could not be made: the spool is not ready');
   const intake = new LeadIntake({ repos, outbox, spool, logger, memoryQueueMax: config.LEAD_MEMORY_QUEUE_MAX });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
+  const extractor = overrides.extractor ?? createExtractor(config, { logger });
   const deps: CallDeps = {
     logger,
     connector:
@@ -102,7 +103,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         model: config.OPENAI_REALTIME_MODEL,
         apiKey: config.OPENAI_API_KEY,
       }),
-    extractor: overrides.extractor ?? createExtractor(config, { logger }),
+    extractor,
     intake,
     sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
@@ -152,7 +153,12 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     };
   };
 
-  const sms = new SmsConversations({ sessions: repos.sessions, intake, logger });
+  // Texts are read by the same extractor as calls; without a key they are read offline, exactly as before.
+  const smsLlm =
+    config.OPENAI_API_KEY === undefined
+      ? null
+      : { extractor, turnWaitMs: config.SMS_LLM_TURN_WAIT_MS, voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS };
+  const sms = new SmsConversations({ sessions: repos.sessions, intake, logger, llm: smsLlm });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
   let server: HttpServer;
   let instance: InstanceHeartbeat | undefined;

@@ -90,6 +90,10 @@ export const ConfigSchema = z.object({
   REVIEW_POLICY: z.enum(['hold', 'send']).default('hold'),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
+  /** With OPENAI_API_KEY: how long an SMS reply waits for the LLM's reading of the text (then: offline only). */
+  SMS_LLM_TURN_WAIT_MS: ms(2_500),
+  /** With OPENAI_API_KEY: how long the vote on a confirmed SMS lead waits for the LLM and its re-ask. */
+  SMS_LLM_VOTE_WAIT_MS: ms(8_000),
 }).superRefine((config, ctx) => {
   // Combinations that cannot work, reported on the variable to change.
   const atLeast = (name: keyof typeof config, min: number, what: string): void => {

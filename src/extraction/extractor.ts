@@ -8,7 +8,7 @@ import { extractOffline } from './offline/extractOffline.js';
 import { createOpenAIClient } from './openaiClient.js';
 import { hasCallerTurn, withoutUnsupported } from './callerSupport.js';
 import type { CapturedFields } from '../leads/capturedFields.js';
-import { decidedResult, decideLead, decideNow, type LeadDecision } from './fieldVote.js';
+import { decidedResult, decideLead, decideNow, type LeadDecision, type Reask } from './fieldVote.js';
 
 /** Why the LLM did not read a conversation with no caller turn. */
 export const NO_CALLER_TURN = 'no caller turn: not sent to the LLM';
@@ -41,6 +41,11 @@ export interface ExtractOptions {
   offline?: ExtractionResult;
   /** What the agent recorded during the call (`record_lead_field`): the live capture witness. */
   captured?: CapturedFields;
+  /**
+   * False: the witnesses' first answers stand, the LLM is not asked again about a field they disagree on (a reading
+   * in the middle of a conversation, where the disputed fields are left to the offline reading). Default true.
+   */
+  reask?: boolean;
   signal?: AbortSignal;
 }
 
@@ -80,7 +85,7 @@ export function createExtractor(
 
   return {
     async extract(conversation, options = {}) {
-      const { signal, captured } = options;
+      const { signal, captured, reask = true } = options;
       const offline = options.offline ?? extractOffline(conversation);
       if (!llm) return offlineExtraction(offline, undefined, captured);
       // Nothing the caller said: there is nothing to read, and a model asked anyway may answer with an invented lead.
@@ -98,14 +103,15 @@ export function createExtractor(
       // What the model read that nothing the caller said supports is dropped: the LLM has no value there.
       const fromLlm = withoutUnsupported(read, conversation);
       const disagreements = compareLeads(read.lead, offline.lead);
+      const reaskLlm: Reask = async (disputes) => {
+        const again = await llm.reask(conversation, disputes, { ...(signal ? { signal } : {}), make: fromLlm.lead.vehicle_make });
+        // The second answer is held to the same standard as the first.
+        const checked = withoutUnsupported({ ...fromLlm, lead: { ...fromLlm.lead, ...again } }, conversation).lead;
+        return Object.fromEntries(disputes.map(({ field }) => [field, checked[field]]));
+      };
       const decision = await decideLead(
         { ...(captured === undefined ? {} : { live: captured }), llm: fromLlm.lead, offline: offline.lead },
-        async (disputes) => {
-          const again = await llm.reask(conversation, disputes, { ...(signal ? { signal } : {}), make: fromLlm.lead.vehicle_make });
-          // The second answer is held to the same standard as the first.
-          const checked = withoutUnsupported({ ...fromLlm, lead: { ...fromLlm.lead, ...again } }, conversation).lead;
-          return Object.fromEntries(disputes.map(({ field }) => [field, checked[field]]));
-        },
+        reask ? reaskLlm : undefined,
       );
       if (disagreements.length > 0 || decision.disputed.length > 0) {
         log.info({ fields: disagreements.map((d) => d.field), disputed: decision.disputed, reasked: decision.reasked }, 'witnesses_disagree');

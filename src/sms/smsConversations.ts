@@ -7,12 +7,12 @@ import { isAffirmation } from '../extraction/offline/callerAnswers.js';
 import type { Turn } from '../leads/lead.js';
 import type { LeadOutcome } from '../leads/leadOutcome.js';
 import { refusalFor } from '../leads/problems.js';
-import { extractOffline } from '../extraction/offline/extractOffline.js';
 import type { SessionRepository } from '../db/sessionRepository.js';
 import { readSmsState, type SmsPatch } from '../db/entities/sessionState.js';
 import type { LeadIntake } from '../outbox/leadIntake.js';
 import { SETTLED_SMS_PHASES } from '../outbox/recoverySweep.js';
 import { renderSmsPrompt } from './smsPrompts.js';
+import { createSmsReader, type SmsLlm, type SmsReader } from './smsReader.js';
 
 /** Longest SMS body we read (Twilio concatenates long messages; 1,600 characters is its own limit). */
 export const MAX_SMS_CHARS = 1_600;
@@ -27,8 +27,12 @@ export const SMS_SUBMIT_WAIT_MS = 20_000;
  */
 export class SmsConversations {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly reader: SmsReader;
 
-  constructor(private readonly deps: { sessions: SessionRepository; intake: LeadIntake; logger: Logger }) {}
+  /** `llm`: the LLM reads each text too, and votes on the lead; absent or null: offline only. */
+  constructor(private readonly deps: { sessions: SessionRepository; intake: LeadIntake; logger: Logger; llm?: SmsLlm | null }) {
+    this.reader = createSmsReader({ llm: deps.llm ?? null, logger: deps.logger });
+  }
 
   /** Handles one inbound text and returns the reply. */
   handle(phone: string, text: string): Promise<string> {
@@ -64,7 +68,11 @@ export class SmsConversations {
     actor.start();
 
     const turns: Turn[] = [...actor.getSnapshot().context.turns, { role: 'user', text }];
-    actor.send({ type: 'TEXT', text, reading: read(phone, turns, text) });
+    // A yes to the read-back goes straight to the final vote, which reads the conversation itself: the LLM's
+    // reading of this turn would only delay the reply.
+    const confirms = actor.getSnapshot().matches('confirming') && isAffirmation(text);
+    const reading = await this.reader.readTurn({ callerPhone: phone, turns }, text, { llm: !confirms });
+    actor.send({ type: 'TEXT', text, reading });
     const settled = await waitFor(actor, (s) => !s.matches('submitting'), { timeout: SMS_SUBMIT_WAIT_MS }).catch(
       () => actor.getSnapshot(),
     );
@@ -91,16 +99,18 @@ export class SmsConversations {
   }
 
   private async submit(phone: string, sessionKey: string, input: SmsSubmitInput, signal: AbortSignal): Promise<LeadOutcome> {
-    const extraction = extractOffline({ callerPhone: phone, turns: input.turns });
-    const refusal = refusalFor(extraction);
+    const { result, decision } = await this.reader.decide({ callerPhone: phone, turns: input.turns }, input.readBack, new Date());
+    const refusal = refusalFor(result);
     try {
       return await this.deps.intake.submit(
         {
           id: input.leadId,
           channel: 'sms',
           externalId: `sms:${input.leadId}`,
-          lead: extraction.lead,
+          lead: result.lead,
           ...(refusal === undefined ? {} : { refusal }),
+          // No vote without an LLM: the lead goes as it always did.
+          ...(decision === null ? {} : { decision }),
           sessionKey,
           sessionState: { phone, transcript: input.turns },
         },
@@ -115,19 +125,3 @@ export class SmsConversations {
 
 /** The session key of one SMS conversation. */
 export const smsSessionKey = (leadId: string): string => `sms:${leadId}`;
-
-/** "No", "nope, that's wrong": the texter rejects the read-back. */
-const NEGATIVE = /^\s*(?:no|nope|nah|not (?:quite|right|correct)|wrong|incorrect)\b/i;
-
-/** The reader's view of the conversation with the latest text in it. */
-function read(phone: string, turns: Turn[], text: string): SmsReading {
-  const result = extractOffline({ callerPhone: phone, turns });
-  return {
-    lead: result.lead,
-    complete: result.complete,
-    missing: result.missing,
-    errors: result.errors,
-    affirmative: isAffirmation(text),
-    negative: NEGATIVE.test(text),
-  };
-}

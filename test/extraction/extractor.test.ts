@@ -81,6 +81,23 @@ describe('createExtractor', () => {
     expect(combined.result.lead.vehicle_model).toBe('Road Glide');
   });
 
+  it('asks the LLM again about a disputed field, but not when told reask: false', async () => {
+    const offline = extractOffline(call).lead;
+    // "Carder" is one slip from "Carter": supported by what the caller said, yet not the same name.
+    fake.setChatResponder(() => ({ ...raw(offline), full_name: 'John Carder' }));
+    const extractor = createExtractor(config(), { logger });
+
+    const before = fake.chatRequests.length;
+    const once = await extractor.extract(call, { reask: false });
+    expect(fake.chatRequests.length).toBe(before + 1);
+    expect(once.decision?.reasked).toBe(false);
+    expect(once.decision?.disputed).toEqual(['full_name']);
+
+    const twice = await extractor.extract(call);
+    expect(fake.chatRequests.length).toBe(before + 3);
+    expect(twice.decision?.reasked).toBe(true);
+  });
+
   it('does not ask the LLM about a conversation with no caller turn, whatever it would answer', async () => {
     const requestsBefore = fake.chatRequests.length;
     fake.setChatResponder(() => raw(extractOffline(call).lead));

@@ -82,4 +82,43 @@ describe('the SMS machine', () => {
     expect(failed.context.prompt).toEqual({ kind: 'done', outcome: 'failed' });
     expect(failed.context.result?.outcome).toBe('failed');
   });
+
+  it('submits the read-back the texter said yes to, each field counted once per read-back that carried it', async () => {
+    const { actor, submitted } = start(() => Promise.resolve({ outcome: 'succeeded', leadId: 'lead-1' }));
+    const { vehicle_model: _model, ...withoutModel } = FULL;
+    actor.send({ type: 'TEXT', text: 'all but the model', reading: reading(withoutModel) });
+    actor.send({ type: 'TEXT', text: 'Rebel 500', reading: reading(FULL) });
+    expect(actor.getSnapshot().value).toBe('confirming');
+    actor.send({ type: 'TEXT', text: 'zip 30094', reading: reading({ ...FULL, zip_code: '30094' }) });
+    // The yes text reads otherwise (a reader's slip): what was texted back, and confirmed, is the read-back.
+    actor.send({ type: 'TEXT', text: 'yes', reading: reading({ ...FULL, zip_code: '30095' }, { affirmative: true }) });
+    await waitFor(actor, (s) => s.status === 'done');
+    expect(submitted[0]?.readBack).toEqual({
+      lead: { ...FULL, zip_code: '30094' },
+      times: { full_name: 2, zip_code: 2, phone: 2, vehicle_year: 2, vehicle_make: 2, vehicle_model: 2 },
+    });
+    expect(submitted[0]?.reading.lead.zip_code).toBe('30095');
+  });
+
+  it('a conversation persisted before read-backs were kept submits with no read-back', async () => {
+    const { actor } = start(() => Promise.resolve({ outcome: 'succeeded', leadId: 'lead-1' }));
+    actor.send({ type: 'TEXT', text: 'all', reading: reading(FULL) });
+    const persisted = actor.getPersistedSnapshot() as unknown as { context: Record<string, unknown> };
+    delete persisted.context.readBack;
+    const submitted: SmsSubmitInput[] = [];
+    const restored = createActor(
+      smsMachine.provide({
+        actors: {
+          submitLead: fromPromise<LeadOutcome, SmsSubmitInput>(({ input }) => {
+            submitted.push(input);
+            return Promise.resolve({ outcome: 'succeeded', leadId: 'lead-1' });
+          }),
+        },
+      }),
+      { snapshot: persisted as never, input: { phone: '+14045550100', leadId: 'lead-1' } },
+    ).start();
+    restored.send({ type: 'TEXT', text: 'yes', reading: reading(FULL, { affirmative: true }) });
+    await waitFor(restored, (s) => s.status === 'done');
+    expect(submitted[0]?.readBack).toBeNull();
+  });
 });
