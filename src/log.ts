@@ -37,7 +37,7 @@ export const REDACT_PATHS = [
 export const LOG_FIELDS: ReadonlySet<string> = new Set([
   // what happened
   'event', 'state', 'phase', 'endReason', 'outcome', 'complete', 'missing', 'errors', 'source', 'fields', 'kind',
-  'status', 'code', 'errorType', 'route', 'signal', 'component', 'disputed', 'reasked', 'policy',
+  'status', 'code', 'errorType', 'route', 'signal', 'component', 'disputed', 'reasked', 'policy', 'field',
   // which thing (ids and references, never personal data)
   'callSid', 'leadId', 'sessionId', 'recordingSid', 'failedLeads', 'channel', 'model', 'file', 'migrations',
   'database', 'port', 'url', 'stalePid', 'instanceId',

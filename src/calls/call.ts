@@ -43,9 +43,14 @@ export class Call {
     this.relay = new CallRelay({
       logger: this.logger,
       sessionUpdate: deps.sessionUpdate,
+      callerPhone: options.callerPhone,
+      liveReading: () => (this.isActive() ? this.actor.getSnapshot().context.reading : null),
       notify: (event) => {
         this.send(event);
-        if (event.type !== 'TRANSCRIPT_UPDATED' || !this.isActive()) return;
+        if (!this.isActive()) return;
+        // A field the agent recorded is written at once: a crash mid-call keeps it (durable live capture).
+        if (event.type === 'FIELD_CAPTURED') this.session.persistCaptured(this.actor.getSnapshot().context.captured);
+        if (event.type !== 'TRANSCRIPT_UPDATED') return;
         // Every caller turn is written as it arrives, so a process that dies mid-call leaves it for the sweep; and
         // a live reading of the fields, so the machine (and the inspector) know what the caller has given so far.
         this.session.persistTranscript(event.turns);

@@ -1,5 +1,6 @@
 import { reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { CapturedFields } from '../leads/capturedFields.js';
 import type { Turn } from '../leads/lead.js';
 import type { SessionRepository } from '../db/sessionRepository.js';
 import type { VoicePatch } from '../db/entities/sessionState.js';
@@ -20,6 +21,7 @@ export class CallSession {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly timings: Record<string, string> = {};
   private latestTranscript: Turn[] | null = null;
+  private latestCaptured: CapturedFields | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly instanceId: string;
@@ -74,6 +76,19 @@ export class CallSession {
     });
   }
 
+  /** The live capture changed (a field the agent recorded was accepted): written now, or with the write already queued. */
+  persistCaptured(captured: CapturedFields): void {
+    if (this.stopped) return;
+    const queued = this.latestCaptured !== null;
+    this.latestCaptured = captured;
+    if (queued) return;
+    this.enqueue(async (id) => {
+      const latest = this.latestCaptured;
+      this.latestCaptured = null;
+      if (latest !== null) await this.sessions.patch(id, { captured: latest });
+    });
+  }
+
   /** Resolves once the writes queued so far have run. */
   async idle(): Promise<void> {
     await this.writes;
@@ -85,6 +100,7 @@ export class CallSession {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.latestTranscript = null;
+    this.latestCaptured = null;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { CallEvent } from '../../machines/callMachine.js';
-import type { Turn } from '../leads/lead.js';
+import type { ExtractionResult, Turn } from '../leads/lead.js';
 import type { Logger } from '../log.js';
 import type { ModelSocket } from '../realtime/modelConnection.js';
 import { GOODBYE_PATTERN, GREETING_PROMPT } from '../realtime/agentInstructions.js';
@@ -9,10 +9,12 @@ import {
   inputAudioAppend,
   responseCreate,
 } from '../realtime/clientEvents.js';
+import { RECORD_LEAD_FIELD } from '../realtime/recordLeadField.js';
 import { parseRealtimeEvent, type RealtimeServerEvent } from '../realtime/serverEvents.js';
 import { TranscriptAssembler } from '../realtime/transcriptAssembler.js';
 import { twilioClear, twilioMark, twilioMediaWriter } from '../twilio/mediaStreamMessages.js';
 import { base64DecodedLength } from '../wire/fastJson.js';
+import { END_CALL_OK_OUTPUT, FieldCapture } from './fieldCapture.js';
 import { PlaybackTracker } from './playbackTracker.js';
 
 /** The Twilio side of a call as the relay sees it: a text-frame sink that can be closed. */
@@ -36,6 +38,9 @@ export interface RelayCounters {
   agentFrames: number;
   invalidModelEvents: number;
   bargeIns: number;
+  /** record_lead_field calls whose value was accepted, and those refused (or with bad arguments). */
+  fieldsCaptured: number;
+  fieldsRefused: number;
 }
 
 export interface RelayOptions {
@@ -45,6 +50,12 @@ export interface RelayOptions {
   /** Events for the call's state machine (transcript, goodbye, model failure). Never audio. */
   notify: (event: CallEvent) => void;
   now?: () => number;
+  /** The caller's number, for a `record_lead_field` phone of "CALLER_ID". */
+  callerPhone?: string | null;
+  /** The call's live offline reading: a field it holds validly counts as given when end_call checks what is missing. */
+  liveReading?: () => ExtractionResult | null;
+  /** The clock live captures are stamped with (default: the wall clock). */
+  clock?: () => Date;
 }
 
 /**
@@ -59,6 +70,8 @@ export class CallRelay {
     agentFrames: 0,
     invalidModelEvents: 0,
     bargeIns: 0,
+    fieldsCaptured: 0,
+    fieldsRefused: 0,
   };
   private readonly transcript = new TranscriptAssembler();
   private readonly playback: PlaybackTracker;
@@ -74,9 +87,13 @@ export class CallRelay {
   private goodbyePhraseSeen = false;
   private settledWaiters: Array<() => void> = [];
   private ended = false;
+  private readonly capture: FieldCapture;
+  /** A function call's output was sent: the model is asked to respond once its current response is done. */
+  private respondAfterDone = false;
 
   constructor(private readonly options: RelayOptions) {
     this.playback = new PlaybackTracker({ now: options.now ?? (() => performance.now()) });
+    this.capture = new FieldCapture({ callerPhone: options.callerPhone ?? null, ...(options.clock ? { now: options.clock } : {}) });
     this.sessionReady = new Promise((resolve) => {
       this.sessionReadyResolve = resolve;
     });
@@ -222,12 +239,16 @@ export class CallRelay {
         return;
       }
       case 'response.function_call_arguments.done':
-        if (event.name === 'end_call') {
-          this.model?.send(functionCallOutput(event.call_id, '{"ok":true}'));
-          this.beginGoodbye('tool');
-        }
+        if (event.name === 'end_call') this.onEndCall(event.call_id);
+        else if (event.name === RECORD_LEAD_FIELD) this.onRecordLeadField(event.call_id, event.arguments);
         return;
       case 'response.done':
+        // A tool's output was sent during this response: the agent speaks next (a response.create while a response
+        // is active is refused by the API, so it waits for this).
+        if (this.respondAfterDone) {
+          this.respondAfterDone = false;
+          if (!this.ended && this.goodbye === null) this.model?.send(responseCreate());
+        }
         // The fallback: the agent said goodbye but did not call end_call.
         if (this.goodbyePhraseSeen && this.goodbye === null) this.beginGoodbye('phrase');
         return;
@@ -237,6 +258,45 @@ export class CallRelay {
       default:
         return;
     }
+  }
+
+  /**
+   * end_call: ends the call, unless required fields are still missing the first time: then the output names them and
+   * the agent is asked to respond (it asks for them); the next end_call ends the call whatever is missing.
+   */
+  private onEndCall(callId: string): void {
+    if (this.goodbye !== null || this.ended) {
+      this.model?.send(functionCallOutput(callId, END_CALL_OK_OUTPUT));
+      return;
+    }
+    const decision = this.capture.endCall(this.options.liveReading?.() ?? null);
+    this.model?.send(functionCallOutput(callId, decision.output));
+    if (decision.end) {
+      this.beginGoodbye('tool');
+      return;
+    }
+    this.options.logger.info({ event: 'end_call_deferred', missing: decision.missing }, 'end_call deferred: fields missing');
+    // The goodbye said in this response is not the end any more.
+    this.goodbyePhraseSeen = false;
+    this.respondAfterDone = true;
+  }
+
+  /** record_lead_field: the value checked by its normalizer; the output says accepted or refused and why. */
+  private onRecordLeadField(callId: string, argumentsJson: string): void {
+    const outcome = this.capture.record(argumentsJson);
+    this.model?.send(functionCallOutput(callId, outcome.output));
+    this.respondAfterDone = true;
+    if (outcome.accepted !== undefined) {
+      this.counters.fieldsCaptured++;
+      this.options.notify({ type: 'FIELD_CAPTURED', field: outcome.accepted.field, captured: outcome.accepted.captured });
+      return;
+    }
+    this.counters.fieldsRefused++;
+    // The field's name and the reason (which names the problem, never the value).
+    this.options.logger.info(
+      { event: 'field_refused', field: outcome.refused?.field, attempts: outcome.refused?.attempts, reason: outcome.refused?.reason ?? 'bad arguments' },
+      'lead field refused',
+    );
   }
 
   private onBargeIn(): void {

@@ -2,6 +2,8 @@ import type { InspectionEvent } from 'xstate';
 import { ConfigError } from '../config.js';
 import { createLogger } from '../log.js';
 import { stateName } from '../calls/stateName.js';
+import { readVoiceState } from '../db/entities/sessionState.js';
+import { LEAD_FIELDS } from '../leads/lead.js';
 import { DEMO_CALLS } from './demoCalls.js';
 import { placeScriptedCall, startVoiceLab } from './voiceLab.js';
 
@@ -44,6 +46,12 @@ async function main(): Promise<void> {
       const { output, caller } = await placeScriptedCall(lab, call);
       const heardMs = Math.round(caller.receivedBytes() / 8);
       out(`    outcome: ${output.outcome}${output.reason ? ` (${output.reason})` : ''}; the caller heard ${heardMs} ms of agent audio`);
+      const captured = readVoiceState((await lab.app.repos.sessions.getByKey(call.callSid))?.state).captured ?? {};
+      const recorded = LEAD_FIELDS.flatMap((field) => {
+        const entry = captured[field];
+        return entry === undefined ? [] : [entry.attempts > 1 ? `${field} (${entry.attempts} tries)` : field];
+      });
+      out(`    recorded live: ${recorded.length > 0 ? recorded.join(', ') : 'nothing'}`);
     }
   } finally {
     await lab.close();

@@ -15,8 +15,8 @@ import { FakeRealtimeConnection, type RealtimePacing } from './fakeOpenAI/realti
 import type { Script } from './fakeOpenAI/script.js';
 
 export { FakeRealtimeConnection } from './fakeOpenAI/realtimeConnection.js';
-export type { RealtimePacing, RecordedTruncate, OutgoingEvent } from './fakeOpenAI/realtimeConnection.js';
-export { scriptFromTranscript } from './fakeOpenAI/script.js';
+export type { RealtimePacing, RecordedFunctionCall, RecordedTruncate, OutgoingEvent } from './fakeOpenAI/realtimeConnection.js';
+export { scriptFromTranscript, scriptWithCapture } from './fakeOpenAI/script.js';
 export type * from './fakeOpenAI/script.js';
 export {
   chatResponderFromExtractor,

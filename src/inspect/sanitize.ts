@@ -2,7 +2,8 @@ import type { AnyEventObject, MachineContext } from 'xstate';
 
 /**
  * The inspector sees how a call moves, never who called: transcripts become counts, lead fields become
- * "given"/null, phone numbers and extraction outputs are removed.
+ * "given"/null, live-captured values are redacted (their time and attempts kept), phone numbers and extraction
+ * outputs are removed.
  */
 const REDACTED = '[redacted]';
 
@@ -18,6 +19,18 @@ function readingSummary(reading: unknown): unknown {
   return { fields: fieldPresence(lead), complete, missing, errors };
 }
 
+/** A live capture (field -> value, when, attempts) without the values: when and how many tries only. */
+function capturedSummary(captured: unknown): unknown {
+  if (captured === null || typeof captured !== 'object') return captured;
+  return Object.fromEntries(Object.entries(captured).map(([field, entry]) => [field, capturedEntry(entry)]));
+}
+
+function capturedEntry(entry: unknown): unknown {
+  if (entry === null || typeof entry !== 'object') return REDACTED;
+  const { at, attempts } = entry as { at?: unknown; attempts?: unknown };
+  return { value: REDACTED, at, attempts };
+}
+
 /** A call machine context without personal data. */
 export function sanitizeCallContext(context: MachineContext): MachineContext {
   const safe: MachineContext = { ...context };
@@ -25,6 +38,7 @@ export function sanitizeCallContext(context: MachineContext): MachineContext {
   if (Array.isArray(safe.transcript)) safe.transcript = `${safe.transcript.length} turns`;
   if ('reading' in safe) safe.reading = readingSummary(safe.reading);
   if ('initialReading' in safe) safe.initialReading = readingSummary(safe.initialReading);
+  if ('captured' in safe) safe.captured = capturedSummary(safe.captured);
   const extraction = safe.extraction as { result?: { complete?: unknown; missing?: unknown; errors?: unknown }; source?: unknown } | null;
   if (extraction) {
     safe.extraction = {
@@ -44,6 +58,8 @@ export function sanitizeCallEvent(event: AnyEventObject): AnyEventObject {
       return { type: event.type, turns: Array.isArray(event.turns) ? event.turns.length : 0 };
     case 'FIELDS_UPDATED':
       return { type: event.type, reading: readingSummary(event.reading) };
+    case 'FIELD_CAPTURED':
+      return { type: event.type, field: event.field, captured: capturedEntry(event.captured) };
     default:
       break;
   }

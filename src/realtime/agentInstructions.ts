@@ -2,7 +2,8 @@ import type { RealtimeFunctionTool } from 'openai/resources/realtime/realtime';
 
 /**
  * Everything the voice agent is told, in one place: the system instructions, the greeting, the `end_call` tool and
- * the goodbye phrase the relay falls back on when the tool is not called.
+ * the goodbye phrase the relay falls back on when the tool is not called (the `record_lead_field` tool is in
+ * recordLeadField.ts, beside its argument schema).
  */
 
 /** The first words a caller hears. */
@@ -49,11 +50,23 @@ detail, use the corrected one and confirm it again. If the caller gives several 
 and ask only for what is still missing. If the caller does not want to give a detail, do not insist more than once:
 move on.
 
+# Recording the details (the record_lead_field tool)
+- Each time the caller confirms your read-back of a detail, call record_lead_field with the field and the value as
+  confirmed: the name as spelled, the 5-digit ZIP code, the 10 phone digits (or "CALLER_ID" when the caller wants to
+  be called back at the number they are calling from), the 4-digit year, the make, the model. If the caller corrects
+  a detail later, call it again with the corrected value.
+- If the output says "accepted", go on with the next missing detail. Do not read the stored value out.
+- If the output says "refused", tell the caller briefly why in plain words (for example that we do not buy vehicles
+  in Alaska or Hawaii) and do what its "next" says at once, in the same turn: ask for that detail again.
+
 # Ending the call
 When you have all six details (or the caller wants to stop), briefly read back the vehicle (year, make and model),
 thank the caller by first name, tell them a buyer from Power Sport Buyers will call them back shortly, and end with
 the word "Goodbye." Then call the end_call tool. Do not say anything after the goodbye. If the caller says goodbye
 or asks to hang up earlier, say a short goodbye ending with "Goodbye." and call end_call.
+If end_call answers that details are still missing, the call has not ended: say "Sorry, one more thing before you
+go," ask for the details it names, record them, then end as above. If the caller does not want to give them, thank
+them, say goodbye and call end_call again: it ends the call.
 `.trim();
 
 /** Instructions for the very first response, so the greeting is said word for word. */
@@ -65,7 +78,8 @@ export const END_CALL_TOOL = {
   name: 'end_call',
   description:
     'End the phone call. Call this only after you have said goodbye to the caller, either because all details ' +
-    'are collected or because the caller wants to end the call.',
+    'are collected or because the caller wants to end the call. If details are still missing, the first call ' +
+    'answers with their names instead of ending: ask for them; the next call ends the call.',
   parameters: {
     type: 'object',
     properties: {

@@ -1,5 +1,6 @@
 import type { RealtimeToolsConfig, SessionUpdateEvent } from 'openai/resources/realtime/realtime';
 import { AGENT_INSTRUCTIONS, END_CALL_TOOL } from './agentInstructions.js';
+import { RECORD_LEAD_FIELD_TOOL } from './recordLeadField.js';
 
 /** How long the caller must be silent before the model answers. Callers pause while reading ZIPs and spelling names. */
 export const VAD_SILENCE_DURATION_MS = 700;
@@ -31,7 +32,7 @@ export function buildSessionUpdate(options: SessionOptions): SessionUpdateEvent 
       type: 'realtime',
       output_modalities: ['audio'],
       instructions: options.instructions ?? AGENT_INSTRUCTIONS,
-      tools: options.tools ?? [END_CALL_TOOL],
+      tools: options.tools ?? [END_CALL_TOOL, RECORD_LEAD_FIELD_TOOL],
       tool_choice: 'auto',
       audio: {
         input: {

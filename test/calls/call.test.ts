@@ -269,6 +269,35 @@ describe('Call: a whole call', () => {
   });
 });
 
+describe('Call: live capture (record_lead_field)', () => {
+  it('writes each accepted field to the session row while the call is live, and hands the capture to extraction', async () => {
+    const { call, callSid, sink, socket, leadId } = await conversingCall();
+    socket.receive(
+      m.recordLeadField('call_rf1', { field: 'zip_code', value: '99501' }),
+      m.responseDone(),
+      m.recordLeadField('call_rf2', { field: 'zip_code', value: '30093' }),
+      m.responseDone(),
+      m.recordLeadField('call_rf3', { field: 'phone', value: 'CALLER_ID' }),
+      m.responseDone(),
+    );
+    const zip = { value: '30093', at: expect.any(String), attempts: 2 };
+    const phone = { value: sample.callerPhone, at: expect.any(String), attempts: 1 };
+    // Durable before the call ends: a process that died now would leave them for the sweep.
+    await eventually(async () => expect(await sessionOf(callSid)).toMatchObject({ phase: 'streaming', captured: { zip_code: zip, phone } }));
+    expect(call.stateName()).toBe('streaming.conversing');
+    expect(call.actor.getSnapshot().context.captured).toEqual({ zip_code: zip, phone });
+    // Each output was answered with a response.create, after its response was done.
+    expect(socket.events().filter((e) => e.type === 'response.create')).toHaveLength(1 + 3);
+
+    // Every field is in the live reading: the first end_call ends the call.
+    socket.receive(...conversationEvents(sample.turns));
+    call.relay.onTwilioMark(await agentSaysGoodbye({ call, callSid, leadId, sink, socket }));
+    const output = await call.done;
+    expect(output.outcome).toBe('succeeded');
+    expect(await sessionOf(callSid)).toMatchObject({ phase: 'saved-success', captured: { zip_code: zip, phone } });
+  });
+});
+
 describe('Call: connecting the model (connectModel)', () => {
   it('a connect that fails: apology, a failed lead with the connector error, and a later stream is closed at once', async () => {
     lab.connector.behaviour = 'fail';

@@ -229,3 +229,32 @@ describe('CallSession: failures', () => {
     expect((await writes.of(callSid)).map((w) => w.state['phase'])).toEqual(['streaming', 'awaiting-transcript']);
   });
 });
+
+describe('CallSession: live capture writes', () => {
+  const at = '2025-06-01T12:00:00.000Z';
+  it('writes the captured fields in order with the other writes, coalescing while one is queued, and not after stop', async () => {
+    const callSid = newCallSid();
+    const held = await writes.hold(callSid, 'streaming');
+    const s = session(callSid);
+    s.persist('streaming', { callSid });
+    s.persistCaptured({ full_name: { value: 'John Carter', at, attempts: 1 } });
+    s.persistCaptured({ full_name: { value: 'John Carter', at, attempts: 1 }, zip_code: { value: '30093', at, attempts: 2 } });
+    await held.release();
+    await s.idle();
+
+    const landed = await writes.of(callSid);
+    expect(landed.map((w) => [w.op, Object.keys((w.state['captured'] as object | undefined) ?? {}).sort()])).toEqual([
+      ['INSERT', []],
+      ['UPDATE', ['full_name', 'zip_code']],
+    ]);
+    expect((await sessions.getByKey(callSid))?.state).toMatchObject({
+      phase: 'streaming',
+      captured: { full_name: { value: 'John Carter', at, attempts: 1 }, zip_code: { value: '30093', at, attempts: 2 } },
+    });
+
+    s.stop();
+    s.persistCaptured({});
+    await s.idle();
+    expect(await writes.of(callSid)).toHaveLength(2);
+  });
+});

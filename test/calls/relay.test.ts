@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../machines/callMachine.js';
+import type { ExtractionResult } from '../../src/leads/lead.js';
 import { CallRelay, MAX_MODEL_BACKLOG_BYTES, MAX_PENDING_CALLER_FRAMES } from '../../src/calls/relay.js';
 import { createLogger } from '../../src/log.js';
 import { GREETING_PROMPT } from '../../src/realtime/agentInstructions.js';
@@ -536,3 +537,109 @@ describe('CallRelay: transcript', () => {
     expect(await settled).toEqual([{ role: 'assistant', text: 'Your name?' }]);
   });
 });
+
+describe('CallRelay: record_lead_field', () => {
+  const CALLER = '+14045550111';
+  const AT = new Date('2025-06-01T12:00:00.000Z');
+  function capturing(options: { liveReading?: () => ExtractionResult | null } = {}) {
+    const events: CallEvent[] = [];
+    const relay = new CallRelay({
+      logger: createLogger('silent'),
+      sessionUpdate: SESSION_UPDATE,
+      notify: (e) => events.push(e),
+      callerPhone: CALLER,
+      clock: () => AT,
+      ...options,
+    });
+    const model = new FakeModelSocket();
+    const twilio = new FakeTwilioSink();
+    relay.attachModel(model);
+    relay.attachTwilio(twilio, STREAM_SID);
+    const fromModel = (...raw: string[]): void => {
+      for (const r of raw) relay.onModelMessage(r);
+    };
+    /** The client events after the session.update. */
+    const sentToModel = () => model.events().slice(1);
+    return { relay, model, events, fromModel, sentToModel };
+  }
+  const output = (callId: string, value: unknown) => ({
+    type: 'conversation.item.create',
+    item: { type: 'function_call_output', call_id: callId, output: JSON.stringify(value) },
+  });
+
+  it('answers an accepted value with its normalized form, notifies FIELD_CAPTURED, and asks for a response after response.done', () => {
+    const { relay, events, fromModel, sentToModel } = capturing();
+    fromModel(m.recordLeadField('call_rf1', { field: 'phone', value: 'CALLER_ID' }));
+    expect(sentToModel()).toEqual([output('call_rf1', { status: 'accepted', field: 'phone', value: CALLER })]);
+    expect(events).toEqual([{ type: 'FIELD_CAPTURED', field: 'phone', captured: { value: CALLER, at: AT.toISOString(), attempts: 1 } }]);
+    // The response that carried the call is still active: the response.create waits for its end.
+    fromModel(m.responseDone());
+    expect(sentToModel().at(-1)).toEqual({ type: 'response.create' });
+    fromModel(m.responseDone());
+    expect(sentToModel().filter((e) => e.type === 'response.create')).toHaveLength(1);
+    expect(relay.counters).toMatchObject({ fieldsCaptured: 1, fieldsRefused: 0 });
+  });
+
+  it('answers an Alaska ZIP with the reason and the next question, and notifies nothing; the lower-48 ZIP is attempt 2', () => {
+    const { relay, events, fromModel, sentToModel } = capturing();
+    fromModel(m.recordLeadField('call_rf1', { field: 'zip_code', value: '99501' }), m.responseDone());
+    const [refused, create] = sentToModel();
+    const refusal = JSON.parse((refused?.item as { output: string }).output) as Record<string, string>;
+    expect(refusal).toMatchObject({ status: 'refused', field: 'zip_code' });
+    expect(refusal.reason).toMatch(/Alaska; we do not buy vehicles in Alaska or Hawaii/);
+    expect(refusal.next).toMatch(/lower 48/);
+    expect(create).toEqual({ type: 'response.create' });
+    expect(events).toEqual([]);
+
+    fromModel(m.recordLeadField('call_rf2', { field: 'zip_code', value: '30093' }));
+    expect(events).toEqual([{ type: 'FIELD_CAPTURED', field: 'zip_code', captured: { value: '30093', at: AT.toISOString(), attempts: 2 } }]);
+    expect(relay.counters).toMatchObject({ fieldsCaptured: 1, fieldsRefused: 1 });
+  });
+
+  it('answers bad arguments with an error output, counted, never a throw', () => {
+    const { relay, events, fromModel, sentToModel } = capturing();
+    expect(() => fromModel(m.recordLeadField('call_bad', '{"field":'))).not.toThrow();
+    expect(JSON.parse((sentToModel()[0]?.item as { output: string }).output)).toMatchObject({ status: 'error' });
+    expect(events).toEqual([]);
+    expect(relay.counters.fieldsRefused).toBe(1);
+  });
+
+  it('end_call with fields missing: names them once (no goodbye, the agent responds), the second end_call ends the call', () => {
+    const { events, fromModel, sentToModel } = capturing();
+    fromModel(m.recordLeadField('call_rf1', { field: 'full_name', value: 'John Carter' }), m.responseDone());
+    events.length = 0;
+    // The real model says its goodbye and calls end_call in one response.
+    fromModel(m.agentTranscriptDone('item_bye', 'Thanks, John. A buyer will call you back. Goodbye.'), m.endCall('call_end1'));
+    const deferred = JSON.parse((sentToModel().at(-1)?.item as { output: string }).output) as { ok: boolean; missing: string[] };
+    expect(deferred).toMatchObject({ ok: false, status: 'missing', missing: ['zip_code', 'phone', 'vehicle_year', 'vehicle_make', 'vehicle_model'] });
+    fromModel(m.responseDone());
+    // The goodbye phrase of that response is not taken for the end either.
+    expect(events.filter((e) => e.type === 'GOODBYE')).toEqual([]);
+    expect(sentToModel().at(-1)).toEqual({ type: 'response.create' });
+
+    fromModel(m.agentTranscriptDone('item_bye2', 'No problem. Goodbye.'), m.endCall('call_end2'));
+    expect(sentToModel().at(-1)).toEqual(output('call_end2', { ok: true }));
+    expect(events.filter((e) => e.type === 'GOODBYE')).toEqual([{ type: 'GOODBYE', via: 'tool' }]);
+  });
+
+  it('end_call counts what the live offline reading holds; a model that never recorded ends at once', () => {
+    const complete = capturing({ liveReading: () => ({ lead: { ...fullLead }, complete: true, errors: [], missing: [], reasons: {} }) });
+    complete.fromModel(m.recordLeadField('call_rf1', { field: 'full_name', value: 'John Carter' }), m.endCall('call_end'));
+    expect(complete.sentToModel().at(-1)).toEqual(output('call_end', { ok: true }));
+    expect(complete.events.at(-1)).toEqual({ type: 'GOODBYE', via: 'tool' });
+
+    const never = capturing();
+    never.fromModel(m.endCall('call_end'));
+    expect(never.sentToModel()).toEqual([output('call_end', { ok: true })]);
+    expect(never.events).toEqual([{ type: 'GOODBYE', via: 'tool' }]);
+  });
+});
+
+const fullLead = {
+  full_name: 'John Carter',
+  zip_code: '30093',
+  phone: '+14045550111',
+  vehicle_year: 2019,
+  vehicle_make: 'Harley-Davidson',
+  vehicle_model: 'Street Glide',
+};

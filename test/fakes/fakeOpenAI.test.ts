@@ -8,6 +8,7 @@ import {
   linearToMulaw,
   mulawToLinear,
   scriptFromTranscript,
+  scriptWithCapture,
   startFakeOpenAI,
   type FakeOpenAI,
   type FakeOpenAIOptions,
@@ -277,6 +278,84 @@ describe('fake OpenAI Realtime', () => {
     expect(added.item).toMatchObject({ type: 'function_call_output', call_id: args.call_id });
     const conn = await f.waitForConnection();
     expect(conn.itemsCreated).toHaveLength(1);
+  });
+
+  it('records a field the way the real model calls a tool, and speaks next only after the output and a response.create', async () => {
+    const f = await start();
+    f.enqueueScript([
+      { agent: 'And your ZIP code?' },
+      { recordField: { field: 'zip_code', value: '99501' } },
+      { agent: 'Sorry, we do not buy in Alaska. Is the vehicle in the lower 48?' },
+    ]);
+    const client = await open(f.realtimeUrl);
+    client.send({ type: 'response.create' });
+    const args = await client.waitFor('response.function_call_arguments.done');
+    expect(args).toMatchObject({ name: 'record_lead_field', arguments: '{"field":"zip_code","value":"99501"}' });
+    const item = (await client.waitFor('response.output_item.added', 2)).item as { type: string; call_id: string };
+    expect(item).toMatchObject({ type: 'function_call', name: 'record_lead_field', call_id: args.call_id });
+    await client.waitFor('response.done', 2);
+    const conn = await f.waitForConnection();
+    // Without the output and a response.create the agent does not go on.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.of('response.created')).toHaveLength(2);
+    const refusal = '{"status":"refused","field":"zip_code","reason":"the ZIP code is in Alaska"}';
+    client.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: args.call_id, output: refusal } });
+    await client.waitFor('conversation.item.added', 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.of('response.created')).toHaveLength(2);
+    client.send({ type: 'response.create' });
+    const reask = await client.waitFor('response.output_audio_transcript.done', 2);
+    expect(reask.transcript).toMatch(/lower 48/);
+    expect(conn.functionCalls).toEqual([
+      { name: 'record_lead_field', callId: args.call_id, arguments: '{"field":"zip_code","value":"99501"}', output: refusal, answered: true },
+    ]);
+  });
+
+  it('a refused end_call: the next step answers it; with no step left the fake calls end_call again', async () => {
+    const f = await start();
+    f.enqueueScript([{ agent: 'Thanks, a buyer will call you back.' }, { endCall: true }, { agent: 'Sorry, one more thing: your phone number?' }, { endCall: true }]);
+    const client = await open(f.realtimeUrl);
+    client.send({ type: 'response.create' });
+    const refuse = async (n: number): Promise<void> => {
+      const args = await client.waitFor('response.function_call_arguments.done', n);
+      const output = '{"ok":false,"status":"missing","missing":["phone"]}';
+      client.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: args.call_id, output } });
+      client.send({ type: 'response.create' });
+    };
+    await refuse(1);
+    expect((await client.waitFor('response.output_audio_transcript.done', 2)).transcript).toMatch(/phone number/);
+    await refuse(2);
+    // The script has no step left: end_call again, by itself.
+    const third = await client.waitFor('response.function_call_arguments.done', 3);
+    expect(third).toMatchObject({ name: 'end_call' });
+    client.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: third.call_id, output: '{"ok":true}' } });
+    const conn = await f.waitForConnection();
+    await conn.scriptDone;
+    expect(conn.functionCalls.map((c) => [c.name, c.output])).toEqual([
+      ['end_call', '{"ok":false,"status":"missing","missing":["phone"]}'],
+      ['end_call', '{"ok":false,"status":"missing","missing":["phone"]}'],
+      ['end_call', '{"ok":true}'],
+    ]);
+  });
+
+  it('scriptWithCapture records the expected lead before the agent\'s last turn, as the model passes values', () => {
+    const call = sampleFile('public-01.json') as Parameters<typeof scriptWithCapture>[0];
+    const script = scriptWithCapture(call);
+    const plain = scriptFromTranscript(call);
+    expect(script).toHaveLength(plain.length + 6);
+    expect(script.slice(-8)).toEqual([
+      { recordField: { field: 'full_name', value: 'John Carter' } },
+      { recordField: { field: 'zip_code', value: '30093' } },
+      { recordField: { field: 'phone', value: '4045550111' } },
+      { recordField: { field: 'vehicle_year', value: '2019' } },
+      { recordField: { field: 'vehicle_make', value: 'Harley-Davidson' } },
+      { recordField: { field: 'vehicle_model', value: 'Street Glide' } },
+      plain.at(-2),
+      { endCall: true },
+    ]);
+    // A field the lead does not hold is not recorded.
+    const partial = scriptWithCapture({ turns: call.turns, expected: { lead: { full_name: 'John Carter', vehicle_year: null } } });
+    expect(partial.filter((step) => 'recordField' in step)).toEqual([{ recordField: { field: 'full_name', value: 'John Carter' } }]);
   });
 
   it('drops the socket abruptly', async () => {

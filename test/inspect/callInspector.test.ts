@@ -62,4 +62,38 @@ describe('the call inspector', () => {
     expect(all).toContain('CAinspect000000000000000000000000001');
     for (const secret of ['Quixote', 'Johnathan', '4045550111', '30093']) expect(all).not.toContain(secret);
   });
+
+  it('streams live capture (FIELD_CAPTURED and the captured context) with the values redacted', async () => {
+    const callSid = 'CAinspect000000000000000000000000002';
+    const { output } = await placeScriptedCall(lab, {
+      callSid,
+      from: '+14045550111',
+      script: [
+        { agent: 'Thanks for calling Power Sport Buyers! May I have your full name, please?' },
+        { caller: 'Rosalind Featherstonehaugh.' },
+        { recordField: { field: 'full_name', value: 'Rosalind Featherstonehaugh' } },
+        { agent: "Thanks. What's your ZIP code?" },
+        { caller: '85008.' },
+        { recordField: { field: 'zip_code', value: '85008' } },
+        { agent: 'Got it. Have a great day, goodbye!' },
+        { endCall: true },
+      ],
+    });
+    expect(output.outcome).toBe('failed');
+    const deadline = Date.now() + 5_000;
+    const mine = () => received.filter((m) => m.includes(callSid) || m.includes('FIELD_CAPTURED'));
+    while (!mine().some((m) => m.includes('"saved-failure"')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const all = received.join('\n');
+    const captured = received
+      .map((m) => JSON.parse(m) as { type: string; event?: { type?: string; field?: string; captured?: unknown } })
+      .filter((e) => e.type === '@xstate.event' && e.event?.type === 'FIELD_CAPTURED')
+      .map((e) => e.event);
+    expect(captured).toEqual([
+      { type: 'FIELD_CAPTURED', field: 'full_name', captured: { value: '[redacted]', at: expect.any(String), attempts: 1 } },
+      { type: 'FIELD_CAPTURED', field: 'zip_code', captured: { value: '[redacted]', at: expect.any(String), attempts: 1 } },
+    ]);
+    for (const secret of ['Rosalind', 'Featherstonehaugh', '85008']) expect(all).not.toContain(secret);
+  });
 });

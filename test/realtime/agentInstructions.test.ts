@@ -6,6 +6,8 @@ import {
   GREETING,
   GREETING_PROMPT,
 } from '../../src/realtime/agentInstructions.js';
+import { LEAD_FIELDS } from '../../src/leads/lead.js';
+import { parseRecordLeadFieldArgs, RECORD_LEAD_FIELD_TOOL } from '../../src/realtime/recordLeadField.js';
 
 describe('agent instructions', () => {
   it('cover the greeting, the six details, the ZIP rules and the end of the call', () => {
@@ -14,6 +16,23 @@ describe('agent instructions', () => {
     for (const needle of [/full name/i, /spell/i, /5 digits/, /995/, /967/, /lower 48/, /number you're calling from/, /year/i, /make/i, /model/i, /end_call/]) {
       expect(AGENT_INSTRUCTIONS).toMatch(needle);
     }
+  });
+
+  it('tell the agent to record each confirmed detail and corrections, and how to act on a refusal or a deferred end', () => {
+    for (const needle of [/record_lead_field/, /confirms your read-back/, /corrects/, /"refused"/, /ask for that detail again/, /still missing/, /call end_call again/]) {
+      expect(AGENT_INSTRUCTIONS).toMatch(needle);
+    }
+  });
+
+  it('define record_lead_field as a GA function tool over the six fields, its arguments checked by zod', () => {
+    expect(RECORD_LEAD_FIELD_TOOL).toMatchObject({
+      type: 'function',
+      name: 'record_lead_field',
+      parameters: { type: 'object', required: ['field', 'value'], properties: { field: { enum: [...LEAD_FIELDS] }, value: { type: 'string' } } },
+    });
+    expect(parseRecordLeadFieldArgs('{"field":"zip_code","value":"30093"}')).toEqual({ ok: true, args: { field: 'zip_code', value: '30093' } });
+    expect(parseRecordLeadFieldArgs('{"field":"email","value":"x"}')).toMatchObject({ ok: false });
+    expect(parseRecordLeadFieldArgs('{')).toEqual({ ok: false, reason: 'the arguments are not valid JSON' });
   });
 
   it('define end_call as a GA function tool', () => {

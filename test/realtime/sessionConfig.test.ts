@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_INSTRUCTIONS, END_CALL_TOOL } from '../../src/realtime/agentInstructions.js';
+import { RECORD_LEAD_FIELD_TOOL } from '../../src/realtime/recordLeadField.js';
 import { buildSessionUpdate, VAD_SILENCE_DURATION_MS } from '../../src/realtime/sessionConfig.js';
 
 describe('buildSessionUpdate', () => {
@@ -11,7 +12,7 @@ describe('buildSessionUpdate', () => {
       output_modalities: ['audio'],
       instructions: AGENT_INSTRUCTIONS,
       tool_choice: 'auto',
-      tools: [END_CALL_TOOL],
+      tools: [END_CALL_TOOL, RECORD_LEAD_FIELD_TOOL],
       audio: {
         input: {
           format: { type: 'audio/pcmu' },

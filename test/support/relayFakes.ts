@@ -163,6 +163,16 @@ export const modelEvents = {
       name: 'end_call',
       arguments: '{}',
     }),
+  recordLeadField: (callId: string, args: { field: string; value: string } | string, itemId = 'item_rf'): string =>
+    serverEvent({
+      type: 'response.function_call_arguments.done',
+      response_id: RESPONSE_ID,
+      item_id: itemId,
+      output_index: 0,
+      call_id: callId,
+      name: 'record_lead_field',
+      arguments: typeof args === 'string' ? args : JSON.stringify(args),
+    }),
   responseDone: (): string =>
     serverEvent({
       type: 'response.done',

@@ -31,6 +31,20 @@ export interface RealtimePacing {
   startOn: 'response.create' | 'connect';
 }
 
+/** A function call the fake made, and what the client answered. */
+export interface RecordedFunctionCall {
+  name: string;
+  callId: string;
+  arguments: string;
+  /** The client's `function_call_output` for it, or null while none came. */
+  output: string | null;
+  /** A `response.create` came after the output: the model was asked to respond to it. */
+  answered: boolean;
+}
+
+/** How many times the fake calls end_call in a row when each is refused and no step is left (then it gives up). */
+const MAX_END_CALLS = 3;
+
 export interface RecordedTruncate {
   item_id: string;
   content_index: number;
@@ -61,6 +75,8 @@ export class FakeRealtimeConnection {
   readonly eventsSent: string[] = [];
   /** Items the client added with `conversation.item.create` (function call outputs). */
   readonly itemsCreated: Record<string, unknown>[] = [];
+  /** Every function call the script made (end_call, record_lead_field), with the client's output. */
+  readonly functionCalls: RecordedFunctionCall[] = [];
   /** Emits `callerHangsUp` when the script reaches that cue, `step` (index) as each step starts, `scriptDone`. */
   readonly cues = new EventEmitter();
   callerAudioBytes = 0;
@@ -172,6 +188,7 @@ export class FakeRealtimeConnection {
         return this.onItemCreate(e.item, clientEventId);
       case 'response.create':
         this.responseCreates++;
+        for (const call of this.functionCalls) if (call.output !== null) call.answered = true;
         return this.notify();
       case 'response.cancel':
         if (this.current) this.current.cancelled = true;
@@ -219,6 +236,10 @@ export class FakeRealtimeConnection {
       return this.sendError('invalid_request_error', "Missing required parameter: 'item'.", clientEventId);
     }
     this.itemsCreated.push(item);
+    if (item.type === 'function_call_output') {
+      const call = this.functionCalls.find((c) => c.callId === item.call_id && c.output === null);
+      if (call !== undefined) call.output = typeof item.output === 'string' ? item.output : JSON.stringify(item.output);
+    }
     const withId = { ...item, id: typeof item.id === 'string' ? item.id : this.newId('item'), status: 'completed' };
     const previous = this.lastItemId;
     this.lastItemId = withId.id;
@@ -255,7 +276,10 @@ export class FakeRealtimeConnection {
       } else if ('bargeIn' in step) {
         await this.bargeIn(step);
       } else if ('endCall' in step) {
-        this.endCall();
+        await this.endCall(index === script.length - 1);
+      } else if ('recordField' in step) {
+        const call = this.functionCall('record_lead_field', JSON.stringify(step.recordField));
+        await this.answered(call);
       } else if ('callerHangsUp' in step) {
         this.cues.emit('callerHangsUp');
       } else if ('dropSocket' in step) {
@@ -443,30 +467,52 @@ export class FakeRealtimeConnection {
     return true;
   }
 
-  private endCall(): void {
+  /**
+   * end_call, then the client's output. A refused end (fields missing) waits for the client's response.create: the
+   * next step answers it, or, when this was the last step, the fake calls end_call again (so old scripts end).
+   */
+  private async endCall(last: boolean): Promise<void> {
+    for (let tries = 0; tries < MAX_END_CALLS; tries++) {
+      const call = this.functionCall('end_call', '{}');
+      if (!(await this.waitUntil(() => call.output !== null))) return;
+      if (!refusesEnd(call.output)) return;
+      if (!(await this.answered(call)) || !last) return;
+    }
+  }
+
+  /** Waits for the client's output and its response.create; false when the socket closed first. */
+  private async answered(call: RecordedFunctionCall): Promise<boolean> {
+    return this.waitUntil(() => call.answered);
+  }
+
+  /** A response whose single output is a function call, as the real server streams one. */
+  private functionCall(name: string, args: string): RecordedFunctionCall {
     const responseId = this.newId('resp');
     const itemId = this.newId('item');
     const callId = this.newId('call');
+    const recorded: RecordedFunctionCall = { name, callId, arguments: args, output: null, answered: false };
+    this.functionCalls.push(recorded);
     const item: ConversationItem = {
       id: itemId,
       object: 'realtime.item',
       type: 'function_call',
       status: 'in_progress',
-      name: 'end_call',
+      name,
       call_id: callId,
       arguments: '',
     };
-    const done: ConversationItem = { ...item, status: 'completed', arguments: '{}' };
+    const done: ConversationItem = { ...item, status: 'completed', arguments: args };
     const ids = { response_id: responseId, item_id: itemId, output_index: 0 };
     const previous = this.openResponse(responseId, itemId, item);
-    this.emit({ type: 'response.function_call_arguments.delta', ...ids, call_id: callId, delta: '{}' });
-    this.emit({ type: 'response.function_call_arguments.done', ...ids, call_id: callId, name: 'end_call', arguments: '{}' });
+    this.emit({ type: 'response.function_call_arguments.delta', ...ids, call_id: callId, delta: args });
+    this.emit({ type: 'response.function_call_arguments.done', ...ids, call_id: callId, name, arguments: args });
     this.emit({ type: 'response.output_item.done', response_id: responseId, output_index: 0, item: done });
     this.emit({ type: 'conversation.item.done', item: done, previous_item_id: previous });
     this.emit({
       type: 'response.done',
       response: { id: responseId, object: 'realtime.response', status: 'completed', output: [done] },
     });
+    return recorded;
   }
 
   private drop(step: DropSocketStep): void {
@@ -524,6 +570,17 @@ export class FakeRealtimeConnection {
       this.timers.add(timer);
       this.waiters.add(onClose);
     });
+  }
+}
+
+/** An end_call output that refuses the end (`{"ok":false,...}`: details still missing). */
+function refusesEnd(output: string | null): boolean {
+  if (output === null) return false;
+  try {
+    const parsed: unknown = JSON.parse(output);
+    return isRecord(parsed) && parsed.ok === false;
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Turn } from '../../leads/lead.js';
+import { LEAD_FIELDS, type LeadField, type Turn } from '../../leads/lead.js';
 
 /** The agent speaks: one assistant response with audio and its transcript. */
 export interface AgentStep {
@@ -36,9 +36,22 @@ export interface BargeInStep {
   afterAgentAudioMs?: number;
 }
 
-/** The agent ends the call through the `end_call` function tool. */
+/**
+ * The agent ends the call through the `end_call` function tool; the fake waits for the client's output. When the
+ * output refuses the end (`"ok":false`, fields missing) and a `response.create` follows, the script's next step
+ * answers it; with no step left, the fake calls end_call again by itself.
+ */
 export interface EndCallStep {
   endCall: true;
+}
+
+/**
+ * The agent records a confirmed detail with the `record_lead_field` function tool, as the real model does: the
+ * function call in a response of its own, then the fake waits for the client's `function_call_output` and its
+ * `response.create`; the next agent step is the answer to that response.create.
+ */
+export interface RecordFieldStep {
+  recordField: { field: LeadField | string; value: string };
 }
 
 /** A cue for whoever plays the caller (the fake Twilio caller): hang up now. The fake sends nothing. */
@@ -62,6 +75,7 @@ export type ScriptStep =
   | CallerTranscriptionFailsStep
   | BargeInStep
   | EndCallStep
+  | RecordFieldStep
   | CallerHangsUpStep
   | DropSocketStep
   | WaitStep;
@@ -85,5 +99,32 @@ export function scriptFromTranscript(
   );
   const last = call.turns[call.turns.length - 1];
   steps.push(last?.role === 'user' ? { callerHangsUp: true } : { endCall: true });
+  return steps;
+}
+
+/** A sample call with the lead it should yield (the `expected` of ../shared/transcripts files). */
+export interface SampleWithLead {
+  turns: readonly Turn[];
+  expected?: { lead?: Partial<Record<LeadField, string | number | null>> };
+}
+
+/**
+ * scriptFromTranscript, with live capture: before the agent's last turn, one `recordField` per field the expected
+ * lead holds, with the value as the model would pass it (the year as a string, the phone as its 10 digits).
+ */
+export function scriptWithCapture(sample: SampleWithLead, options: { afterAudioMs?: number } = {}): ScriptStep[] {
+  const steps = scriptFromTranscript(sample, options);
+  const lead = sample.expected?.lead ?? {};
+  const records: RecordFieldStep[] = LEAD_FIELDS.flatMap((field) => {
+    const value = lead[field];
+    if (value === null || value === undefined) return [];
+    const raw = field === 'phone' ? String(value).replace(/^\+1/, '') : String(value);
+    return [{ recordField: { field, value: raw } }];
+  });
+  let lastAgent = -1;
+  steps.forEach((step, index) => {
+    if ('agent' in step) lastAgent = index;
+  });
+  steps.splice(lastAgent < 0 ? steps.length - 1 : lastAgent, 0, ...records);
   return steps;
 }
