@@ -3,7 +3,7 @@ import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTypes.js';
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
-import { extractOffline } from '../extraction/offline/extractOffline.js';
+import { LiveReader } from '../extraction/offline/liveReader.js';
 import type { CallDeps } from './callDeps.js';
 import { CallSession } from './callSession.js';
 import { CallRelay, type TwilioSink } from './relay.js';
@@ -39,6 +39,8 @@ export class Call {
   constructor(deps: CallDeps, options: CallOptions) {
     this.callSid = options.callSid;
     this.logger = deps.logger.child({ callSid: options.callSid });
+    // The live reading grows with the transcript: each update reads only the turns that changed.
+    const reader = new LiveReader(options.callerPhone);
     this.session = new CallSession(deps.sessions, options.callSid, this.logger, { heartbeatMs: deps.heartbeatMs, instanceId: deps.instanceId });
     this.relay = new CallRelay({
       logger: this.logger,
@@ -54,7 +56,7 @@ export class Call {
         // Every caller turn is written as it arrives, so a process that dies mid-call leaves it for the sweep; and
         // a live reading of the fields, so the machine (and the inspector) know what the caller has given so far.
         this.session.persistTranscript(event.turns);
-        this.send({ type: 'FIELDS_UPDATED', reading: extractOffline({ callerPhone: options.callerPhone, turns: event.turns }) });
+        this.send({ type: 'FIELDS_UPDATED', reading: reader.update(event.turns) });
       },
     });
     this.actor = createActor(options.machine, {
@@ -62,7 +64,7 @@ export class Call {
         callSid: options.callSid,
         callerPhone: options.callerPhone,
         leadId: options.leadId,
-        initialReading: extractOffline({ callerPhone: options.callerPhone, turns: [] }),
+        initialReading: reader.update([]),
         timeouts: options.timeouts,
       },
       ...(options.inspect ? { inspect: options.inspect } : {}),

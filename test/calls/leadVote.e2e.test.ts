@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
-import { chatResponderFromExtractor, conversationFromChatRequest, scriptFromTranscript, type ChatResponder } from '../../src/fakes/fakeOpenAI.js';
+import { chatResponderFromExtractor, conversationFromChatRequest, scriptFromTranscript, scriptWithCapture, type ChatResponder } from '../../src/fakes/fakeOpenAI.js';
 import { extractOffline } from '../../src/extraction/offline/extractOffline.js';
 import { ConversationSchema, LEAD_FIELDS, LeadSchema, type Lead, type LeadField } from '../../src/leads/lead.js';
 import { runLeads } from '../support/runLeads.js';
@@ -61,9 +61,11 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function call(sample: (typeof samples)[number]) {
+/** One sample call; `live`: the agent records each confirmed field (record_lead_field), the third witness. */
+async function call(sample: (typeof samples)[number], live: boolean) {
   const callSid = nextSid();
-  const { output } = await placeScriptedCall(lab, { callSid, from: sample.callerPhone ?? '', script: scriptFromTranscript(sample) });
+  const script = live ? scriptWithCapture(sample) : scriptFromTranscript(sample);
+  const { output } = await placeScriptedCall(lab, { callSid, from: sample.callerPhone ?? '', script });
   return { callSid, output };
 }
 
@@ -73,8 +75,12 @@ function npaBodiesFor(leadId: string): Array<Record<string, unknown>> {
 }
 
 describe('an LLM that mishears one field of every lead', () => {
-  it('never gets a wrong value to the NPA API: each lead is sent with what the other witnesses say, or held', async () => {
+  it.each([
+    ['with the live capture (three witnesses)', true],
+    ['without it (the LLM and the offline reading)', false],
+  ])('never gets a wrong value to the NPA API, %s: each lead is sent with what the others say, or held', async (_, live) => {
     const outcomes: Array<{ file: string; outcome: string }> = [];
+    const rulings: string[] = [];
     for (const [i, sample] of samples.entries()) {
       const field = LEAD_FIELDS[i % LEAD_FIELDS.length] as LeadField;
       const responder: ChatResponder = (body) => {
@@ -83,7 +89,7 @@ describe('an LLM that mishears one field of every lead', () => {
         return raw(mishear(extractOffline(conversation).lead, field));
       };
       lab.openai.setChatResponder(responder);
-      const { output } = await call(sample);
+      const { output } = await call(sample, live);
       outcomes.push({ file: sample.file, outcome: output.outcome });
       const bodies = npaBodiesFor(output.leadId);
       if (output.outcome === 'succeeded') {
@@ -98,9 +104,17 @@ describe('an LLM that mishears one field of every lead', () => {
         expect(['review', 'failed'], sample.file).toContain(output.outcome);
       }
       if (sample.expected.complete) expect(output.outcome, sample.file).not.toBe('failed');
+      // The misheard value is never what won: the field was decided by the others (or the LLM's value was dropped).
+      const verdict = ((await lab.app.repos.decisions.get(output.leadId))?.fields as Record<string, { for: string[]; ruling: string }>)[field];
+      if (sample.expected.lead[field] !== null) expect(verdict?.for, `${sample.file} ${field}`).not.toContain('llm');
+      rulings.push(verdict?.ruling ?? 'none');
     }
     // The complete samples all got through or wait for a person; nothing was sent wrong.
     expect(outcomes.filter((o) => o.outcome === 'succeeded').length).toBeGreaterThan(0);
+    // Two witnesses against one: with the live capture every complete sample goes straight through.
+    // The wrong values the transcript supports reached the vote and lost it (majority), the rest were dropped.
+    if (live) expect(rulings).toContain('majority');
+    if (live) for (const [i, o] of outcomes.entries()) expect(o.outcome, o.file).toBe(samples[i]?.expected.complete ? 'succeeded' : 'failed');
   });
 });
 
@@ -184,14 +198,22 @@ describe('a lead the witnesses cannot agree on', () => {
 });
 
 describe('truthful witnesses', () => {
-  it('send the sample calls straight through, none to review', async () => {
+  it.each([
+    ['with the live capture', true],
+    ['without it', false],
+  ])('send the sample calls straight through, none to review (%s)', async (_, live) => {
     lab.openai.setChatResponder(chatResponderFromExtractor(extractOffline));
     for (const sample of samples) {
-      const { output } = await call(sample);
+      const { output } = await call(sample, live);
       expect(output.outcome, sample.file).toBe(sample.expected.complete ? 'succeeded' : 'failed');
       const decision = await lab.app.repos.decisions.get(output.leadId);
       expect(decision?.review, sample.file).toBe('none');
       expect(decision?.disputed, sample.file).toEqual([]);
+      // The live capture testified on every field the sample has (the Alaska ZIP was refused, so not captured).
+      if (live && sample.expected.complete) {
+        const fields = decision?.fields as Record<string, { witnesses: Record<string, unknown> }>;
+        for (const f of LEAD_FIELDS) expect(fields[f]?.witnesses['live'], `${sample.file} ${f}`).toEqual(sample.expected.lead[f]);
+      }
     }
   });
 });

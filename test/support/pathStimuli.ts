@@ -84,6 +84,8 @@ export type Stimulus =
   /** A line said earlier (pendingBefore) lands now: only watched for. */
   | { kind: 'late-transcript'; observe: 'transcript' | 'fields'; text: string }
   | { kind: 'release-marks' }
+  /** The caller says the line at scriptIndex; the fake model then records `field` (record_lead_field). */
+  | { kind: 'record-field'; scriptIndex: number; field: 'zip_code' }
   /** Nothing to do: a timer, or an actor the prepared fakes settle. */
   | { kind: 'wait' }
   /** The server closed the media socket before this state, so a hang-up now never reaches the machine. */
@@ -283,6 +285,11 @@ export function planForServer(path: CallPath, index: number): Classification {
           script.push({ agent: 'Thank you for calling Power Sport Buyers, goodbye!' }, { endCall: true });
           plan.stimulus = { kind: 'caller-says', scriptIndex: gate, observe: 'state', text: DETAILS_LINE };
           details = { index: gate, plan };
+        } else if (label === 'FIELD_CAPTURED') {
+          // The caller gives the ZIP and the agent records it through its tool, then goes on talking.
+          const gate = callerLine(ZIP_LINE);
+          script.push({ recordField: { field: 'zip_code', value: '30301' } }, { agent: 'Thanks, I have your ZIP code.' });
+          plan.stimulus = { kind: 'record-field', scriptIndex: gate, field: 'zip_code' };
         } else if (label === 'TRANSCRIPT_UPDATED' || label === 'FIELDS_UPDATED') {
           const at = callerLine(ZIP_LINE);
           plan.stimulus = { kind: 'caller-says', scriptIndex: at, observe: label === 'FIELDS_UPDATED' ? 'fields' : 'transcript', text: ZIP_LINE };

@@ -259,6 +259,12 @@ export async function replayThroughServer(
           }
           return;
         }
+        case 'record-field': {
+          await sayLine(s.scriptIndex);
+          await until(() => call.actor.getSnapshot().context.captured[s.field] !== undefined, `${s.field} captured live`);
+          if (watch.states.at(-1) !== step.fromState) throw new Error(`${s.field} captured in ${watch.states.at(-1)}, not ${step.fromState}`);
+          return;
+        }
         case 'release-marks':
           if (!caller) throw new Error('no caller to play the goodbye');
           caller.releaseMarks();
