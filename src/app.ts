@@ -108,6 +108,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
     instanceId,
+    refusedStates: config.REFUSED_STATES,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
   };
@@ -158,7 +159,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     config.OPENAI_API_KEY === undefined
       ? null
       : { extractor, turnWaitMs: config.SMS_LLM_TURN_WAIT_MS, voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS };
-  const sms = new SmsConversations({ sessions: repos.sessions, intake, logger, llm: smsLlm });
+  const sms = new SmsConversations({ sessions: repos.sessions, intake, logger, llm: smsLlm, refusedStates: config.REFUSED_STATES });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
   let server: HttpServer;
   let instance: InstanceHeartbeat | undefined;
@@ -198,11 +199,11 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       // The sweeps run whatever the spool holds; they leave alone the sessions whose lead is in it (a rebuild from
       // the session's stale row would take the spooled lead's id), and the calls live here.
       const recovered = await sweepAbandonedCalls(
-        { repos, intake, logger },
+        { repos, intake, logger, refusedStates: config.REFUSED_STATES },
         { instanceId, graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined, held: spool },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
-      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger }, { idleMs: config.SMS_ABANDON_MS, held: spool });
+      const texts = await sweepAbandonedSmsConversations({ repos, intake, logger, refusedStates: config.REFUSED_STATES }, { idleMs: config.SMS_ABANDON_MS, held: spool });
       if (texts > 0) metrics.count('leads_sms_abandoned_total', texts);
       if (fromMemory + replayed + recovered + texts > 0) worker.kick();
     } catch (error) {

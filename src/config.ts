@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STATE_NAMES } from './leads/normalize.js';
 
 const optionalString = z
   .string()
@@ -88,6 +89,13 @@ export const ConfigSchema = z.object({
    * decides (`leads review`); `send` submits the majority values at once and lists it for review, flagged.
    */
   REVIEW_POLICY: z.enum(['hold', 'send']).default('hold'),
+  /** States (USPS codes, comma-separated) whose ZIP codes are refused: the lead is kept but never sent. */
+  REFUSED_STATES: z
+    .string()
+    .default('AK,HI')
+    .transform((list) => list.split(',').map((code) => code.trim().toUpperCase()).filter((code) => code !== ''))
+    .refine((codes) => codes.every((code) => code in STATE_NAMES), { message: `USPS codes separated by commas (e.g. AK,HI)` })
+    .transform((codes) => Object.freeze([...new Set(codes)]) as readonly string[]),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
   /** With OPENAI_API_KEY: how long an SMS reply waits for the LLM's reading of the text (then: offline only). */

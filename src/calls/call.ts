@@ -40,12 +40,13 @@ export class Call {
     this.callSid = options.callSid;
     this.logger = deps.logger.child({ callSid: options.callSid });
     // The live reading grows with the transcript: each update reads only the turns that changed.
-    const reader = new LiveReader(options.callerPhone);
+    const reader = new LiveReader(options.callerPhone, new Date(), deps.refusedStates);
     this.session = new CallSession(deps.sessions, options.callSid, this.logger, { heartbeatMs: deps.heartbeatMs, instanceId: deps.instanceId });
     this.relay = new CallRelay({
       logger: this.logger,
       sessionUpdate: deps.sessionUpdate,
       callerPhone: options.callerPhone,
+      ...(deps.refusedStates ? { refusedStates: deps.refusedStates } : {}),
       liveReading: () => (this.isActive() ? this.actor.getSnapshot().context.reading : null),
       notify: (event) => {
         this.send(event);

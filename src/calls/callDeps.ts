@@ -25,4 +25,6 @@ export interface CallDeps {
   heartbeatMs: number;
   /** The instance running the calls, recorded on each call's session. */
   instanceId: string;
+  /** States whose ZIP codes are refused (REFUSED_STATES): the live capture and the live reading check with them. */
+  refusedStates?: readonly string[];
 }

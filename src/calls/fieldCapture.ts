@@ -53,7 +53,7 @@ export class FieldCapture {
   private reminded = false;
   private readonly now: () => Date;
 
-  constructor(private readonly options: { callerPhone: string | null; now?: () => Date }) {
+  constructor(private readonly options: { callerPhone: string | null; now?: () => Date; refusedStates?: readonly string[] }) {
     this.now = options.now ?? (() => new Date());
   }
 
@@ -116,12 +116,12 @@ export class FieldCapture {
         return name === null ? { reason: 'the name given has no letters', next: NEXT.full_name } : { value: name };
       }
       case 'zip_code': {
-        const zip = normalizeZip(raw);
+        const zip = normalizeZip(raw, this.options.refusedStates);
         if (zip.value !== null && zip.invalid !== true) return { value: zip.value };
         const reason = zip.reason ?? 'the ZIP code given is not accepted';
         // A ZIP in a state we do not buy in: the vehicle may still be somewhere we do.
         const next = /we do not buy/.test(reason)
-          ? 'ask the caller whether the vehicle is located at a ZIP code in the lower 48 states; if it is not, say you will still take their details and go on'
+          ? 'ask the caller whether the vehicle is located at a ZIP code in a state we buy in; if it is not, say you will still take their details and go on'
           : NEXT.zip_code;
         return { reason, next };
       }

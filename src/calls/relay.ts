@@ -52,6 +52,8 @@ export interface RelayOptions {
   now?: () => number;
   /** The caller's number, for a `record_lead_field` phone of "CALLER_ID". */
   callerPhone?: string | null;
+  /** States whose ZIP codes the live capture refuses (REFUSED_STATES); default AK, HI. */
+  refusedStates?: readonly string[];
   /** The call's live offline reading: a field it holds validly counts as given when end_call checks what is missing. */
   liveReading?: () => ExtractionResult | null;
   /** The clock live captures are stamped with (default: the wall clock). */
@@ -93,7 +95,11 @@ export class CallRelay {
 
   constructor(private readonly options: RelayOptions) {
     this.playback = new PlaybackTracker({ now: options.now ?? (() => performance.now()) });
-    this.capture = new FieldCapture({ callerPhone: options.callerPhone ?? null, ...(options.clock ? { now: options.clock } : {}) });
+    this.capture = new FieldCapture({
+      callerPhone: options.callerPhone ?? null,
+      ...(options.clock ? { now: options.clock } : {}),
+      ...(options.refusedStates ? { refusedStates: options.refusedStates } : {}),
+    });
     this.sessionReady = new Promise((resolve) => {
       this.sessionReadyResolve = resolve;
     });

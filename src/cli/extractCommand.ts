@@ -19,7 +19,7 @@ export async function extractCommand(ctx: CliContext, args: string[]): Promise<E
       if (!values.offline) ctx.io.err('leads: OPENAI_API_KEY is not set; using the offline extractor');
       // Loaded on demand: only this command needs the extractors (and the OpenAI SDK).
       const { extractOffline } = await import('../extraction/offline/extractOffline.js');
-      result = extractOffline(conversation);
+      result = extractOffline(conversation, new Date(), ctx.config.REFUSED_STATES);
     } else {
       const { createExtractor } = await import('../extraction/extractor.js');
       const combined = await createExtractor(ctx.config, { logger: ctx.logger }).extract(conversation);

@@ -171,7 +171,7 @@ async function approve(ctx: CliContext, args: string[]): Promise<ExitCode> {
     approveReview(
       { repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger },
       { id, set, by: operator(values.by) },
-      { sendNow: ctx.config.NPA_API_URL !== undefined },
+      { sendNow: ctx.config.NPA_API_URL !== undefined, refusedStates: ctx.config.REFUSED_STATES },
     ),
   );
   if (values.json) ctx.io.out(JSON.stringify({ id, ...result }, null, 2));

@@ -74,19 +74,19 @@ export const offlineExtraction = (offline: ExtractionResult, llmError?: string, 
  * OPENAI_API_KEY is set (or a client is given). An LLM failure falls back to the offline result.
  */
 export function createExtractor(
-  config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_MODEL' | 'EXTRACTION_TIMEOUT_MS'>,
+  config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_MODEL' | 'EXTRACTION_TIMEOUT_MS'> & Partial<Pick<Config, 'REFUSED_STATES'>>,
   deps: { logger: Logger; client?: OpenAI | null },
 ): Extractor {
   const log = deps.logger.child({ component: 'extractor' });
   const client = deps.client === undefined ? createOpenAIClient(config) : deps.client;
   const llm: LlmExtractor | null = client
-    ? createLlmExtractor({ client, model: config.OPENAI_MODEL, timeoutMs: llmDeadlineMs(config.EXTRACTION_TIMEOUT_MS), logger: log })
+    ? createLlmExtractor({ client, model: config.OPENAI_MODEL, timeoutMs: llmDeadlineMs(config.EXTRACTION_TIMEOUT_MS), logger: log, ...(config.REFUSED_STATES ? { refusedStates: config.REFUSED_STATES } : {}) })
     : null;
 
   return {
     async extract(conversation, options = {}) {
       const { signal, captured, reask = true } = options;
-      const offline = options.offline ?? extractOffline(conversation);
+      const offline = options.offline ?? extractOffline(conversation, new Date(), config.REFUSED_STATES);
       if (!llm) return offlineExtraction(offline, undefined, captured);
       // Nothing the caller said: there is nothing to read, and a model asked anyway may answer with an invented lead.
       if (!hasCallerTurn(conversation)) return offlineExtraction(offline, NO_CALLER_TURN, captured);

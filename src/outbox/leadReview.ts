@@ -39,7 +39,12 @@ async function openReview(deps: ReviewDeps, em: Parameters<Repositories['decisio
  * lead. Refuses (ReviewError) a disputed field left without a value of the person's, and a lead that is still not
  * sendable (missing or invalid fields).
  */
-export function approvedLead(decision: Pick<DecisionRecord, 'leadData' | 'disputed'>, set: ApproveInput['set'], callerPhone: string | null): Lead {
+export function approvedLead(
+  decision: Pick<DecisionRecord, 'leadData' | 'disputed'>,
+  set: ApproveInput['set'],
+  callerPhone: string | null,
+  refusedStates?: readonly string[],
+): Lead {
   const unknown = Object.keys(set).filter((f) => !(LEAD_FIELDS as readonly string[]).includes(f));
   if (unknown.length > 0) throw new ReviewError(`unknown field ${unknown.join(', ')} (fields: ${LEAD_FIELDS.join(', ')})`);
   const unset = decision.disputed.filter((f) => set[f] === undefined);
@@ -50,7 +55,7 @@ export function approvedLead(decision: Pick<DecisionRecord, 'leadData' | 'disput
       return [f, value === null ? null : String(value)];
     }),
   ) as RawLead;
-  const result = normalizeLead(raw, { callerPhone });
+  const result = normalizeLead(raw, { callerPhone, ...(refusedStates ? { refusedStates } : {}) });
   // A value the person typed that the normalizer cannot take is refused, not dropped.
   const refusedSets = (Object.keys(set) as LeadField[]).filter((f) => result.lead[f] === null || result.errors.includes(f));
   if (refusedSets.length > 0) {
@@ -69,7 +74,7 @@ export function approvedLead(decision: Pick<DecisionRecord, 'leadData' | 'disput
 export async function approveReview(
   deps: ReviewDeps,
   input: ApproveInput,
-  options: { sendNow?: boolean } = {},
+  options: { sendNow?: boolean; refusedStates?: readonly string[] } = {},
 ): Promise<{ lead: Lead; state: LeadState; sent: boolean }> {
   const { repos, outbox } = deps;
   const result = await repos.db.em().transactional(async (em) => {
@@ -84,7 +89,7 @@ export async function approveReview(
     }
     const session = decision.sessionId === null ? null : await repos.sessions.get(decision.sessionId);
     const callerPhone = callerPhoneOf(session?.state);
-    const lead = approvedLead(decision, input.set, callerPhone);
+    const lead = approvedLead(decision, input.set, callerPhone, options.refusedStates);
     await repos.decisions.decide(em, input.id, { review: 'approved', lead, note: null, by: input.by });
     await repos.outbox.insertPending(
       em,

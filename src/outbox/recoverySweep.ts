@@ -35,6 +35,8 @@ export interface RecoveryDeps {
   repos: Repositories;
   intake: LeadIntake;
   logger: Logger;
+  /** States whose ZIP codes are refused (REFUSED_STATES); default AK, HI. */
+  refusedStates?: readonly string[];
 }
 
 /**
@@ -71,7 +73,7 @@ export async function sweepAbandonedCalls(
       deps.logger.warn({ leadId, sessionId: row.id }, 'stale session of a saved lead given its final phase');
       return null;
     }
-    const { result: extraction, decision } = leadOf(state);
+    const { result: extraction, decision } = leadOf(state, deps.refusedStates);
     const refusal = refusalFor(extraction, { context: RECOVERY_REASON });
     deps.logger.warn({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned call recovered into a lead');
     return {
@@ -94,11 +96,11 @@ export async function sweepAbandonedCalls(
  * The fields an extraction stored when it was complete and undisputed; otherwise the offline reading of the stored
  * transcript and what the agent recorded live (kept as it arrived), decided by their vote.
  */
-function leadOf(state: VoiceState): { result: ExtractionResult; decision: LeadDecision | null } {
+function leadOf(state: VoiceState, refusedStates?: readonly string[]): { result: ExtractionResult; decision: LeadDecision | null } {
   if (state.fields && state.extraction?.complete === true && (state.extraction.disputed ?? []).length === 0) {
     return { result: { lead: state.fields, complete: true, errors: [], missing: [], reasons: {} }, decision: null };
   }
-  const offline = extractOffline({ callerPhone: state.callerPhone ?? null, turns: state.transcript ?? [] });
+  const offline = extractOffline({ callerPhone: state.callerPhone ?? null, turns: state.transcript ?? [] }, new Date(), refusedStates);
   return offlineExtraction(offline, undefined, state.captured ?? {});
 }
 
@@ -120,7 +122,7 @@ export async function sweepAbandonedSmsConversations(deps: RecoveryDeps, options
     if (options.held?.holds(row.sessionKey) === true) return null;
     const state = readSmsState(row.state);
     const leadId = leadIdOf(state.leadId);
-    const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] });
+    const extraction = extractOffline({ callerPhone: state.phone ?? row.sessionKey, turns: state.transcript ?? [] }, new Date(), deps.refusedStates);
     const refusal = refusalFor(extraction, { context: SMS_ABANDONED_REASON });
     deps.logger.info({ leadId, sessionId: row.id, complete: extraction.complete }, 'abandoned sms conversation saved as a lead');
     return {

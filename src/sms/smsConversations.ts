@@ -30,8 +30,10 @@ export class SmsConversations {
   private readonly reader: SmsReader;
 
   /** `llm`: the LLM reads each text too, and votes on the lead; absent or null: offline only. */
-  constructor(private readonly deps: { sessions: SessionRepository; intake: LeadIntake; logger: Logger; llm?: SmsLlm | null }) {
-    this.reader = createSmsReader({ llm: deps.llm ?? null, logger: deps.logger });
+  constructor(
+    private readonly deps: { sessions: SessionRepository; intake: LeadIntake; logger: Logger; llm?: SmsLlm | null; refusedStates?: readonly string[] },
+  ) {
+    this.reader = createSmsReader({ llm: deps.llm ?? null, logger: deps.logger, ...(deps.refusedStates ? { refusedStates: deps.refusedStates } : {}) });
   }
 
   /** Handles one inbound text and returns the reply. */

@@ -32,7 +32,7 @@ export interface SmsReader {
 const NEGATIVE = /^\s*(?:no|nope|nah|not (?:quite|right|correct)|wrong|incorrect)\b/i;
 
 /** The SMS reader: offline always (fast, deterministic); the LLM too when one is configured, within its waits. */
-export function createSmsReader(deps: { llm?: SmsLlm | null; logger: Logger }): SmsReader {
+export function createSmsReader(deps: { llm?: SmsLlm | null; logger: Logger; refusedStates?: readonly string[] }): SmsReader {
   const llm = deps.llm ?? null;
   const log = deps.logger.child({ component: 'sms-reader' });
 
@@ -50,7 +50,7 @@ export function createSmsReader(deps: { llm?: SmsLlm | null; logger: Logger }): 
 
   return {
     async readTurn(conversation, text, options = {}) {
-      const offline = extractOffline(conversation);
+      const offline = extractOffline(conversation, new Date(), deps.refusedStates);
       const result = options.llm === false ? offline : await turnResult(conversation, offline);
       return {
         lead: result.lead,
@@ -63,7 +63,7 @@ export function createSmsReader(deps: { llm?: SmsLlm | null; logger: Logger }): 
     },
 
     async decide(conversation, readBack, at) {
-      const offline = extractOffline(conversation);
+      const offline = extractOffline(conversation, new Date(), deps.refusedStates);
       if (llm === null) return { result: offline, source: 'offline', offline, disagreements: [], decision: null };
       const captured = readBack === null ? undefined : readBackCapture(readBack, at);
       const signal = AbortSignal.timeout(llm.voteWaitMs);

@@ -587,7 +587,7 @@ describe('CallRelay: record_lead_field', () => {
     const refusal = JSON.parse((refused?.item as { output: string }).output) as Record<string, string>;
     expect(refusal).toMatchObject({ status: 'refused', field: 'zip_code' });
     expect(refusal.reason).toMatch(/Alaska; we do not buy vehicles in Alaska or Hawaii/);
-    expect(refusal.next).toMatch(/lower 48/);
+    expect(refusal.next).toMatch(/a state we buy in/);
     expect(create).toEqual({ type: 'response.create' });
     expect(events).toEqual([]);
 

@@ -10,7 +10,7 @@ export const hasCallerTurn = (conversation: Conversation): boolean =>
  * turn (see offlineReading.ts). A conversation in which the caller said nothing gives nothing (the agent's own
  * words are not the caller's lead).
  */
-export function extractOffline(conversation: Conversation, now: Date = new Date()): ExtractionResult {
+export function extractOffline(conversation: Conversation, now: Date = new Date(), refusedStates?: readonly string[]): ExtractionResult {
   const reading = conversation.turns.reduce((r, turn) => readTurn(r, turn, now), startReading());
-  return leadOfReading(reading, conversation.callerPhone ?? null, now);
+  return leadOfReading(reading, conversation.callerPhone ?? null, now, refusedStates);
 }

@@ -16,6 +16,8 @@ export class LiveReader {
   constructor(
     private readonly callerPhone: string | null,
     private readonly now: Date = new Date(),
+    /** States whose ZIP codes are refused (REFUSED_STATES); default AK, HI. */
+    private readonly refusedStates?: readonly string[],
   ) {}
 
   /** Turns read so far over all updates: the reader's work, for tests and benchmarks. */
@@ -44,6 +46,6 @@ export class LiveReader {
       this.readings.push(reading);
       this.read += 1;
     }
-    return leadOfReading(reading, this.callerPhone, this.now);
+    return leadOfReading(reading, this.callerPhone, this.now, this.refusedStates);
   }
 }

@@ -122,10 +122,15 @@ export function readTurn(prev: OfflineReading, turn: Turn, now: Date): OfflineRe
 }
 
 /** The lead a reading gives as the call stands (a read-back still awaiting its answer counts weakly). */
-export function leadOfReading(reading: OfflineReading, callerPhone: string | null, now: Date): ExtractionResult {
+export function leadOfReading(
+  reading: OfflineReading,
+  callerPhone: string | null,
+  now: Date,
+  refusedStates?: readonly string[],
+): ExtractionResult {
   if (!reading.heardCaller) {
     const nothing = { full_name: null, zip_code: null, phone: null, vehicle_year: null, vehicle_make: null, vehicle_model: null };
-    return normalizeLead(nothing, { callerPhone, now });
+    return normalizeLead(nothing, { callerPhone, now, ...(refusedStates ? { refusedStates } : {}) });
   }
   let draft = reading.draft;
   if (reading.agent !== null && reading.awaitingConfirmation) {
@@ -141,6 +146,6 @@ export function leadOfReading(reading: OfflineReading, callerPhone: string | nul
       vehicle_make: draft.vehicle.make,
       vehicle_model: draft.vehicle.model,
     },
-    { callerPhone, now },
+    { callerPhone, now, ...(refusedStates ? { refusedStates } : {}) },
   );
 }
