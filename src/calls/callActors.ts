@@ -35,6 +35,8 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
         }
         call.relay.attachModel(socket);
         await call.relay.sessionReady;
+        // The greeting is asked for now, before Twilio's stream is up; its audio waits for the stream (relay.ts).
+        if (!signal.aborted) call.relay.prepareGreeting();
       }),
       conversation: fromCallback<CallEvent, { callSid: string }>(({ input }) => {
         const relay = callFor(input.callSid).relay;

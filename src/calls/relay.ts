@@ -27,6 +27,11 @@ export interface TwilioSink {
 
 /** Caller audio kept while the model's socket is not open yet: 10 s of 20 ms frames, then the oldest go. */
 export const MAX_PENDING_CALLER_FRAMES = 500;
+/**
+ * Agent audio held while Twilio's stream is not attached yet (the greeting is produced before Twilio's `start`):
+ * 30 s of 8 kHz mu-law as base64. Beyond it the newest audio is dropped and counted.
+ */
+export const MAX_PENDING_AGENT_B64_BYTES = 320 * 1024;
 /** Beyond this backlog on the model socket, caller frames are dropped (and counted) rather than queued without bound. */
 export const MAX_MODEL_BACKLOG_BYTES = 1024 * 1024;
 
@@ -36,6 +41,8 @@ export interface RelayCounters {
   callerTurns: number;
   callerFramesDropped: number;
   agentFrames: number;
+  /** Agent audio frames dropped because they came before the stream and the hold was full. */
+  agentFramesDropped: number;
   invalidModelEvents: number;
   bargeIns: number;
   /** record_lead_field calls whose value was accepted, and those refused (or with bad arguments). */
@@ -70,6 +77,7 @@ export class CallRelay {
     callerTurns: 0,
     callerFramesDropped: 0,
     agentFrames: 0,
+    agentFramesDropped: 0,
     invalidModelEvents: 0,
     bargeIns: 0,
     fieldsCaptured: 0,
@@ -85,6 +93,13 @@ export class CallRelay {
   private sessionReadyResolve: (() => void) | null = null;
   readonly sessionReady: Promise<void>;
   private conversationStarted = false;
+  /** Agent audio (and the end of each item) that came before Twilio's stream: sent, in order, when it attaches. */
+  private heldAgentAudio: Array<{ itemId: string; delta: string } | { itemId: string; done: true }> = [];
+  private heldAgentBytes = 0;
+  private readonly now: () => number;
+  /** When Twilio's `start` attached the stream, and when the first agent frame left for it (performance.now()). */
+  private streamAttachedAt: number | null = null;
+  private firstAgentFrameAt: number | null = null;
   private goodbye: { via: 'tool' | 'phrase'; mark: string | null } | null = null;
   private goodbyePhraseSeen = false;
   private settledWaiters: Array<() => void> = [];
@@ -94,7 +109,8 @@ export class CallRelay {
   private respondAfterDone = false;
 
   constructor(private readonly options: RelayOptions) {
-    this.playback = new PlaybackTracker({ now: options.now ?? (() => performance.now()) });
+    this.now = options.now ?? (() => performance.now());
+    this.playback = new PlaybackTracker({ now: this.now });
     this.capture = new FieldCapture({
       callerPhone: options.callerPhone ?? null,
       ...(options.clock ? { now: options.clock } : {}),
@@ -112,6 +128,21 @@ export class CallRelay {
     this.twilio = sink;
     this.streamSid = streamSid;
     this.writeMedia = twilioMediaWriter(streamSid);
+    this.streamAttachedAt = this.now();
+    // The greeting the model produced before the stream existed goes out at once, in order, with its marks.
+    const held = this.heldAgentAudio;
+    this.heldAgentAudio = [];
+    this.heldAgentBytes = 0;
+    for (const entry of held) {
+      if ('delta' in entry) this.forwardAgentAudio(entry.itemId, entry.delta);
+      else this.sendAudioDoneMark(entry.itemId);
+    }
+  }
+
+  /** Twilio's `start` to the first agent frame sent, in ms; null until both happened. */
+  timeToGreetingMs(): number | null {
+    if (this.streamAttachedAt === null || this.firstAgentFrameAt === null) return null;
+    return Math.max(0, this.firstAgentFrameAt - this.streamAttachedAt);
   }
 
   /** One caller frame (base64 mu-law, already validated by the parser). */
@@ -158,6 +189,15 @@ export class CallRelay {
   }
 
   /**
+   * The model session is configured before Twilio's stream is up (the webhook always comes first): ask for the
+   * greeting now and hold its audio until the stream attaches, so the caller hears it at once instead of after the
+   * model's own first-audio delay. The conversation's start then finds it already asked for.
+   */
+  prepareGreeting(): void {
+    this.startConversation();
+  }
+
+  /**
    * The conversation is over (the call left streaming): a goodbye or a model failure is no longer news for the
    * call. Transcriptions still arrive and are still reported, for the call waiting for its transcript.
    */
@@ -190,7 +230,11 @@ export class CallRelay {
   private forwardAgentAudio(itemId: string, deltaB64: string): void {
     const twilio = this.twilio;
     const writeMedia = this.writeMedia;
-    if (twilio === null || writeMedia === null) return;
+    if (twilio === null || writeMedia === null) {
+      this.holdAgentAudio(itemId, deltaB64);
+      return;
+    }
+    if (this.firstAgentFrameAt === null) this.firstAgentFrameAt = this.now();
     this.counters.agentFrames++;
     const media = writeMedia(deltaB64);
     const { mark } = this.playback.onAudioSent(itemId, base64DecodedLength(deltaB64));
@@ -209,6 +253,28 @@ export class CallRelay {
       twilio.send(media);
       twilio.send(markFrame);
     });
+  }
+
+  /** Agent audio before the stream (the early greeting), kept while the stream is yet to come; bounded. */
+  private holdAgentAudio(itemId: string, deltaB64: string): void {
+    // After the call hung up there is no stream to come: nothing to hold it for.
+    if (this.ended) return;
+    if (this.heldAgentBytes + deltaB64.length > MAX_PENDING_AGENT_B64_BYTES) {
+      this.counters.agentFramesDropped++;
+      return;
+    }
+    this.heldAgentBytes += deltaB64.length;
+    this.heldAgentAudio.push({ itemId, delta: deltaB64 });
+  }
+
+  /** An agent item's audio is complete: a final mark tells when it has played (held until the stream is up). */
+  private sendAudioDoneMark(itemId: string): void {
+    if (this.twilio === null) {
+      if (!this.ended) this.heldAgentAudio.push({ itemId, done: true });
+      return;
+    }
+    const mark = this.playback.onAudioDone(itemId);
+    if (mark !== null) this.twilio.send(twilioMark(this.streamSid, mark));
   }
 
   private onModelEvent(event: RealtimeServerEvent): void {
@@ -240,8 +306,7 @@ export class CallRelay {
         this.transcriptChanged();
         return;
       case 'response.output_audio.done': {
-        const mark = this.playback.onAudioDone(event.item_id);
-        if (mark !== null && this.twilio !== null) this.twilio.send(twilioMark(this.streamSid, mark));
+        this.sendAudioDoneMark(event.item_id);
         return;
       }
       case 'response.function_call_arguments.done':

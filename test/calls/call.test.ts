@@ -114,16 +114,22 @@ describe('Call: a whole call', () => {
     const before = lab.connector.connections.length;
     const call = bench.start({ callSid, callerPhone: sample.callerPhone, leadId });
 
-    // The model leg comes up first: configured, but no greeting while nobody is on the line.
+    // The model leg comes up first: configured, and the greeting asked for at once, before anyone is on the line.
     const { socket, signal } = await eventually(() => lab.connector.connection(before));
     await eventually(() => expect(call.actor.getSnapshot().context.modelReady).toBe(true));
     expect(socket.sent[0]).toBe(lab.deps.sessionUpdate);
-    expect(clientEventTypes(socket)).not.toContain('response.create');
+    await eventually(() => expect(clientEventTypes(socket)).toEqual(['session.update', 'response.create']));
     expect(call.stateName()).toBe('connecting');
+    // Its audio, produced before Twilio's stream exists, is held for it.
+    socket.receive(JSON.stringify({ type: 'response.output_audio.delta', item_id: 'item-greeting', delta: numberedFrame(9), response_id: 'r0', output_index: 0, content_index: 0 }));
 
     const sink = new FakeTwilioSink();
     call.attachStream(sink, STREAM_SID);
+    // The held greeting leaves the moment the stream attaches, first of all.
+    expect(sink.outbound()[0]).toMatchObject({ event: 'media', media: { payload: numberedFrame(9) } });
+    expect(call.relay.timeToGreetingMs()).not.toBeNull();
     await eventually(() => expect(call.stateName()).toBe('streaming.conversing'));
+    // Asked for once: the conversation's start finds it already asked for.
     expect(socket.events().filter((e) => e.type === 'response.create')).toEqual([
       { type: 'response.create', response: { instructions: GREETING_PROMPT } },
     ]);
@@ -137,7 +143,7 @@ describe('Call: a whole call', () => {
 
     socket.receive(...conversationEvents(sample.turns));
     // The agent's audio went to Twilio, and every turn is in the session row while the call is still live.
-    expect(sink.outbound().filter((f) => f.event === 'media')).toHaveLength(sample.turns.filter((t) => t.role === 'assistant').length);
+    expect(sink.outbound().filter((f) => f.event === 'media')).toHaveLength(1 + sample.turns.filter((t) => t.role === 'assistant').length);
     await eventually(async () =>
       expect(await sessionOf(callSid)).toMatchObject({ phase: 'streaming', transcript: sample.turns }),
     );

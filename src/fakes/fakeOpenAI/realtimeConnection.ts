@@ -267,6 +267,8 @@ export class FakeRealtimeConnection {
       if ('agent' in step) {
         if (!started && !(await this.waitUntil(() => this.responseCreates > 0))) break;
         started = true;
+        if (step.firstAudioDelayMs !== undefined && step.firstAudioDelayMs > 0) await this.sleep(step.firstAudioDelayMs);
+        if (this.closed) break;
         const audio = this.startAgent(step);
         const next = script[index + 1];
         // A barge-in must happen while this audio streams, so only then is the next step started early.

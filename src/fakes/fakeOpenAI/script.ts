@@ -5,6 +5,8 @@ export interface AgentStep {
   agent: string;
   /** Audio length per word of text; defaults to the server's `msPerWord`. */
   msPerWord?: number;
+  /** The model's own delay: the response starts this long after the `response.create` it answers (or the step). */
+  firstAudioDelayMs?: number;
 }
 
 /**
