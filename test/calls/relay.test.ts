@@ -643,3 +643,52 @@ const fullLead = {
   vehicle_make: 'Harley-Davidson',
   vehicle_model: 'Street Glide',
 };
+
+describe('CallRelay: the greeting before the stream', () => {
+  it('asks for the greeting once, holds its audio and final mark until Twilio attaches, then sends them first', () => {
+    const { relay, twilio, model, fromModel } = setup();
+    relay.attachModel(model);
+    relay.prepareGreeting();
+    relay.startConversation();
+    expect(model.events().filter((e) => e.type === 'response.create')).toEqual([{ type: 'response.create', response: { instructions: GREETING_PROMPT } }]);
+    fromModel(m.itemAdded('item_g', 'assistant', null));
+    for (let n = 0; n < 3; n++) fromModel(m.audioDelta('item_g', numberedFrame(n)));
+    fromModel(m.audioDone('item_g'));
+    expect(relay.timeToGreetingMs()).toBeNull();
+
+    relay.attachTwilio(twilio, STREAM_SID);
+    const sent = twilio.frames.map(parseOutbound);
+    expect(sent.filter((f) => f.event === 'media').map((f) => (f as { media: { payload: string } }).media.payload)).toEqual([0, 1, 2].map((n) => numberedFrame(n)));
+    expect(sent.at(-1)).toMatchObject({ event: 'mark' });
+    expect(relay.timeToGreetingMs()).toBe(0);
+    expect(relay.counters.agentFrames).toBe(3);
+  });
+
+  it('a caller who talks over the held greeting interrupts it like any agent turn', () => {
+    const { relay, twilio, model, clock, fromModel } = setup();
+    relay.attachModel(model);
+    relay.prepareGreeting();
+    fromModel(m.itemAdded('item_g', 'assistant', null));
+    for (let n = 0; n < 10; n++) fromModel(m.audioDelta('item_g', numberedFrame(n)));
+    relay.attachTwilio(twilio, STREAM_SID);
+    clock.advance(30);
+    const before = twilio.frames.length;
+    fromModel(m.speechStarted('item_u1', 100));
+    expect(twilio.frames.slice(before).map(parseOutbound)).toEqual([{ event: 'clear', streamSid: STREAM_SID }]);
+    expect(model.events().at(-1)).toMatchObject({ type: 'conversation.item.truncate', item_id: 'item_g' });
+    expect(relay.counters.bargeIns).toBe(1);
+  });
+
+  it('holds at most its bound, and nothing once the call hung up', () => {
+    const { relay, model, fromModel } = setup();
+    relay.attachModel(model);
+    relay.prepareGreeting();
+    fromModel(m.itemAdded('item_g', 'assistant', null));
+    const big = Buffer.alloc(48_000, 0xff).toString('base64'); // 64 KB of base64 per delta
+    for (let n = 0; n < 8; n++) fromModel(m.audioDelta('item_g', big));
+    expect(relay.counters.agentFramesDropped).toBe(3);
+    relay.hangUpTwilio();
+    fromModel(m.audioDelta('item_g', numberedFrame(1)));
+    expect(relay.counters.agentFramesDropped).toBe(3);
+  });
+});
