@@ -45,7 +45,9 @@ async function main(): Promise<void> {
       out(`Call ${call.callSid.slice(-4)}: ${call.title}`);
       const { output, caller } = await placeScriptedCall(lab, call);
       const heardMs = Math.round(caller.receivedBytes() / 8);
+      const greeting = caller.timeToGreetingMs();
       out(`    outcome: ${output.outcome}${output.reason ? ` (${output.reason})` : ''}; the caller heard ${heardMs} ms of agent audio`);
+      out(`    time to greeting: ${greeting === null ? 'no greeting heard' : `${greeting.toFixed(1)} ms`} (Twilio start to the first agent frame)`);
       const captured = readVoiceState((await lab.app.repos.sessions.getByKey(call.callSid))?.state).captured ?? {};
       const recorded = LEAD_FIELDS.flatMap((field) => {
         const entry = captured[field];

@@ -162,8 +162,18 @@ export class FakeTwilioCaller {
     return caller;
   }
 
+  /** When `start` was sent (performance.now()), null before. */
+  startSentAt: number | null = null;
+
+  /** Twilio's `start` to the first agent audio frame received, in ms: the caller's time to greeting. */
+  timeToGreetingMs(): number | null {
+    const first = this.received.media[0];
+    return this.startSentAt === null || first === undefined ? null : Math.max(0, first.at - this.startSentAt);
+  }
+
   /** Sends `connected` then `start`, as Twilio does first on every stream. */
   sendStart(): void {
+    this.startSentAt = performance.now();
     this.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
     this.send(
       JSON.stringify({
