@@ -79,7 +79,7 @@ export class Metrics {
     ]);
     leads.inc({ outcome: 'succeeded', reason_class: 'none' }, 0);
     leads.inc({ outcome: 'review', reason_class: 'review' }, 0);
-    for (const reasonClass of REASON_CLASSES) leads.inc({ outcome: 'failed', reason_class: reasonClass }, 0);
+    for (const reasonClass of REASON_CLASSES) if (reasonClass !== 'review') leads.inc({ outcome: 'failed', reason_class: reasonClass }, 0);
     const ended = this.counter('calls_ended_total', 'Calls ended, by how their conversation ended (none: it never began).', ['end_reason']);
     for (const endReason of END_REASONS) ended.inc({ end_reason: endReason }, 0);
 
