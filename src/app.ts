@@ -105,7 +105,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         model: config.OPENAI_REALTIME_MODEL,
         apiKey: config.OPENAI_API_KEY,
       }),
-    extractor: timedExtractor(extractor, (ms, source) => metrics.extractionObserved(ms, source)),
+    extractor: timedExtractor(extractor, (ms, source) => metrics.extractionObserved(ms, source, 'voice')),
     intake,
     sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
@@ -163,7 +163,11 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const smsLlm =
     config.OPENAI_API_KEY === undefined
       ? null
-      : { extractor, turnWaitMs: config.SMS_LLM_TURN_WAIT_MS, voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS };
+      : {
+          extractor: timedExtractor(extractor, (ms, source) => metrics.extractionObserved(ms, source, 'sms')),
+          turnWaitMs: config.SMS_LLM_TURN_WAIT_MS,
+          voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS,
+        };
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger, llm: smsLlm, refusedStates: config.REFUSED_STATES });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
   let server: HttpServer;

@@ -68,7 +68,7 @@ export class Metrics {
   private readonly gaugeReads = new Map<string, () => number | Promise<number>>();
   private readonly waits: Record<WaitKind, Histogram>;
   private readonly callDuration: Histogram;
-  private readonly extraction: Histogram<'source'>;
+  private readonly extraction: Histogram<'channel' | 'source'>;
   private readonly npaRequest: Histogram<'status_class'>;
 
   constructor() {
@@ -89,9 +89,9 @@ export class Metrics {
     this.callDuration = this.histogram('call_duration_seconds', 'From the voice webhook to the call done (lead saved): a call in this process.', [
       10, 30, 60, 120, 180, 300, 600, 900, 1800,
     ]);
-    this.extraction = this.histogram('extraction_duration_seconds', 'Lead extraction of a finished call, by the witness used (error: it threw).', [
+    this.extraction = this.histogram('extraction_duration_seconds', 'Lead extraction of a call or a text conversation, by the witness used (error: it threw).', [
       0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20,
-    ], ['source']);
+    ], ['channel', 'source']);
     this.npaRequest = this.histogram('npa_request_duration_seconds', 'One HTTP request to the NPA API, by status class (or timeout, network, aborted).', [
       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ], ['status_class']);
@@ -148,8 +148,8 @@ export class Metrics {
     this.waits[kind].observe(ms / 1000);
   }
 
-  extractionObserved(ms: number, source: 'llm' | 'offline' | 'error'): void {
-    this.extraction.observe({ source }, ms / 1000);
+  extractionObserved(ms: number, source: 'llm' | 'offline' | 'error', channel: 'voice' | 'sms' = 'voice'): void {
+    this.extraction.observe({ channel, source }, ms / 1000);
   }
 
   npaRequestObserved(ms: number, result: NpaRequestResult): void {

@@ -105,7 +105,7 @@ describe('/metrics after real calls', () => {
     expect(sampleSum(families, 'psb_call_duration_seconds', 'psb_call_duration_seconds_sum')).toBeGreaterThan(0);
     expect(histogram('psb_call_duration_seconds').samples.find((s) => s.labels['le'] === '+Inf')?.value).toBe(calls.length);
     // Every call's transcript was read (by the fake LLM); the two complete leads each took one NPA request.
-    expect(count('psb_extraction_duration_seconds', { source: 'llm' })).toBe(calls.length);
+    expect(count('psb_extraction_duration_seconds', { channel: 'voice', source: 'llm' })).toBe(calls.length);
     expect(count('psb_npa_request_duration_seconds', { status_class: '2xx' })).toBe(2);
     expect(count('psb_npa_request_duration_seconds')).toBe(lab.npa.requests.length);
 

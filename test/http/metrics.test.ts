@@ -89,10 +89,12 @@ describe('Metrics', () => {
     const metrics = new Metrics();
     metrics.extractionObserved(300, 'llm');
     metrics.extractionObserved(20_000, 'error');
+    metrics.extractionObserved(150, 'llm', 'sms');
     for (const result of [201, 503, 'timeout', 'network'] as const) metrics.npaRequestObserved(120, result);
     expect([npaStatusClass(201), npaStatusClass(429), npaStatusClass('aborted')]).toEqual(['2xx', '4xx', 'aborted']);
     const families = await scrape(metrics);
-    expect(sampleSum(families, 'psb_extraction_duration_seconds', 'psb_extraction_duration_seconds_count', { source: 'llm' })).toBe(1);
+    expect(sampleSum(families, 'psb_extraction_duration_seconds', 'psb_extraction_duration_seconds_count', { channel: 'voice', source: 'llm' })).toBe(1);
+    expect(sampleSum(families, 'psb_extraction_duration_seconds', 'psb_extraction_duration_seconds_count', { channel: 'sms', source: 'llm' })).toBe(1);
     expect(sampleSum(families, 'psb_extraction_duration_seconds', 'psb_extraction_duration_seconds_count', { source: 'error' })).toBe(1);
     const npa = (statusClass: string) => sampleSum(families, 'psb_npa_request_duration_seconds', 'psb_npa_request_duration_seconds_count', { status_class: statusClass });
     expect([npa('2xx'), npa('5xx'), npa('timeout'), npa('network'), npa('4xx')]).toEqual([1, 1, 1, 1, 0]);
