@@ -113,6 +113,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     refusedStates: config.REFUSED_STATES,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
+    observeWait: (kind, ms) => metrics.waitObserved(kind, ms),
   };
   const registry = new CallRegistry({
     deps,

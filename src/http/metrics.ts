@@ -1,22 +1,16 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallOutput, EndReason } from '../../machines/callTypes.js';
 import type { NpaRequestResult } from '../npa/npaClient.js';
+import type { WaitKind } from '../calls/callWaits.js';
 import { REASON_CLASSES, reasonClassOf } from '../leads/reasonClass.js';
 import { COUNTER_HELP, GAUGE_HELP } from './metricHelp.js';
 import { processRegistry } from './processMetrics.js';
 
 const PREFIX = 'psb_';
 
-/**
- * The waits a caller or a lead sits through, each its own histogram (their scales differ by two orders):
- * - `greeting`: the media stream's start to the first agent audio sent to Twilio
- * - `response`: the caller's end of speech to the first audio of the agent's answer, per turn
- * - `barge_in`: the caller starting to speak over the agent to the `clear` sent to Twilio
- * - `goodbye`: the agent's goodbye to the call hung up
- * - `lead_delivery`: the end of the conversation to the lead's outcome known (stored, submitted)
- */
-export type WaitKind = 'greeting' | 'response' | 'barge_in' | 'goodbye' | 'lead_delivery';
+export type { WaitKind };
 
+/** One histogram per wait (callWaits.ts says what each measures): their scales differ by two orders. */
 const WAITS: Record<WaitKind, { name: string; help: string; buckets: number[] }> = {
   greeting: {
     name: 'time_to_greeting_seconds',
