@@ -51,5 +51,6 @@ describe('parseConfig', () => {
     expect(parseConfig({}).METRICS_TOKEN).toBeUndefined();
     expect(parseConfig({ METRICS_TOKEN: '  ' }).METRICS_TOKEN).toBeUndefined();
     expect(parseConfig({ METRICS_TOKEN: ' scrape-secret ' }).METRICS_TOKEN).toBe('scrape-secret');
+    expect(errorOf({ METRICS_TOKEN: 'two words' })).toMatch(/^Invalid configuration: METRICS_TOKEN: must not contain whitespace/);
   });
 });
