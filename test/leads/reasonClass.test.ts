@@ -9,6 +9,8 @@ describe('reasonClassOf', () => {
     ['invalid: zip_code (the ZIP code given is not a US ZIP code)', 'refused_zip'],
     ['missing: phone; invalid: zip_code (the ZIP code given is not a US ZIP code)', 'refused_zip'],
     ['invalid zip_code (not accepted)', 'refused_zip'],
+    ['invalid: zip_code (the ZIP code is in Alaska; we do not buy vehicles in Alaska or Hawaii)', 'refused_zip'],
+    ['invalid: phone, zip_code (the ZIP code is in Hawaii; we do not buy vehicles in Alaska or Hawaii)', 'refused_zip'],
     ['NPA API error: 500 Internal Server Error', 'npa_error'],
     ['submission pending: NPA API error: 503 Service Unavailable; the outbox will retry it', 'npa_error'],
     ['submission pending: timeout after 60000 ms; the outbox will finish it', 'npa_error'],
