@@ -12,6 +12,8 @@ import { createRepositories, type Repositories } from './db/repositories.js';
 import { createApp, listen, type HttpServer, type Readiness } from './http/server.js';
 import { SmsConversations } from './sms/smsConversations.js';
 import { Metrics } from './http/metrics.js';
+import { cachedReading } from './http/cachedReading.js';
+import { timedExtractor } from './calls/timedExtractor.js';
 import { uwsIsNative } from './http/uws.js';
 import { createExtractor, type Extractor } from './extraction/extractor.js';
 import { createNpaClient, npaOptionsFrom } from './npa/npaClient.js';
@@ -80,7 +82,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const db = overrides.db ?? (await initORM(config, { logger }));
   const repos = createRepositories(db);
   const metrics = new Metrics();
-  const npa = createNpaClient(npaOptionsFrom(config, logger));
+  const npa = createNpaClient({ ...npaOptionsFrom(config, logger), onRequest: (ms, result) => metrics.npaRequestObserved(ms, result) });
   const reliability: ReliabilityConfig = { ...reliabilityOf(config), ...overrides.reliability };
   const instanceId = config.INSTANCE_ID ?? randomInstanceId();
   const outbox = createLeadOutbox({ ...config, ...reliability }, { repos, npa, logger }, { instanceId });
@@ -103,7 +105,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         model: config.OPENAI_REALTIME_MODEL,
         apiKey: config.OPENAI_API_KEY,
       }),
-    extractor,
+    extractor: timedExtractor(extractor, (ms, source) => metrics.extractionObserved(ms, source, 'voice')),
     intake,
     sessions: repos.sessions,
     heartbeatMs: reliability.HEARTBEAT_MS,
@@ -111,6 +113,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     refusedStates: config.REFUSED_STATES,
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
+    observeWait: (kind, ms) => metrics.waitObserved(kind, ms),
   };
   const registry = new CallRegistry({
     deps,
@@ -127,8 +130,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     },
     ...(overrides.inspect ? { inspect: overrides.inspect } : {}),
     canKeepLeads: () => intake.canKeepLeads(),
-    onCallDone: (call, output) => {
-      metrics.count(`leads_${output.outcome}_total`);
+    onCallDone: (call, output, lifetimeMs) => {
+      metrics.callEnded({ ...output, durationMs: lifetimeMs });
       if (output.outcome === 'lost') call.logger.error({ event: 'lead_lost', reason: output.reason }, 'lead_lost');
       overrides.onCallDone?.(call, output);
     },
@@ -138,6 +141,9 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   metrics.gauge('spool_dead_letters', () => spool.deadLetterCount);
   metrics.gauge('leads_held_in_memory', () => intake.heldCount);
   metrics.gauge('spool_ready', () => (spool.ready ? 1 : 0));
+  metrics.gauge('outbox_pending', cachedReading(() => repos.outbox.countPending()));
+  metrics.gauge('leads_in_review', cachedReading(() => repos.decisions.countOpenReviews()));
+  metrics.gauge('uws_native', () => (uwsIsNative ? 1 : 0));
 
   /** Asks both stores whether they can write now (the spool only when the database cannot), and notes it. */
   const checkStores = async (): Promise<Readiness> => {
@@ -158,7 +164,11 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const smsLlm =
     config.OPENAI_API_KEY === undefined
       ? null
-      : { extractor, turnWaitMs: config.SMS_LLM_TURN_WAIT_MS, voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS };
+      : {
+          extractor: timedExtractor(extractor, (ms, source) => metrics.extractionObserved(ms, source, 'sms')),
+          turnWaitMs: config.SMS_LLM_TURN_WAIT_MS,
+          voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS,
+        };
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger, llm: smsLlm, refusedStates: config.REFUSED_STATES });
   const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
   let server: HttpServer;
@@ -184,7 +194,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       for (const lead of left) {
         logger.error({ event: 'lead_lost', leadId: lead.id, reason: 'shutdown: neither the database nor the spool could take the lead' }, 'lead_lost');
       }
-      if (left.length > 0) metrics.count('leads_lost_total', left.length);
+      if (left.length > 0) metrics.leadsEnded('lost', 'shutdown: neither the database nor the spool could take the lead', left.length);
     }
     return stored + spooled;
   };
@@ -256,7 +266,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       // No time to store them: the leads held in memory go with the process.
       if (intake.heldCount > 0) {
         logger.error({ event: 'lead_lost', held: intake.heldCount, reason: 'second signal: leads held in memory not stored' }, 'lead_lost');
-        metrics.count('leads_lost_total', intake.heldCount);
+        metrics.leadsEnded('lost', 'second signal: leads held in memory not stored', intake.heldCount);
       }
     },
   };

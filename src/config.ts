@@ -96,6 +96,8 @@ export const ConfigSchema = z.object({
     .transform((list) => list.split(',').map((code) => code.trim().toUpperCase()).filter((code) => code !== ''))
     .refine((codes) => codes.every((code) => code in STATE_NAMES), { message: `USPS codes separated by commas (e.g. AK,HI)` })
     .transform((codes) => Object.freeze([...new Set(codes)]) as readonly string[]),
+  /** When set, `/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). */
+  METRICS_TOKEN: optionalString.refine((token) => token === undefined || !/\s/.test(token), 'must not contain whitespace (it is sent as a bearer token)'),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
   /** With OPENAI_API_KEY: how long an SMS reply waits for the LLM's reading of the text (then: offline only). */

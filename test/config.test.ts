@@ -46,4 +46,11 @@ describe('parseConfig', () => {
   it('refuses an INSTANCE_ID that could not name a claim (a colon separates it from the claim in locked_by)', () => {
     expect(errorOf({ INSTANCE_ID: 'a:b' })).toMatch(/^Invalid configuration: INSTANCE_ID: /);
   });
+
+  it('reads METRICS_TOKEN as optional: unset or blank leaves /metrics open', () => {
+    expect(parseConfig({}).METRICS_TOKEN).toBeUndefined();
+    expect(parseConfig({ METRICS_TOKEN: '  ' }).METRICS_TOKEN).toBeUndefined();
+    expect(parseConfig({ METRICS_TOKEN: ' scrape-secret ' }).METRICS_TOKEN).toBe('scrape-secret');
+    expect(errorOf({ METRICS_TOKEN: 'two words' })).toMatch(/^Invalid configuration: METRICS_TOKEN: must not contain whitespace/);
+  });
 });

@@ -3,6 +3,7 @@ import type { SessionRepository } from '../db/sessionRepository.js';
 import type { Extractor } from '../extraction/extractor.js';
 import type { LeadIntake } from '../outbox/leadIntake.js';
 import type { ModelConnector } from '../realtime/modelConnection.js';
+import type { WaitKind } from './callWaits.js';
 
 /** Ends a call through Twilio's REST API (only when credentials are configured). */
 export interface CallControl {
@@ -27,4 +28,6 @@ export interface CallDeps {
   instanceId: string;
   /** States whose ZIP codes are refused (REFUSED_STATES): the live capture and the live reading check with them. */
   refusedStates?: readonly string[];
+  /** Reports one of the waits (callWaits.ts) in ms, where it ends: for the `/metrics` histograms. */
+  observeWait?: (kind: WaitKind, ms: number) => void;
 }

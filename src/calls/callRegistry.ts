@@ -14,7 +14,8 @@ export interface CallRegistryOptions {
   maxCalls: number;
   timeouts: Partial<CallTimeouts>;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  onCallDone?: (call: Call, output: CallOutput) => void;
+  /** The call's lead is saved; `lifetimeMs` runs from `open` (the voice webhook) to then. */
+  onCallDone?: (call: Call, output: CallOutput, lifetimeMs: number) => void;
   /** Whether a new call's lead could be kept (the database or the spool can write); no: the line is busy. */
   canKeepLeads?: () => boolean;
 }
@@ -61,6 +62,7 @@ export class CallRegistry {
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
     });
     this.live.set(callSid, call);
+    const openedAt = performance.now();
     void call.done.then((output) => {
       this.live.delete(callSid);
       // A CallSid that ended before (a late webhook retry opened it again) is remembered from its latest end.
@@ -68,7 +70,7 @@ export class CallRegistry {
       const timer = setTimeout(() => this.ended.delete(callSid), ENDED_CALL_MEMORY_MS);
       timer.unref();
       this.ended.set(callSid, { apology: call.apology(), timer });
-      this.options.onCallDone?.(call, output);
+      this.options.onCallDone?.(call, output, performance.now() - openedAt);
     });
     return call.start();
   }

@@ -85,6 +85,11 @@ export class DecisionRepository {
     return rows.map(decisionRecord);
   }
 
+  /** How many leads are in the review queue (held or sent flagged): one count, for `/metrics`. */
+  async countOpenReviews(): Promise<number> {
+    return this.db.em().count(LeadDecisionSchema, { review: { $in: ['held', 'sent'] } });
+  }
+
   /** Records a person's decision on a lead in review. */
   async decide(
     em: EntityManager,

@@ -194,6 +194,11 @@ export class OutboxRepository {
     return row && { status: row.status, attempts: row.attempts, lastError: row.lastError ?? null };
   }
 
+  /** Rows not yet finished (due, waiting out a backoff, or under a pass): the backlog `/metrics` shows. */
+  async countPending(): Promise<number> {
+    return this.db.em().count(LeadOutboxSchema, { status: 'pending' });
+  }
+
   /** Whether a live lease holds the row. Raw SQL: compared with the database's clock, which set the lease. */
   async isHeld(id: string): Promise<boolean> {
     const rows = await this.db

@@ -3,6 +3,7 @@ import type { HttpResponse } from './uws.js';
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   400: '400 Bad Request',
+  401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
   413: '413 Payload Too Large',
@@ -21,6 +22,7 @@ export function respond(
   status: number,
   contentType: string,
   body: string,
+  headers: Readonly<Record<string, string>> = {},
 ): void {
   if (state.aborted) return;
   state.aborted = true;
@@ -28,8 +30,9 @@ export function respond(
     res
       .writeStatus(STATUS_TEXT[status] ?? `${status} Status`)
       .writeHeader('Content-Type', contentType)
-      .writeHeader('Cache-Control', 'no-store')
-      .end(body);
+      .writeHeader('Cache-Control', 'no-store');
+    for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+    res.end(body);
   });
 }
 

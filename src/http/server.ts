@@ -8,6 +8,7 @@ import { recordingWebhookHandler } from './recordingWebhook.js';
 import { smsWebhookHandler } from './smsWebhook.js';
 import type { SmsConversations } from '../sms/smsConversations.js';
 import type { Metrics } from './metrics.js';
+import { metricsHandler } from './metricsRoute.js';
 import { respondJson, respondText } from './respond.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { ROUTES } from './routes.js';
@@ -64,9 +65,7 @@ export function createApp(deps: ServerDeps): TemplatedApp {
       )
       .catch(() => respondJson(res, state, 503, { status: 'readiness check failed' }));
   });
-  app.get(ROUTES.metrics, (res) => {
-    respondText(res, { aborted: false }, 200, deps.metrics.render());
-  });
+  app.get(ROUTES.metrics, metricsHandler({ metrics: deps.metrics, logger: deps.logger, token: deps.config.METRICS_TOKEN }));
   app.any('/*', (res) => {
     respondText(res, { aborted: false }, 404, 'not found');
   });

@@ -75,6 +75,9 @@ export interface NpaClient {
   readonly circuit: NpaCircuit;
 }
 
+/** How one HTTP request to the API ended: its status, or why there was none. */
+export type NpaRequestResult = number | 'timeout' | 'network' | 'aborted';
+
 export interface NpaClientOptions {
   url: string | undefined;
   username?: string | undefined;
@@ -93,6 +96,8 @@ export interface NpaClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
+  /** Called after each HTTP request with its duration and how it ended (metrics); what it throws is ignored. */
+  onRequest?: (ms: number, result: NpaRequestResult) => void;
 }
 
 /** The NPA wire payload for a lead. */
@@ -206,6 +211,11 @@ export function createNpaClient(options: NpaClientOptions): NpaClient {
         const timeoutMs = timeoutFor(previousAttempts + attempt, ticket);
         const startedAt = now();
         const outcome = await attemptOnce(doFetch, endpoint, headers, body, timeoutMs, callerSignal);
+        try {
+          options.onRequest?.(now() - startedAt, requestResult(outcome));
+        } catch {
+          // A metrics hook must never fail a submission.
+        }
         if (outcome.kind === 'aborted') {
           breaker.abandoned(ticket);
           throw aborted(attempt);
@@ -241,7 +251,13 @@ export function createNpaClient(options: NpaClientOptions): NpaClient {
 type AttemptOutcome =
   | { kind: 'ok'; status: number; body: Record<string, unknown> }
   | { kind: 'aborted' }
-  | { kind: 'error'; error: NpaApiError; retryAfterMs: number | undefined };
+  | { kind: 'error'; error: NpaApiError; retryAfterMs: number | undefined; noAnswer?: 'timeout' | 'network' };
+
+function requestResult(outcome: AttemptOutcome): NpaRequestResult {
+  if (outcome.kind === 'ok') return outcome.status;
+  if (outcome.kind === 'aborted') return 'aborted';
+  return outcome.error.status ?? outcome.noAnswer ?? 'network';
+}
 
 async function attemptOnce(
   doFetch: typeof fetch,
@@ -261,10 +277,10 @@ async function attemptOnce(
   } catch (cause) {
     if (callerSignal?.aborted) return { kind: 'aborted' };
     if (timeout.aborted) {
-      return { kind: 'error', error: new NpaApiError(`NPA API error: timeout after ${timeoutMs} ms`, undefined, true, { cause }), retryAfterMs: undefined };
+      return { kind: 'error', error: new NpaApiError(`NPA API error: timeout after ${timeoutMs} ms`, undefined, true, { cause }), retryAfterMs: undefined, noAnswer: 'timeout' };
     }
     const code = networkCode(cause);
-    return { kind: 'error', error: new NpaApiError(`NPA API error: network error (${code})`, undefined, true, { cause }), retryAfterMs: undefined };
+    return { kind: 'error', error: new NpaApiError(`NPA API error: network error (${code})`, undefined, true, { cause }), retryAfterMs: undefined, noAnswer: 'network' };
   }
   const status = response.status;
   if (status >= 200 && status < 300) return { kind: 'ok', status, body: jsonObject(text) };

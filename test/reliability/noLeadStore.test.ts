@@ -108,8 +108,8 @@ describe('database down and spool unwritable', { timeout: 90_000 }, () => {
       { callSid: 'CAnostore00000000000000000000000002', sample: 'public-03.json' },
     ]);
     for (const output of outputs) expect(output).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(HELD), endReason: 'goodbye' });
-    expect(theLab.app.metrics.get('leads_lost_total')).toBe(0);
-    expect(theLab.app.metrics.render()).toContain('psb_leads_held_in_memory 2');
+    expect(theLab.app.metrics.get('leads_total', { outcome: 'lost' })).toBe(0);
+    expect(await theLab.app.metrics.render()).toContain('psb_leads_held_in_memory 2');
     expect(logs.entries().filter((e) => e['msg'] === 'neither the database nor the spool can take the lead: held in memory')).toHaveLength(2);
 
     // Neither store can write: not ready, and a new call hears the busy message instead of a conversation.
@@ -124,7 +124,7 @@ describe('database down and spool unwritable', { timeout: 90_000 }, () => {
     // Space again: upkeep moves the held leads to the spool (the database is still away) and remakes the reserve.
     disk.free();
     await theLab.app.maintain();
-    expect(theLab.app.metrics.render()).toContain('psb_leads_held_in_memory 0');
+    expect(await theLab.app.metrics.render()).toContain('psb_leads_held_in_memory 0');
     expect((await new LeadSpool(dataDir, database.logger).list()).map((e) => e.id).sort()).toEqual(outputs.map((o) => o.leadId).sort());
     expect(await readyz()).toEqual({ status: 200, body: expect.objectContaining({ status: 'ready', database: 'unavailable', spool: 'ok' }) });
     const taken = await theLab.webhook('CAnostore00000000000000000000000004', '+14045550111');
@@ -138,7 +138,7 @@ describe('database down and spool unwritable', { timeout: 90_000 }, () => {
       expect(await rowsOfLead(output.leadId)).toBeGreaterThan(0);
       await eventually(async () => (theLab.npa.accepted.has(output.leadId) ? true : undefined), 20_000, 'NPA to accept the lead');
     }
-    expect(theLab.app.metrics.get('leads_lost_total')).toBe(0);
+    expect(theLab.app.metrics.get('leads_total', { outcome: 'lost' })).toBe(0);
   });
 
   it('SIGTERM stores the leads held in memory: into the database once it answers', async () => {

@@ -140,7 +140,7 @@ describe('spool replay past a line the database refuses', { timeout: 90_000 }, (
 
     for (let i = 1; i < SPOOL_MAX_TRIES; i++) await lab.app.maintain();
     expect(await new LeadSpool(database.dataDir, database.logger).isEmpty()).toBe(true);
-    expect(lab.app.metrics.render()).toContain('psb_leads_spool_dead_total 1');
+    expect(await lab.app.metrics.render()).toContain('psb_leads_spool_dead_total 1');
     const dead = logs.entries().filter((e) => e['msg'] === 'spooled lead moved to the dead-letter file');
     expect(dead).toEqual([expect.objectContaining({ level: 50, leadId: refused.output.leadId, tries: SPOOL_MAX_TRIES })]);
     expect(await rowsOfLead(refused.output.leadId)).toBe(0);
