@@ -46,6 +46,7 @@ export class Call {
       logger: this.logger,
       sessionUpdate: deps.sessionUpdate,
       callerPhone: options.callerPhone,
+      ...(deps.observeWait ? { observeWait: deps.observeWait } : {}),
       ...(deps.refusedStates ? { refusedStates: deps.refusedStates } : {}),
       liveReading: () => (this.isActive() ? this.actor.getSnapshot().context.reading : null),
       notify: (event) => {
@@ -76,6 +77,15 @@ export class Call {
           this.session.stop();
           // Done once the final phase is written too, so a shutdown right after never cuts that write off.
           const output = this.actor.getSnapshot().output as CallOutput;
+          // The conversation's end to the lead's outcome (sent, saved failed, held, or left to the outbox).
+          const ended = this.relay.conversationEndedAt;
+          if (ended !== null) {
+            try {
+              deps.observeWait?.('lead_delivery', Math.max(0, performance.now() - ended));
+            } catch {
+              // Measuring never breaks the call.
+            }
+          }
           void this.session.idle().then(() => resolve(output));
         },
         error: (error) => {

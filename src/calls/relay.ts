@@ -16,6 +16,7 @@ import { twilioClear, twilioMark, twilioMediaWriter } from '../twilio/mediaStrea
 import { base64DecodedLength } from '../wire/fastJson.js';
 import { END_CALL_OK_OUTPUT, FieldCapture } from './fieldCapture.js';
 import { PlaybackTracker } from './playbackTracker.js';
+import type { WaitKind } from './callWaits.js';
 
 /** The Twilio side of a call as the relay sees it: a text-frame sink that can be closed. */
 export interface TwilioSink {
@@ -54,6 +55,8 @@ export interface RelayOptions {
   logger: Logger;
   /** The session.update event to send as soon as the model socket opens. */
   sessionUpdate: string;
+  /** Reports a wait the caller sat through, in ms, where it ends (src/calls/callWaits.ts). */
+  observeWait?: (kind: WaitKind, ms: number) => void;
   /** Events for the call's state machine (transcript, goodbye, model failure). Never audio. */
   notify: (event: CallEvent) => void;
   now?: () => number;
@@ -97,6 +100,12 @@ export class CallRelay {
   private heldAgentAudio: Array<{ itemId: string; delta: string } | { itemId: string; done: true }> = [];
   private heldAgentBytes = 0;
   private readonly now: () => number;
+  /** When the caller last stopped speaking (the model's VAD), until the agent's answer starts; and the goodbye. */
+  private speechStoppedAt: number | null = null;
+  private answerItemId: string | null = null;
+  private goodbyeAt: number | null = null;
+  /** When the conversation ended (the call left streaming, or hung up): where the lead's delivery wait starts. */
+  conversationEndedAt: number | null = null;
   /** When Twilio's `start` attached the stream, and when the first agent frame left for it (performance.now()). */
   private streamAttachedAt: number | null = null;
   private firstAgentFrameAt: number | null = null;
@@ -203,6 +212,15 @@ export class CallRelay {
    */
   endConversation(): void {
     this.ended = true;
+    this.conversationEndedAt ??= this.now();
+  }
+
+  private wait(kind: WaitKind, ms: number): void {
+    try {
+      this.options.observeWait?.(kind, Math.max(0, ms));
+    } catch {
+      // Measuring never breaks the call.
+    }
   }
 
   /** The model's socket closed. Unexpected closes are a model failure for the call machine. */
@@ -234,7 +252,17 @@ export class CallRelay {
       this.holdAgentAudio(itemId, deltaB64);
       return;
     }
-    if (this.firstAgentFrameAt === null) this.firstAgentFrameAt = this.now();
+    if (this.firstAgentFrameAt === null) {
+      this.firstAgentFrameAt = this.now();
+      const greeting = this.timeToGreetingMs();
+      if (greeting !== null) this.wait('greeting', greeting);
+    }
+    // The first audio of the answer to what the caller just said.
+    if (this.speechStoppedAt !== null && itemId !== this.answerItemId) {
+      this.answerItemId = itemId;
+      this.wait('response', this.now() - this.speechStoppedAt);
+      this.speechStoppedAt = null;
+    }
     this.counters.agentFrames++;
     const media = writeMedia(deltaB64);
     const { mark } = this.playback.onAudioSent(itemId, base64DecodedLength(deltaB64));
@@ -284,7 +312,11 @@ export class CallRelay {
         this.sessionReadyResolve = null;
         return;
       case 'input_audio_buffer.speech_started':
+        this.speechStoppedAt = null;
         this.onBargeIn();
+        return;
+      case 'input_audio_buffer.speech_stopped':
+        this.speechStoppedAt = this.now();
         return;
       case 'conversation.item.added':
       case 'conversation.item.created':
@@ -375,7 +407,12 @@ export class CallRelay {
     const truncation = this.playback.onBargeIn();
     if (truncation === null) return;
     this.counters.bargeIns++;
-    if (this.twilio !== null) this.twilio.send(twilioClear(this.streamSid));
+    if (this.twilio !== null) {
+      const heardAt = this.now();
+      this.twilio.send(twilioClear(this.streamSid));
+      // What the relay adds to a barge-in: the model's speech_started to the clear on its way to Twilio.
+      this.wait('barge_in', this.now() - heardAt);
+    }
     this.model?.send(conversationItemTruncate(truncation.itemId, 0, truncation.audioEndMs));
   }
 
@@ -383,6 +420,7 @@ export class CallRelay {
   private beginGoodbye(via: 'tool' | 'phrase'): void {
     if (this.goodbye !== null || this.ended) return;
     const itemId = `goodbye-${via}`;
+    this.goodbyeAt = this.now();
     const mark = this.twilio !== null ? this.playback.onAudioDone(itemId) : null;
     this.goodbye = { via, mark };
     this.options.notify({ type: 'GOODBYE', via });
@@ -422,6 +460,8 @@ export class CallRelay {
   /** Ends the Twilio leg: closing the stream lets Twilio run the TwiML that follows `<Connect>`. */
   hangUpTwilio(): void {
     this.ended = true;
+    this.conversationEndedAt ??= this.now();
+    if (this.goodbyeAt !== null && this.twilio !== null) this.wait('goodbye', this.now() - this.goodbyeAt);
     const twilio = this.twilio;
     this.twilio = null;
     twilio?.close();

@@ -109,6 +109,13 @@ describe('/metrics after real calls', () => {
     expect(count('psb_npa_request_duration_seconds', { status_class: '2xx' })).toBe(2);
     expect(count('psb_npa_request_duration_seconds')).toBe(lab.npa.requests.length);
 
+    // The waits: each call's greeting, and each call's lead after its conversation; the goodbye of the two that
+    // ended with one; a response per caller turn the agent answered.
+    expect(count('psb_time_to_greeting_seconds')).toBe(calls.length);
+    expect(count('psb_lead_delivery_seconds')).toBe(calls.length);
+    expect(count('psb_goodbye_hangup_seconds')).toBe(2);
+    expect(count('psb_response_latency_seconds')).toBeGreaterThan(0);
+
     expect(families.get('psb_calls_live')?.samples[0]?.value).toBe(0);
     expect(families.get('psb_leads_in_review')?.samples[0]?.value).toBe(0);
     expect(families.get('psb_outbox_pending')?.samples[0]?.value).toBe(await lab.app.repos.outbox.countPending());
