@@ -1,10 +1,12 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { callMachine, type CallEvent } from '../../machines/callMachine.js';
+import { callMachine, type CallContext, type CallEvent } from '../../machines/callMachine.js';
 import type { CallOutput, CallTimeouts, EndReason } from '../../machines/callTypes.js';
 import type { Logger } from '../log.js';
 import { reasonOf } from '../errors.js';
 import { LiveReader } from '../extraction/offline/liveReader.js';
 import type { CallDeps } from './callDeps.js';
+import { callQuality, type CallQuality } from './callQuality.js';
+import { DEAD_AIR_THRESHOLD_MS } from './deadAirMeter.js';
 import { CallSession } from './callSession.js';
 import { CallRelay, type TwilioSink } from './relay.js';
 import { stateName as dottedStateName } from './stateName.js';
@@ -134,6 +136,24 @@ export class Call {
   /** The machine's state as a dotted string, for logs and the session row. */
   stateName(): string {
     return dottedStateName(this.actor.getSnapshot().value);
+  }
+
+  /** How the call went, from what it holds now: the final phase writes it (src/calls/callQuality.ts). */
+  quality(context: CallContext): CallQuality {
+    const ended = this.relay.conversationEndedAt;
+    return callQuality({
+      transcript: context.transcript,
+      durationMs: this.relay.durationMs(),
+      bargeIns: this.relay.counters.bargeIns,
+      deadAir: { ...this.relay.deadAir.result(), thresholdMs: DEAD_AIR_THRESHOLD_MS },
+      waits: this.relay.waits,
+      leadDeliveryMs: ended === null ? null : Math.max(0, performance.now() - ended),
+      captured: context.captured,
+      decision: context.extraction?.decision ?? null,
+      endReason: context.endReason,
+      outcome: context.lostReason !== null ? 'lost' : context.result === null ? null : context.result.pending === true ? 'pending' : context.result.outcome,
+      now: new Date(),
+    });
   }
 
   endReason(): EndReason | null {

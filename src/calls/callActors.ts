@@ -80,7 +80,11 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
     actions: {
       persistSession: ({ context }, params) => {
         const final = FINAL_CALL_STATES.includes(params.phase);
-        callFor(context.callSid).session.persist(params.phase, sessionStateOf(context, params.phase), final);
+        const call = callFor(context.callSid);
+        const state = sessionStateOf(context, params.phase);
+        // The quality record is the call's at its end: written once, with the final phase.
+        if (final) state.quality = call.quality(context);
+        call.session.persist(params.phase, state, final);
       },
       hangUp: ({ context }, params) => {
         const call = callFor(context.callSid);

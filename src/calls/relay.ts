@@ -17,6 +17,7 @@ import { base64DecodedLength } from '../wire/fastJson.js';
 import { END_CALL_OK_OUTPUT, FieldCapture } from './fieldCapture.js';
 import { PlaybackTracker } from './playbackTracker.js';
 import type { WaitKind } from './callWaits.js';
+import { DeadAirMeter } from './deadAirMeter.js';
 
 /** The Twilio side of a call as the relay sees it: a text-frame sink that can be closed. */
 export interface TwilioSink {
@@ -35,6 +36,8 @@ export const MAX_PENDING_CALLER_FRAMES = 500;
 export const MAX_PENDING_AGENT_B64_BYTES = 320 * 1024;
 /** Beyond this backlog on the model socket, caller frames are dropped (and counted) rather than queued without bound. */
 export const MAX_MODEL_BACKLOG_BYTES = 1024 * 1024;
+/** Wait samples a call keeps per kind for its quality record; beyond it the newest are not kept (a bound, not a budget). */
+export const MAX_WAIT_SAMPLES = 200;
 
 export interface RelayCounters {
   callerFrames: number;
@@ -86,6 +89,10 @@ export class CallRelay {
     fieldsCaptured: 0,
     fieldsRefused: 0,
   };
+  /** The waits observed so far, per kind, in order (at most MAX_WAIT_SAMPLES each): the call's quality record. */
+  readonly waits: Partial<Record<WaitKind, number[]>> = {};
+  /** Dead air, from the audio and the caller's speech the relay already sees. */
+  readonly deadAir = new DeadAirMeter();
   private readonly transcript = new TranscriptAssembler();
   private readonly playback: PlaybackTracker;
   private twilio: TwilioSink | null = null;
@@ -138,6 +145,7 @@ export class CallRelay {
     this.streamSid = streamSid;
     this.writeMedia = twilioMediaWriter(streamSid);
     this.streamAttachedAt = this.now();
+    this.deadAir.start(this.streamAttachedAt);
     // The greeting the model produced before the stream existed goes out at once, in order, with its marks.
     const held = this.heldAgentAudio;
     this.heldAgentAudio = [];
@@ -152,6 +160,12 @@ export class CallRelay {
   timeToGreetingMs(): number | null {
     if (this.streamAttachedAt === null || this.firstAgentFrameAt === null) return null;
     return Math.max(0, this.firstAgentFrameAt - this.streamAttachedAt);
+  }
+
+  /** Twilio's `start` to the conversation's end (or now, while it lasts), in ms; null before the stream attached. */
+  durationMs(): number | null {
+    if (this.streamAttachedAt === null) return null;
+    return Math.max(0, (this.conversationEndedAt ?? this.now()) - this.streamAttachedAt);
   }
 
   /** One caller frame (base64 mu-law, already validated by the parser). */
@@ -216,6 +230,8 @@ export class CallRelay {
   }
 
   private wait(kind: WaitKind, ms: number): void {
+    const samples = (this.waits[kind] ??= []);
+    if (samples.length < MAX_WAIT_SAMPLES) samples.push(Math.max(0, ms));
     try {
       this.options.observeWait?.(kind, Math.max(0, ms));
     } catch {
@@ -265,7 +281,10 @@ export class CallRelay {
     }
     this.counters.agentFrames++;
     const media = writeMedia(deltaB64);
-    const { mark } = this.playback.onAudioSent(itemId, base64DecodedLength(deltaB64));
+    const bytes = base64DecodedLength(deltaB64);
+    // 8 kHz mu-law: 8 bytes a ms.
+    this.deadAir.agentAudio(this.now(), bytes / 8);
+    const { mark } = this.playback.onAudioSent(itemId, bytes);
     if (mark === undefined) {
       twilio.send(media);
       return;
@@ -313,10 +332,12 @@ export class CallRelay {
         return;
       case 'input_audio_buffer.speech_started':
         this.speechStoppedAt = null;
+        this.deadAir.callerSpeechStarted(this.now());
         this.onBargeIn();
         return;
       case 'input_audio_buffer.speech_stopped':
         this.speechStoppedAt = this.now();
+        this.deadAir.callerSpeechStopped(this.speechStoppedAt);
         return;
       case 'conversation.item.added':
       case 'conversation.item.created':
@@ -410,6 +431,7 @@ export class CallRelay {
     if (this.twilio !== null) {
       const heardAt = this.now();
       this.twilio.send(twilioClear(this.streamSid));
+      this.deadAir.agentCleared(heardAt);
       // What the relay adds to a barge-in: the model's speech_started to the clear on its way to Twilio.
       this.wait('barge_in', this.now() - heardAt);
     }

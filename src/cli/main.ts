@@ -9,6 +9,7 @@ import { extractCommand } from './extractCommand.js';
 import { failedCommand } from './failedCommand.js';
 import type { CliContext } from './io.js';
 import { reviewCommand } from './reviewCommand.js';
+import { sessionsCommand } from './sessionsCommand.js';
 import { spoolCommand } from './spoolCommand.js';
 import { succeededCommand } from './succeededCommand.js';
 import { USAGE } from './usage.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<Exit
   db: dbCommand,
   spool: spoolCommand,
   review: reviewCommand,
+  sessions: sessionsCommand,
 };
 
 /** Runs one `leads` invocation and returns its exit code; every error becomes one line on stderr. */

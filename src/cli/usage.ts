@@ -22,6 +22,8 @@ Commands:
                                      normalized, validated and sent once through the outbox under its id
   review reject ID --reason TEXT [--by NAME]
                                      Reject: the lead becomes a failed lead with that reason, never sent
+  sessions show CALLSID [--json]     One call's session: phase, outcome, timings and its quality record
+                                     (turns, barge-ins, dead air, waits, per-field attempts and agreement)
   spool list [--json]                Leads in the local spool (DATA_DIR): queued for replay, and dead letters
                                      (refused by the database SPOOL_MAX_TRIES times), with the last error
   spool retry ID | --all             Queue a dead letter (every one) again; the server replays it at its next

@@ -48,6 +48,41 @@ export const CapturedFieldsSchema = z.partialRecord(
   z.object({ value: z.union([z.string(), z.number()]), at: z.string(), attempts: z.number().int() }),
 );
 
+/** How one call went, computed when it ends from what the call already holds (src/calls/callQuality.ts). */
+export const CallQualitySchema = z.object({
+  /** The media stream's start to the conversation's end; null when the stream never started. */
+  durationMs: z.number().nullable(),
+  turns: z.object({ agent: z.number().int(), caller: z.number().int() }),
+  bargeIns: z.number().int(),
+  /** Silences over `thresholdMs` with neither side speaking, and the longest of them. */
+  deadAir: z.object({ count: z.number().int(), longestMs: z.number(), thresholdMs: z.number() }),
+  /** The waits the caller and the lead sat through, in ms (as src/calls/callWaits.ts names them). */
+  waits: z.object({
+    greetingMs: z.number().nullable(),
+    /** Per answered caller turn, in order. */
+    responseMs: z.array(z.number()),
+    bargeInMs: z.array(z.number()),
+    goodbyeMs: z.number().nullable(),
+    leadDeliveryMs: z.number().nullable(),
+  }),
+  /** Per lead field: the attempts it needed, whether a read-back of it was corrected, the witnesses' ruling. */
+  fields: z.partialRecord(
+    z.enum(LEAD_FIELDS),
+    z.object({
+      attempts: z.number().int(),
+      /** `capture`: record_lead_field's attempts; `asked`: the agent's questions for it in the transcript. */
+      attemptsFrom: z.enum(['capture', 'asked']),
+      readBackCorrected: z.boolean(),
+      /** The extraction vote's ruling on the field (src/extraction/fieldVote.ts); null when no vote was taken. */
+      agreement: z.enum(['agreed', 'single', 'majority', 'disputed', 'none']).nullable(),
+    }),
+  ),
+  endReason: z.string().nullable(),
+  /** The lead's outcome as the call knew it at its end (`pending`: left to the outbox), or `lost`. */
+  outcome: z.enum(['succeeded', 'failed', 'review', 'pending', 'lost']).nullable(),
+});
+export type CallQuality = z.infer<typeof CallQualitySchema>;
+
 /** A call's session: the call machine's phase and what the call has gathered, kept current while it runs. */
 export const VoiceStateSchema = z.object({
   /** The call machine's state (see FINAL_CALL_PHASES), or 'recovered' once a sweep rebuilt the lead. */
@@ -70,6 +105,8 @@ export const VoiceStateSchema = z.object({
   /** The lead went to the local spool because the database did not take it. */
   spooled: z.boolean(),
   recording: CallRecordingSchema,
+  /** How the call went, written with its final phase. */
+  quality: CallQualitySchema,
   recovery: z.object({ reason: z.string(), at: z.string(), fromPhase: z.string().nullable() }),
   outcome: z.enum(['pending', 'succeeded', 'failed', 'review']),
   reason: z.string().nullable(),
