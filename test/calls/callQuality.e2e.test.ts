@@ -10,6 +10,8 @@ const GREETING =
   'couple of minutes of your time. To get started, may I please have your full name, first and last?';
 /** The model's delay before the second phone question: the one silence over 3 s in the call. */
 const SLOW_ANSWER_MS = 3300;
+/** The fake's timer and the relay's clock start apart by the event's trip: a loaded machine shaves a little off. */
+const SLACK_MS = 200;
 
 /**
  * One call whose answers are known, through the real server in real time: the caller barges in on the greeting, the
@@ -78,7 +80,7 @@ describe('the quality record of a call, through the real server and the leads co
     expect(quality.bargeIns).toBe(1);
     expect(quality.deadAir.thresholdMs).toBe(3000);
     expect(quality.deadAir.count).toBe(1);
-    expect(quality.deadAir.longestMs).toBeGreaterThanOrEqual(SLOW_ANSWER_MS);
+    expect(quality.deadAir.longestMs).toBeGreaterThanOrEqual(SLOW_ANSWER_MS - SLACK_MS);
     expect(quality.deadAir.longestMs).toBeLessThan(SLOW_ANSWER_MS + 1000);
     // Real time: the greeting, ~1.2 s of audio per turn, 3.3 s of dead air; well under a minute.
     expect(quality.durationMs).toBeGreaterThan(SLOW_ANSWER_MS + 3000);
@@ -88,8 +90,8 @@ describe('the quality record of a call, through the real server and the leads co
     // One response per caller turn, each the caller's end of speech to the answer's first audio; the slow one is the
     // fifth (the second phone question).
     expect(quality.waits.responseMs).toHaveLength(8);
-    expect(quality.waits.responseMs[5]).toBeGreaterThanOrEqual(SLOW_ANSWER_MS);
-    expect(quality.waits.responseMs.filter((ms) => ms >= SLOW_ANSWER_MS)).toHaveLength(1);
+    expect(quality.waits.responseMs[5]).toBeGreaterThanOrEqual(SLOW_ANSWER_MS - SLACK_MS);
+    expect(quality.waits.responseMs.filter((ms) => ms >= SLOW_ANSWER_MS - SLACK_MS)).toHaveLength(1);
     expect(quality.waits.bargeInMs).toHaveLength(1);
     expect(quality.waits.bargeInMs[0]).toBeLessThan(50);
     expect(quality.waits.goodbyeMs).toBeGreaterThanOrEqual(0);

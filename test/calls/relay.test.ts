@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../machines/callMachine.js';
 import type { ExtractionResult } from '../../src/leads/lead.js';
-import { CallRelay, MAX_MODEL_BACKLOG_BYTES, MAX_PENDING_CALLER_FRAMES } from '../../src/calls/relay.js';
+import { CallRelay, MAX_MODEL_BACKLOG_BYTES, MAX_PENDING_CALLER_FRAMES, MAX_WAIT_SAMPLES } from '../../src/calls/relay.js';
 import { createLogger } from '../../src/log.js';
 import { GREETING_PROMPT } from '../../src/realtime/agentInstructions.js';
 import { buildSessionUpdate } from '../../src/realtime/sessionConfig.js';
@@ -14,6 +14,7 @@ import {
   numberedFrame,
   parseOutbound,
   plainTwilioSink,
+  serverEvent,
   twilioInboundMark,
   twilioInboundMedia,
 } from '../support/relayFakes.js';
@@ -690,5 +691,49 @@ describe('CallRelay: the greeting before the stream', () => {
     relay.hangUpTwilio();
     fromModel(m.audioDelta('item_g', numberedFrame(1)));
     expect(relay.counters.agentFramesDropped).toBe(3);
+  });
+});
+
+describe('CallRelay: what the quality record reads', () => {
+  it('keeps the waits it reports per kind, the duration, and dead air from the audio and the caller\'s speech', () => {
+    const s = setup();
+    s.relay.attachModel(s.model);
+    s.relay.attachTwilio(s.twilio, STREAM_SID);
+    s.clock.advance(300);
+    s.fromModel(m.itemAdded('item_a1', 'assistant', null));
+    s.fromModel(m.audioDelta('item_a1', numberedFrame(0, 8000))); // 1000 ms of audio
+    s.fromModel(m.audioDone('item_a1'));
+    s.clock.advance(1000 + 3500); // 3.5 s of silence after it played
+    for (const mark of s.twilio.markNames()) s.echoMark(mark);
+    s.fromModel(m.speechStarted('item_u1', 0));
+    s.clock.advance(800);
+    s.fromModel(serverEvent({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 800, item_id: 'item_u1' }));
+    s.clock.advance(450);
+    s.fromModel(m.itemAdded('item_a2', 'assistant', 'item_u1'));
+    s.fromModel(m.audioDelta('item_a2', numberedFrame(1)));
+    s.clock.advance(100);
+    s.relay.endConversation();
+    s.clock.advance(5000);
+
+    expect(s.relay.waits).toEqual({ greeting: [300], response: [450] });
+    expect(s.relay.durationMs()).toBe(300 + 4500 + 800 + 450 + 100);
+    expect(s.relay.deadAir.result()).toEqual({ count: 1, longestMs: 3500 });
+  });
+
+  it(`keeps at most ${MAX_WAIT_SAMPLES} samples of a kind`, () => {
+    const s = setup();
+    s.relay.attachModel(s.model);
+    s.relay.attachTwilio(s.twilio, STREAM_SID);
+    for (let n = 0; n < MAX_WAIT_SAMPLES + 5; n++) {
+      s.fromModel(serverEvent({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: n, item_id: `item_u${n}` }));
+      s.clock.advance(n);
+      s.fromModel(m.audioDelta(`item_a${n}`, numberedFrame(n)));
+    }
+    expect(s.relay.waits.response).toHaveLength(MAX_WAIT_SAMPLES);
+    expect(s.relay.waits.response?.at(-1)).toBe(MAX_WAIT_SAMPLES - 1);
+  });
+
+  it('before the stream attached there is no duration', () => {
+    expect(setup().relay.durationMs()).toBeNull();
   });
 });
