@@ -80,10 +80,10 @@ export class Call {
           // Done once the final phase is written too, so a shutdown right after never cuts that write off.
           const output = this.actor.getSnapshot().output as CallOutput;
           // The conversation's end to the lead's outcome (sent, saved failed, held, or left to the outbox).
-          const ended = this.relay.conversationEndedAt;
-          if (ended !== null) {
+          const leadDelivery = this.leadDeliveryMs();
+          if (leadDelivery !== null) {
             try {
-              deps.observeWait?.('lead_delivery', Math.max(0, performance.now() - ended));
+              deps.observeWait?.('lead_delivery', leadDelivery);
             } catch {
               // Measuring never breaks the call.
             }
@@ -140,20 +140,25 @@ export class Call {
 
   /** How the call went, from what it holds now: the final phase writes it (src/calls/callQuality.ts). */
   quality(context: CallContext): CallQuality {
-    const ended = this.relay.conversationEndedAt;
     return callQuality({
       transcript: context.transcript,
       durationMs: this.relay.durationMs(),
       bargeIns: this.relay.counters.bargeIns,
       deadAir: { ...this.relay.deadAir.result(), thresholdMs: DEAD_AIR_THRESHOLD_MS },
       waits: this.relay.waits,
-      leadDeliveryMs: ended === null ? null : Math.max(0, performance.now() - ended),
+      leadDeliveryMs: this.leadDeliveryMs(),
       captured: context.captured,
       decision: context.extraction?.decision ?? null,
       endReason: context.endReason,
       outcome: context.lostReason !== null ? 'lost' : context.result === null ? null : context.result.pending === true ? 'pending' : context.result.outcome,
       now: new Date(),
     });
+  }
+
+  /** The conversation's end to now, in ms; null while it lasts. */
+  private leadDeliveryMs(): number | null {
+    const ended = this.relay.conversationEndedAt;
+    return ended === null ? null : Math.max(0, performance.now() - ended);
   }
 
   endReason(): EndReason | null {

@@ -82,8 +82,15 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
         const final = FINAL_CALL_STATES.includes(params.phase);
         const call = callFor(context.callSid);
         const state = sessionStateOf(context, params.phase);
-        // The quality record is the call's at its end: written once, with the final phase.
-        if (final) state.quality = call.quality(context);
+        // The quality record is the call's at its end: written once, with the final phase. Measuring never
+        // breaks the call: without it the phase is written all the same.
+        if (final) {
+          try {
+            state.quality = call.quality(context);
+          } catch (error) {
+            call.logger.warn({ err: reasonOf(error) }, 'call quality record not computed');
+          }
+        }
         call.session.persist(params.phase, state, final);
       },
       hangUp: ({ context }, params) => {
