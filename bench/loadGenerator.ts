@@ -26,6 +26,9 @@ export interface GeneratorCall {
   firstAgentSeq: number;
   open: boolean;
   marksEchoed: number;
+  /** When `start` was sent, and the first agent frame's arrival after it (ms): the caller's time to greeting. */
+  startSentAt: number;
+  greetingMs: number | null;
 }
 
 export interface LoadGeneratorOptions {
@@ -33,7 +36,12 @@ export interface LoadGeneratorOptions {
   streamUrl: string;
   /** When set, Twilio's voice webhook is posted first (the real server pre-warms the model session). */
   webhookUrl?: string;
+  /** How long after the webhook Twilio opens the stream (a few hundred ms in life); default STREAM_AFTER_WEBHOOK_MS. */
+  streamDelayMs?: number;
 }
+
+/** Twilio opens the media stream this long after the voice webhook (issue 14's greeting test uses the same). */
+export const STREAM_AFTER_WEBHOOK_MS = 600;
 
 export interface LoadGenerator {
   readonly calls: readonly GeneratorCall[];
@@ -110,6 +118,7 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
   function onServerMessage(call: GeneratorCall, data: Buffer): void {
     const p = data.indexOf(PAYLOAD_KEY);
     if (p >= 0) {
+      if (call.greetingMs === null) call.greetingMs = performance.now() - call.startSentAt;
       const at = p + PAYLOAD_KEY.length;
       if (!readStamp(data.toString('latin1', at, at + 24), 0, stamp)) return;
       if (stamp.sentAt < gen.windowStart) {
@@ -152,6 +161,7 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
       });
       await response.text();
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+      await new Promise((resolve) => setTimeout(resolve, options.streamDelayMs ?? STREAM_AFTER_WEBHOOK_MS));
     }
     const ws = new WebSocket(options.streamUrl, {
       perMessageDeflate: false,
@@ -171,6 +181,8 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
       firstAgentSeq: -1,
       open: false,
       marksEchoed: 0,
+      startSentAt: 0,
+      greetingMs: null,
     };
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -182,6 +194,7 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
     });
     ws.on('message', (data: Buffer) => onServerMessage(call, data));
     ws.send('{"event":"connected","protocol":"Call","version":"1.0.0"}');
+    call.startSentAt = performance.now();
     ws.send(
       JSON.stringify({
         event: 'start',

@@ -59,8 +59,12 @@ export interface LoadModel {
   close(): void;
 }
 
+/** The fake model's own delay: its first audio comes this long after `response.create` (as in issue 14's test). */
+export const MODEL_FIRST_AUDIO_MS = 400;
+
 /** Starts the fake model on a free port of 127.0.0.1. */
-export async function startLoadModel(): Promise<LoadModel> {
+export async function startLoadModel(options: { firstAudioDelayMs?: number } = {}): Promise<LoadModel> {
+  const firstAudioDelayMs = options.firstAudioDelayMs ?? MODEL_FIRST_AUDIO_MS;
   const conns = new Set<ModelConn>();
   let nextId = 1;
   let caller = newDirectionStats();
@@ -136,7 +140,7 @@ export async function startLoadModel(): Promise<LoadModel> {
         ws.send(`{"type":"session.updated","event_id":"event_s${conn.id}","session":{"type":"realtime"}}`, false);
       } else if (event.type === 'response.create' && !conn.streaming) {
         conn.streaming = true;
-        conn.nextAt = performance.now();
+        conn.nextAt = performance.now() + firstAudioDelayMs;
         ws.send(`{"type":"response.created","event_id":"event_r${conn.id}","response":{"id":"resp_b${conn.id}","status":"in_progress"}}`, false);
       }
     },

@@ -41,6 +41,8 @@ export interface LatencySummary {
 
 /** One relay at one load. */
 export interface RunResult {
+  /** Twilio's start to the first agent frame per call (the fake model answers MODEL_FIRST_AUDIO_MS after response.create). */
+  timeToGreeting: { p50Ms: number; p99Ms: number; maxMs: number; calls: number };
   relay: RelayKind;
   calls: number;
   windowS: number;
@@ -274,9 +276,12 @@ async function runStep(server: ServerChild, model: LoadModel, calls: number, opt
       ...(noisy ? [`noisy: other processes used ${otherCorePct.toFixed(0)}% of a core${slipping ? ', generator slipped' : ''}`] : []),
     ];
     const round = (x: number, d = 3): number => Number(x.toFixed(d));
+    const greetings = gen.calls.flatMap((c) => (c.greetingMs === null ? [] : [c.greetingMs])).sort((a, b) => a - b);
+    const pct = (q: number): number => (greetings.length === 0 ? 0 : (greetings[Math.min(greetings.length - 1, Math.floor((q / 100) * greetings.length))] as number));
     return {
       relay: server.kind,
       calls,
+      timeToGreeting: { p50Ms: round(pct(50), 1), p99Ms: round(pct(99), 1), maxMs: round(greetings.at(-1) ?? 0, 1), calls: greetings.length },
       windowS: round(elapsedS, 2),
       serverCorePct: round(serverCorePct, 1),
       cpuPerCallPct: round(cpuPerCallPct, 4),

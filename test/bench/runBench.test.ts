@@ -50,9 +50,19 @@ describe('relay load benchmark', () => {
     expect(real.startDropped).toBe(0);
   });
 
+  it('times the greeting for both relays: the real one holds it ready for the stream, the baseline asks on connect', () => {
+    const [real, baseline] = results as [RunResult, RunResult];
+    expect(real.timeToGreeting.calls).toBe(4);
+    expect(baseline.timeToGreeting.calls).toBe(4);
+    // The fake model takes 400 ms to its first audio: only a greeting asked for before the stream beats it.
+    expect(baseline.timeToGreeting.p50Ms).toBeGreaterThanOrEqual(400);
+    expect(real.timeToGreeting.p99Ms).toBeLessThan(baseline.timeToGreeting.p50Ms);
+  });
+
   it('prints a table with the ratios', () => {
     const report = formatReport(results);
     expect(report).toContain('CPU/call %core');
+    expect(report).toContain('greeting p50/p99 ms');
     expect(report).toMatch(/4 calls: baseline\/real CPU per call [\d.]+x/);
   });
 });
