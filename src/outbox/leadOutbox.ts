@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Channel, Lead } from '../leads/lead.js';
 import type { LeadDecision } from '../extraction/fieldVote.js';
 import type { OutboxRow } from '../db/outboxRepository.js';
+import { lockLead } from '../db/leadLock.js';
 import type { Repositories } from '../db/repositories.js';
 import { NpaCircuitOpenError, NpaSubmitError, type NpaClient, type NpaSubmitResult } from '../npa/npaClient.js';
 import { finalizeFailed, finalizeSucceeded } from './finalizeLead.js';
@@ -133,7 +134,7 @@ export class LeadOutbox {
    */
   async accept(input: AcceptLeadInput, em?: EntityManager): Promise<LeadState> {
     const run = async (tx: EntityManager): Promise<LeadState> => {
-      await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [input.id]);
+      await lockLead(tx, input.id);
       const existing = await this.stateIn(tx, input.id);
       if (existing.status !== 'absent') return existing;
       const entry = { id: input.id, lead: input.lead, channel: input.channel, sessionId: input.sessionId, externalId: input.externalId };
