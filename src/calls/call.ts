@@ -81,13 +81,7 @@ export class Call {
           const output = this.actor.getSnapshot().output as CallOutput;
           // The conversation's end to the lead's outcome (sent, saved failed, held, or left to the outbox).
           const leadDelivery = this.leadDeliveryMs();
-          if (leadDelivery !== null) {
-            try {
-              deps.observeWait?.('lead_delivery', leadDelivery);
-            } catch {
-              // Measuring never breaks the call.
-            }
-          }
+          if (leadDelivery !== null) this.relay.reportWait('lead_delivery', leadDelivery);
           void this.session.idle().then(() => resolve(output));
         },
         error: (error) => {

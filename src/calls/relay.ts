@@ -229,7 +229,8 @@ export class CallRelay {
     this.conversationEndedAt ??= this.now();
   }
 
-  private wait(kind: WaitKind, ms: number): void {
+  /** Keeps a wait for the quality record and reports it (`observeWait`); measuring never breaks the call. */
+  reportWait(kind: WaitKind, ms: number): void {
     const samples = (this.waits[kind] ??= []);
     if (samples.length < MAX_WAIT_SAMPLES) samples.push(Math.max(0, ms));
     try {
@@ -271,12 +272,12 @@ export class CallRelay {
     if (this.firstAgentFrameAt === null) {
       this.firstAgentFrameAt = this.now();
       const greeting = this.timeToGreetingMs();
-      if (greeting !== null) this.wait('greeting', greeting);
+      if (greeting !== null) this.reportWait('greeting', greeting);
     }
     // The first audio of the answer to what the caller just said.
     if (this.speechStoppedAt !== null && itemId !== this.answerItemId) {
       this.answerItemId = itemId;
-      this.wait('response', this.now() - this.speechStoppedAt);
+      this.reportWait('response', this.now() - this.speechStoppedAt);
       this.speechStoppedAt = null;
     }
     this.counters.agentFrames++;
@@ -433,7 +434,7 @@ export class CallRelay {
       this.twilio.send(twilioClear(this.streamSid));
       this.deadAir.agentCleared(heardAt);
       // What the relay adds to a barge-in: the model's speech_started to the clear on its way to Twilio.
-      this.wait('barge_in', this.now() - heardAt);
+      this.reportWait('barge_in', this.now() - heardAt);
     }
     this.model?.send(conversationItemTruncate(truncation.itemId, 0, truncation.audioEndMs));
   }
@@ -483,7 +484,7 @@ export class CallRelay {
   hangUpTwilio(): void {
     this.ended = true;
     this.conversationEndedAt ??= this.now();
-    if (this.goodbyeAt !== null && this.twilio !== null) this.wait('goodbye', this.now() - this.goodbyeAt);
+    if (this.goodbyeAt !== null && this.twilio !== null) this.reportWait('goodbye', this.now() - this.goodbyeAt);
     const twilio = this.twilio;
     this.twilio = null;
     twilio?.close();

@@ -5,6 +5,8 @@ import { supportingTurns } from '../extraction/callerSupport.js';
 import { readVerdicts } from '../extraction/decisionSchema.js';
 import { LEAD_FIELDS, type LeadField, type Turn } from '../leads/lead.js';
 import type { DecisionRecord } from '../db/decisionRepository.js';
+import { callerPhoneIn, readVoiceState } from '../db/entities/sessionState.js';
+import type { SessionRecord } from '../db/sessionRepository.js';
 import { isUuid } from '../db/isUuid.js';
 import type { Repositories } from '../db/repositories.js';
 import { createNpaClient, npaOptionsFrom } from '../npa/npaClient.js';
@@ -56,8 +58,11 @@ interface QueueEntry {
   ageSeconds: number;
 }
 
-async function entryOf(repos: Repositories, decision: DecisionRecord): Promise<QueueEntry> {
-  const session = decision.sessionId === null ? null : await repos.sessions.get(decision.sessionId);
+async function sessionOf(repos: Repositories, decision: DecisionRecord): Promise<SessionRecord | null> {
+  return decision.sessionId === null ? null : repos.sessions.get(decision.sessionId);
+}
+
+function entryOf(decision: DecisionRecord, session: SessionRecord | null): QueueEntry {
   return {
     id: decision.id,
     channel: decision.channel,
@@ -74,7 +79,7 @@ async function list(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
   if (positionals.length > 0) throw new CliError('usage: leads review list [--json]', EXIT.USAGE);
   const entries = await withRepositories(ctx, async (repos) =>
-    Promise.all((await repos.decisions.openReviews()).map((d) => entryOf(repos, d))),
+    Promise.all((await repos.decisions.openReviews()).map(async (d) => entryOf(d, await sessionOf(repos, d)))),
   );
   if (values.json) ctx.io.out(JSON.stringify(entries, null, 2));
   else if (entries.length === 0) ctx.io.out('no leads in review');
@@ -94,13 +99,13 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
     : await withRepositories(ctx, async (repos) => {
         const decision = await repos.decisions.get(id);
         if (decision === null || decision.review === 'none') return null;
-        const session = decision.sessionId === null ? null : await repos.sessions.get(decision.sessionId);
-        return { decision, entry: await entryOf(repos, decision), state: (session?.state ?? {}) as Record<string, unknown> };
+        const session = await sessionOf(repos, decision);
+        return { decision, entry: entryOf(decision, session), state: (session?.state ?? {}) as Record<string, unknown> };
       });
   if (found === null) throw new CliError(`no lead in review with id ${echo(id)}`, EXIT.NOT_FOUND);
   const { decision, entry, state } = found;
-  const transcript = Array.isArray(state['transcript']) ? (state['transcript'] as Turn[]) : [];
-  const callerPhone = typeof state['callerPhone'] === 'string' ? state['callerPhone'] : null;
+  const transcript: Turn[] = readVoiceState(state).transcript ?? [];
+  const callerPhone = callerPhoneIn(state);
   const verdicts = readVerdicts(decision.fields);
   // Per disputed field: each witness's value and the transcript lines where it was said.
   const fields = Object.fromEntries(

@@ -4,6 +4,8 @@ import { LEAD_FIELDS, type Lead, type LeadField, type RawLead } from '../leads/l
 import { normalizeLead } from '../leads/normalize.js';
 import { describeProblems } from '../leads/problems.js';
 import type { DecisionRecord } from '../db/decisionRepository.js';
+import { callerPhoneIn } from '../db/entities/sessionState.js';
+import { lockLead } from '../db/leadLock.js';
 import type { Repositories } from '../db/repositories.js';
 import { readVerdicts } from '../extraction/decisionSchema.js';
 import type { LeadOutbox, LeadState } from './leadOutbox.js';
@@ -78,7 +80,7 @@ export async function approveReview(
 ): Promise<{ lead: Lead; state: LeadState; sent: boolean }> {
   const { repos, outbox } = deps;
   const result = await repos.db.em().transactional(async (em) => {
-    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [input.id]);
+    await lockLead(em, input.id);
     const decision = await openReview(deps, em, input.id);
     if (decision.review === 'sent') {
       if (Object.keys(input.set).length > 0) {
@@ -88,7 +90,7 @@ export async function approveReview(
       return { lead: decision.leadData, sent: false };
     }
     const session = decision.sessionId === null ? null : await repos.sessions.get(decision.sessionId);
-    const callerPhone = callerPhoneOf(session?.state);
+    const callerPhone = callerPhoneIn(session?.state);
     const lead = approvedLead(decision, input.set, callerPhone, options.refusedStates);
     await repos.decisions.decide(em, input.id, { review: 'approved', lead, note: null, by: input.by });
     await repos.outbox.insertPending(
@@ -115,7 +117,7 @@ export async function rejectReview(deps: ReviewDeps, input: { id: string; reason
   const { repos } = deps;
   const why = `rejected in review: ${reason}`;
   await repos.db.em().transactional(async (em) => {
-    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [input.id]);
+    await lockLead(em, input.id);
     const decision = await openReview(deps, em, input.id);
     if (decision.review === 'sent') throw new ReviewError(`lead ${input.id} was already sent (REVIEW_POLICY=send); it cannot be rejected now`);
     await repos.failed.insert(em, {
@@ -137,10 +139,4 @@ export async function rejectReview(deps: ReviewDeps, input: { id: string; reason
 export function candidatesOf(decision: Pick<DecisionRecord, 'fields' | 'disputed'>): Partial<Record<LeadField, Record<string, unknown>>> {
   const verdicts = readVerdicts(decision.fields);
   return Object.fromEntries(decision.disputed.map((f) => [f, verdicts?.[f]?.witnesses ?? {}]));
-}
-
-function callerPhoneOf(state: unknown): string | null {
-  if (state === null || typeof state !== 'object') return null;
-  const value = (state as Record<string, unknown>)['callerPhone'] ?? (state as Record<string, unknown>)['phone'];
-  return typeof value === 'string' ? value : null;
 }

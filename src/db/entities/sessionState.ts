@@ -155,3 +155,8 @@ function readEach<S extends z.ZodRawShape>(schema: z.ZodObject<S>, state: unknow
 
 export const readVoiceState = (state: unknown): VoiceState => readEach(VoiceStateSchema, state);
 export const readSmsState = (state: unknown): SmsState => readEach(SmsStateSchema, state);
+
+/** The caller's number a session holds, whatever its channel (a call's caller ID, a texter's number). */
+export function callerPhoneIn(state: unknown): string | null {
+  return readVoiceState(state).callerPhone ?? readSmsState(state).phone ?? null;
+}
