@@ -115,7 +115,9 @@ export function callQuality(input: CallQualityInput): CallQuality {
     waits: {
       greetingMs: roundOrNull(waits.greeting?.[0]),
       responseMs: (waits.response ?? []).map(roundMs),
+      responseRelayMs: (waits.response_relay ?? []).map(roundMs),
       bargeInMs: (waits.barge_in ?? []).map(roundMs),
+      bargeInHeardMs: (waits.barge_in_heard ?? []).map(roundMs),
       goodbyeMs: roundOrNull(waits.goodbye?.at(-1)),
       leadDeliveryMs: roundOrNull(input.leadDeliveryMs ?? undefined),
     },

@@ -100,6 +100,8 @@ export class CallRelay {
   private writeMedia: ((payload: string) => string) | null = null;
   private model: ModelSocket | null = null;
   private pendingCallerAudio: string[] = [];
+  /** Caller audio appended to the model's input buffer so far, in bytes (8 a ms): the clock of its `audio_start_ms`. */
+  private callerAudioBytes = 0;
   private sessionReadyResolve: (() => void) | null = null;
   readonly sessionReady: Promise<void>;
   private conversationStarted = false;
@@ -171,6 +173,7 @@ export class CallRelay {
   /** One caller frame (base64 mu-law, already validated by the parser). */
   onCallerAudio(payloadB64: string): void {
     this.counters.callerFrames++;
+    this.callerAudioBytes += base64DecodedLength(payloadB64);
     const model = this.model;
     if (model === null) {
       // Not open yet: keep it, so the first words are not lost; bounded.
@@ -250,7 +253,11 @@ export class CallRelay {
   onModelMessage(data: Buffer | string): void {
     const event = parseRealtimeEvent(data);
     if (event.type === 'response.output_audio.delta') {
+      // The answer's first audio: when it arrived, for the relay's own part of the response latency.
+      const answerStart = this.speechStoppedAt !== null && event.item_id !== this.answerItemId;
+      const receivedAt = answerStart ? this.now() : 0;
       this.forwardAgentAudio(event.item_id, event.delta);
+      if (answerStart && this.answerItemId === event.item_id) this.reportWait('response_relay', this.now() - receivedAt);
       return;
     }
     if (event.type === 'invalid') {
@@ -334,7 +341,7 @@ export class CallRelay {
       case 'input_audio_buffer.speech_started':
         this.speechStoppedAt = null;
         this.deadAir.callerSpeechStarted(this.now());
-        this.onBargeIn();
+        this.onBargeIn(event.audio_start_ms);
         return;
       case 'input_audio_buffer.speech_stopped':
         this.speechStoppedAt = this.now();
@@ -424,7 +431,8 @@ export class CallRelay {
     );
   }
 
-  private onBargeIn(): void {
+  /** `speechStartMs`: where the model says the speech began, in ms of caller audio since the session's start. */
+  private onBargeIn(speechStartMs: number): void {
     if (this.goodbye !== null) return; // the call is ending; let the goodbye play out
     const truncation = this.playback.onBargeIn();
     if (truncation === null) return;
@@ -435,6 +443,10 @@ export class CallRelay {
       this.deadAir.agentCleared(heardAt);
       // What the relay adds to a barge-in: the model's speech_started to the clear on its way to Twilio.
       this.reportWait('barge_in', this.now() - heardAt);
+      // The agent audio the caller heard over their own speech: the caller audio since the speech began (the model
+      // detects speech some hundred ms after it starts), capped by what of the item has played.
+      const sinceSpeechMs = Math.max(0, this.callerAudioBytes / 8 - speechStartMs);
+      this.reportWait('barge_in_heard', Math.min(sinceSpeechMs, truncation.audioEndMs));
     }
     this.model?.send(conversationItemTruncate(truncation.itemId, 0, truncation.audioEndMs));
   }

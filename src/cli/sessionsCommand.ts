@@ -71,8 +71,10 @@ function describe(view: SessionView): string {
       ['barge-ins', String(q.bargeIns)],
       ['dead air', `${q.deadAir.count} over ${q.deadAir.thresholdMs} ms, longest ${q.deadAir.longestMs} ms`],
       ['greeting', ms(q.waits.greetingMs)],
-      ['responses', q.waits.responseMs.length === 0 ? '-' : q.waits.responseMs.map((r) => `${r}`).join(', ') + ' ms'],
-      ['barge-in clear', q.waits.bargeInMs.length === 0 ? '-' : q.waits.bargeInMs.join(', ') + ' ms'],
+      ['responses', list(q.waits.responseMs)],
+      ['  relay part', list(q.waits.responseRelayMs)],
+      ['barge-in clear', list(q.waits.bargeInMs)],
+      ['  heard over', list(q.waits.bargeInHeardMs)],
       ['goodbye', ms(q.waits.goodbyeMs)],
       ['lead delivery', ms(q.waits.leadDeliveryMs)],
       ...Object.entries(q.fields).map(([field, f]): [string, string] => [
@@ -84,3 +86,6 @@ function describe(view: SessionView): string {
   const width = Math.max(...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
+
+/** A list of ms, or '-' when empty. */
+const list = (values: readonly number[]): string => (values.length === 0 ? '-' : `${values.join(', ')} ms`);

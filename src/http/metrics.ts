@@ -22,10 +22,20 @@ const WAITS: Record<WaitKind, { name: string; help: string; buckets: number[] }>
     help: 'Per turn: from the caller ending speech to the first audio of the agent answer.',
     buckets: [0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
   },
+  response_relay: {
+    name: 'response_relay_seconds',
+    help: 'Per turn: the relay own part of the response latency (first answer audio from the model to its frame sent).',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05],
+  },
   barge_in: {
     name: 'barge_in_clear_seconds',
     help: 'From the caller speaking over the agent to the clear sent to Twilio.',
     buckets: [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2],
+  },
+  barge_in_heard: {
+    name: 'barge_in_heard_seconds',
+    help: 'Per barge-in: agent audio the caller heard over their own speech, up to the clear.',
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2],
   },
   goodbye: {
     name: 'goodbye_hangup_seconds',

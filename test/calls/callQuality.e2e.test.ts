@@ -18,6 +18,9 @@ const SLACK_MS = 200;
  * agent reads the ZIP back wrong and is corrected, the phone is asked for twice (and never recorded live), and the
  * model takes 3.3 s over one answer. Its quality record, read back with `leads sessions show --json`, field by field.
  */
+/** How far back in the caller's audio the model's speech_started says the barge-in's speech began. */
+const SPEECH_BEGAN_MS_AGO = 250;
+
 describe('the quality record of a call, through the real server and the leads command', { timeout: 120_000 }, () => {
   let database: TestDatabase;
   let lab: VoiceLab;
@@ -42,7 +45,7 @@ describe('the quality record of a call, through the real server and the leads co
     const callSid = 'CAquality00000000000000000000000001';
     const script: Script = [
       { agent: GREETING, msPerWord: 60 },
-      { bargeIn: true, afterAgentAudioMs: 600 },
+      { bargeIn: true, afterAgentAudioMs: 600, speechBeganMsAgo: SPEECH_BEGAN_MS_AGO },
       { caller: 'Sorry, this is John Carter.', afterAudioMs: 200 },
       { agent: 'John Carter, is that right?' },
       { caller: 'Yes.' },
@@ -94,6 +97,14 @@ describe('the quality record of a call, through the real server and the leads co
     expect(quality.waits.responseMs.filter((ms) => ms >= SLOW_ANSWER_MS - SLACK_MS)).toHaveLength(1);
     expect(quality.waits.bargeInMs).toHaveLength(1);
     expect(quality.waits.bargeInMs[0]).toBeLessThan(50);
+    // The agent talked over the caller from where the speech began to the clear: the VAD's lead, plus the caller
+    // audio the relay had forwarded that the model had not counted yet (a frame or two), capped by what had played.
+    expect(quality.waits.bargeInHeardMs).toHaveLength(1);
+    expect(quality.waits.bargeInHeardMs[0]).toBeGreaterThanOrEqual(SPEECH_BEGAN_MS_AGO);
+    expect(quality.waits.bargeInHeardMs[0]).toBeLessThan(SPEECH_BEGAN_MS_AGO + 200);
+    // The relay's own part of each answer's latency: its first audio in to its frame out, well under a ms.
+    expect(quality.waits.responseRelayMs).toHaveLength(8);
+    for (const ms of quality.waits.responseRelayMs) expect(ms).toBeLessThan(20);
     expect(quality.waits.goodbyeMs).toBeGreaterThanOrEqual(0);
     expect(quality.waits.leadDeliveryMs).toBeGreaterThanOrEqual(0);
 

@@ -33,7 +33,7 @@ function input(overrides: Partial<CallQualityInput> = {}): CallQualityInput {
     durationMs: 61_234.56,
     bargeIns: 1,
     deadAir: { count: 2, longestMs: 4100.04, thresholdMs: 3000 },
-    waits: { greeting: [412.33], response: [800, 650.26], barge_in: [0.04], goodbye: [1500] },
+    waits: { greeting: [412.33], response: [800, 650.26], response_relay: [0.04, 0.31], barge_in: [0.04], barge_in_heard: [260.04], goodbye: [1500] },
     leadDeliveryMs: 35.5,
     captured: {},
     decision: null,
@@ -52,7 +52,15 @@ describe('callQuality', () => {
       turns: { agent: 9, caller: 8 },
       bargeIns: 1,
       deadAir: { count: 2, longestMs: 4100, thresholdMs: 3000 },
-      waits: { greetingMs: 412.3, responseMs: [800, 650.3], bargeInMs: [0], goodbyeMs: 1500, leadDeliveryMs: 35.5 },
+      waits: {
+        greetingMs: 412.3,
+        responseMs: [800, 650.3],
+        responseRelayMs: [0, 0.3],
+        bargeInMs: [0],
+        bargeInHeardMs: [260],
+        goodbyeMs: 1500,
+        leadDeliveryMs: 35.5,
+      },
       endReason: 'goodbye',
       outcome: 'succeeded',
     });
@@ -61,7 +69,15 @@ describe('callQuality', () => {
   it('waits never observed are null or empty', () => {
     const quality = callQuality(input({ waits: {}, leadDeliveryMs: null, durationMs: null }));
     expect(quality.durationMs).toBeNull();
-    expect(quality.waits).toEqual({ greetingMs: null, responseMs: [], bargeInMs: [], goodbyeMs: null, leadDeliveryMs: null });
+    expect(quality.waits).toEqual({
+      greetingMs: null,
+      responseMs: [],
+      responseRelayMs: [],
+      bargeInMs: [],
+      bargeInHeardMs: [],
+      goodbyeMs: null,
+      leadDeliveryMs: null,
+    });
   });
 
   it.each([

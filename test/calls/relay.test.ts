@@ -715,9 +715,46 @@ describe('CallRelay: what the quality record reads', () => {
     s.relay.endConversation();
     s.clock.advance(5000);
 
-    expect(s.relay.waits).toEqual({ greeting: [300], response: [450] });
+    // The relay's own part of the answer: its first audio in to its frame out (the test clock does not move inside).
+    expect(s.relay.waits).toEqual({ greeting: [300], response: [450], response_relay: [0] });
     expect(s.relay.durationMs()).toBe(300 + 4500 + 800 + 450 + 100);
     expect(s.relay.deadAir.result()).toEqual({ count: 1, longestMs: 3500 });
+  });
+
+  it('times the relay\'s own part of an answer: its first audio in to the frame out, once per answer', () => {
+    const s = setup();
+    const send = s.twilio.send.bind(s.twilio);
+    s.twilio.send = (data: string) => {
+      s.clock.advance(0.25); // what the socket write costs, as the relay's clock sees it
+      send(data);
+    };
+    s.relay.attachModel(s.model);
+    s.relay.attachTwilio(s.twilio, STREAM_SID);
+    s.fromModel(m.speechStarted('item_u1', 0));
+    s.fromModel(serverEvent({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 800, item_id: 'item_u1' }));
+    s.fromModel(m.itemAdded('item_a1', 'assistant', 'item_u1'));
+    s.fromModel(m.audioDelta('item_a1', numberedFrame(0)), m.audioDelta('item_a1', numberedFrame(1)));
+    // The first frame of the item carries a mark: two writes.
+    expect(s.relay.waits.response_relay).toEqual([0.5]);
+  });
+
+  it.each([
+    // speech began (ms of caller audio), agent audio played at the clear, heard over the caller
+    ['250 ms before the model reported it', 750, 600, 250],
+    ['before the agent started: capped by what played', 0, 600, 600],
+    ['after the caller audio the relay forwarded (clocks apart): none', 1200, 600, 0],
+  ])('measures the agent audio the caller heard over their own barge-in: %s', (_name, speechStartMs, playedMs, heardOverMs) => {
+    const s = setup();
+    s.relay.attachModel(s.model);
+    s.relay.attachTwilio(s.twilio, STREAM_SID);
+    for (let n = 0; n < 50; n++) s.callerSays(numberedFrame(n)); // 1000 ms of caller audio forwarded
+    s.fromModel(m.itemAdded('item_a1', 'assistant', null));
+    // 2000 ms sent at once: Twilio had nothing queued, so it plays from now.
+    s.fromModel(m.audioDelta('item_a1', numberedFrame(0, 8000)), m.audioDelta('item_a1', numberedFrame(1, 8000)));
+    s.clock.advance(playedMs);
+    s.fromModel(m.speechStarted('item_u1', speechStartMs));
+    expect(s.relay.counters.bargeIns).toBe(1);
+    expect(s.relay.waits.barge_in_heard).toEqual([heardOverMs]);
   });
 
   it(`keeps at most ${MAX_WAIT_SAMPLES} samples of a kind`, () => {

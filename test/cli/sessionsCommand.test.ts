@@ -11,7 +11,7 @@ const QUALITY: CallQuality = {
   turns: { agent: 7, caller: 6 },
   bargeIns: 1,
   deadAir: { count: 1, longestMs: 3400, thresholdMs: 3000 },
-  waits: { greetingMs: 310, responseMs: [700, 650.5], bargeInMs: [0.1], goodbyeMs: 1200, leadDeliveryMs: 40 },
+  waits: { greetingMs: 310, responseMs: [700, 650.5], responseRelayMs: [0.2, 0.1], bargeInMs: [0.1], bargeInHeardMs: [240], goodbyeMs: 1200, leadDeliveryMs: 40 },
   fields: {
     full_name: { attempts: 1, attemptsFrom: 'capture', readBackCorrected: false, agreement: 'agreed' },
     zip_code: { attempts: 2, attemptsFrom: 'asked', readBackCorrected: true, agreement: 'disputed' },
@@ -54,6 +54,8 @@ describe('leads sessions show', { timeout: 60_000 }, () => {
         'barge-ins 1',
         'dead air 1 over 3000 ms, longest 3400 ms',
         'responses 700, 650.5 ms',
+        ' relay part 0.2, 0.1 ms',
+        ' heard over 240 ms',
         'zip_code 2 attempt(s) (asked), read-back corrected, disputed',
         'full_name 1 attempt(s) (capture), agreed',
       ]),

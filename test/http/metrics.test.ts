@@ -66,7 +66,9 @@ describe('Metrics', () => {
     const kinds: Array<[WaitKind, string]> = [
       ['greeting', 'psb_time_to_greeting_seconds'],
       ['response', 'psb_response_latency_seconds'],
+      ['response_relay', 'psb_response_relay_seconds'],
       ['barge_in', 'psb_barge_in_clear_seconds'],
+      ['barge_in_heard', 'psb_barge_in_heard_seconds'],
       ['goodbye', 'psb_goodbye_hangup_seconds'],
       ['lead_delivery', 'psb_lead_delivery_seconds'],
     ];

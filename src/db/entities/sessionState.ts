@@ -61,7 +61,11 @@ export const CallQualitySchema = z.object({
     greetingMs: z.number().nullable(),
     /** Per answered caller turn, in order. */
     responseMs: z.array(z.number()),
+    /** Per answered turn, the relay's own part of responseMs (the answer's first audio in to its frame out). */
+    responseRelayMs: z.array(z.number()).default([]),
     bargeInMs: z.array(z.number()),
+    /** Per barge-in, the agent audio the caller heard over their own speech, up to the clear. */
+    bargeInHeardMs: z.array(z.number()).default([]),
     goodbyeMs: z.number().nullable(),
     leadDeliveryMs: z.number().nullable(),
   }),

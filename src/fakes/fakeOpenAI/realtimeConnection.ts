@@ -399,7 +399,8 @@ export class FakeRealtimeConnection {
     if (this.closed) return;
     const itemId = this.newId('item');
     this.pendingUserItemId = itemId;
-    this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(this.callerAudioMs), item_id: itemId });
+    const audioStartMs = Math.max(0, Math.round(this.callerAudioMs) - (step.speechBeganMsAgo ?? 0));
+    this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: audioStartMs, item_id: itemId });
     // Server VAD interrupts the response: no more audio for it.
     if (audio) {
       audio.cancelled = true;

@@ -36,6 +36,11 @@ export interface CallerTranscriptionFailsStep {
 export interface BargeInStep {
   bargeIn: true;
   afterAgentAudioMs?: number;
+  /**
+   * How long the caller had been speaking when server VAD reported it: `speech_started`'s `audio_start_ms` lies this
+   * far back in the caller's audio (the real server detects speech a few hundred ms in). Default 0.
+   */
+  speechBeganMsAgo?: number;
 }
 
 /**
