@@ -1,4 +1,5 @@
 import type { InspectionEvent, Observer } from 'xstate';
+import { join } from 'node:path';
 import twilio from 'twilio';
 import type { CallOutput } from '../machines/callTypes.js';
 import type { Config } from './config.js';
@@ -27,6 +28,13 @@ import { OutboxWorker } from './outbox/outboxWorker.js';
 import { InstanceHeartbeat, randomInstanceId } from './outbox/instanceHeartbeat.js';
 import { sweepAbandonedCalls, sweepAbandonedSmsConversations } from './outbox/recoverySweep.js';
 import { reliabilityOf, type ReliabilityConfig } from './outbox/reliabilityConfig.js';
+import { createRecordingStore } from './recordings/createRecordingStore.js';
+import { recordingStoreOptions } from './recordings/recordingStoreConfig.js';
+import { RecordingArchive } from './recordings/recordingArchive.js';
+import type { RecordingStore } from './recordings/recordingStore.js';
+import { greetingPrompt } from './realtime/agentInstructions.js';
+import { readVoicemail } from './voicemail/voicemailLead.js';
+import { voicemailServicesFrom } from './voicemail/voicemailServices.js';
 
 /** Parts a test or the demo may replace; everything else is built from the config. */
 export interface AppOverrides {
@@ -40,6 +48,8 @@ export interface AppOverrides {
   reliability?: Partial<ReliabilityConfig>;
   /** How the spool writes to disk (tests: a disk that fills up); the real file system by default. */
   spoolWriter?: SpoolWriter;
+  /** Where recordings are kept; built from the config (RECORDINGS_DIR or RECORDINGS_S3_*) by default. */
+  recordingStore?: RecordingStore;
 }
 
 export interface App {
@@ -55,6 +65,8 @@ export interface App {
   readonly intake: LeadIntake;
   readonly worker: OutboxWorker;
   readonly spool: LeadSpool;
+  /** Call and voicemail recordings: their store, the partial files a crash left, the retention sweep. */
+  readonly recordings: RecordingArchive;
   /**
    * One round of upkeep: check both stores (remaking the spool's reserve), store the leads held in memory, replay
    * the spool into the database, then recover abandoned calls and texts.
@@ -96,6 +108,15 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const intake = new LeadIntake({ repos, outbox, spool, logger, memoryQueueMax: config.LEAD_MEMORY_QUEUE_MAX });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const extractor = overrides.extractor ?? createExtractor(config, { logger });
+  const recordings = new RecordingArchive({
+    store: overrides.recordingStore ?? createRecordingStore(recordingStoreOptions(config)),
+    workDir: join(config.DATA_DIR, 'recordings-partial'),
+    recordings: repos.recordings,
+    sessions: repos.sessions,
+    logger,
+  });
+  const recordingOn = config.RECORDING === 'on' && (await recordings.prepare());
+  logger.info({ event: 'recording', status: recordingOn ? 'on' : 'off', store: recordings.store.kind }, recordingOn ? 'calls are recorded' : 'calls are not recorded');
   const deps: CallDeps = {
     logger,
     connector:
@@ -114,6 +135,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     callControl: overrides.callControl === undefined ? twilioCallControl(config) : overrides.callControl,
     sessionUpdate: JSON.stringify(buildSessionUpdate({ voice: config.OPENAI_REALTIME_VOICE })),
     observeWait: (kind, ms) => metrics.waitObserved(kind, ms),
+    greetingPrompt: greetingPrompt(recordingOn ? config.RECORDING_NOTICE : null),
+    ...(recordingOn ? { recordings } : {}),
   };
   const registry = new CallRegistry({
     deps,
@@ -170,7 +193,33 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
           voteWaitMs: config.SMS_LLM_VOTE_WAIT_MS,
         };
   const sms = new SmsConversations({ sessions: repos.sessions, intake, logger, llm: smsLlm, refusedStates: config.REFUSED_STATES });
-  const uwsApp = createApp({ config, logger, registry, metrics, db, sms, readiness: checkStores });
+  // Voicemails left after a model failure, read in the background; shutdown waits for them (bounded).
+  const voicemails = new Set<Promise<unknown>>();
+  const voicemailDeps = {
+    repos,
+    outbox,
+    extractor,
+    archive: recordings,
+    services: voicemailServicesFrom(config),
+    logger,
+    workDir: join(config.DATA_DIR, 'recordings-partial'),
+  };
+  const startVoicemail = (input: { callSid: string; recordingSid: string; recordingUrl: string; durationSeconds: number | null }): void => {
+    const task = readVoicemail(voicemailDeps, input).finally(() => voicemails.delete(task));
+    voicemails.add(task);
+  };
+  const uwsApp = createApp({
+    config,
+    logger,
+    registry,
+    metrics,
+    db,
+    sms,
+    readiness: checkStores,
+    recordings: { repository: repos.recordings, store: recordings.store },
+    readVoicemail: startVoicemail,
+  });
+  if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: the admin routes (recordings) are off');
   let server: HttpServer;
   let instance: InstanceHeartbeat | undefined;
   try {
@@ -198,6 +247,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     }
     return stored + spooled;
   };
+  let lastRetentionSweep = 0;
   const maintain = async (): Promise<void> => {
     try {
       await checkStores();
@@ -213,6 +263,14 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
         { instanceId, graceMs: reliability.RECOVERY_GRACE_MS, isLive: (key) => registry.get(key) !== undefined, held: spool },
       );
       if (recovered > 0) metrics.count('leads_recovered_total', recovered);
+      // Recordings a crash left on this machine's disk go to the store (their calls are not live here any more).
+      await recordings.recoverPartials((callSid) => registry.get(callSid) !== undefined);
+      if (Date.now() - lastRetentionSweep >= RETENTION_SWEEP_EVERY_MS) {
+        lastRetentionSweep = Date.now();
+        await recordings
+          .sweepExpired(config.RECORDING_RETENTION_DAYS)
+          .catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'recording retention sweep failed; will try again tomorrow'));
+      }
       const texts = await sweepAbandonedSmsConversations({ repos, intake, logger, refusedStates: config.REFUSED_STATES }, { idleMs: config.SMS_ABANDON_MS, held: spool });
       if (texts > 0) metrics.count('leads_sms_abandoned_total', texts);
       if (fromMemory + replayed + recovered + texts > 0) worker.kick();
@@ -241,6 +299,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     intake,
     worker,
     spool,
+    recordings,
     maintain: () => (upkeep = upkeep.then(maintain)),
     async close(drainMs = reliability.DRAIN_TIMEOUT_MS) {
       // The server stays open while draining: new calls hear the busy message, live calls keep their streams.
@@ -253,6 +312,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       server.close();
       clearInterval(upkeepTimer);
       await upkeep;
+      // A voicemail being read finishes (its lead may be sent) before the outbox stops; bounded by the drain.
+      await Promise.race([Promise.allSettled([...voicemails]), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await worker.stop();
       // Flush: leads held in memory go to the database or the spool; anything spooled goes in now if it can.
       await storeHeld(true).catch((error: unknown) => logger.error({ err: reasonOf(error) }, 'storing held leads at shutdown failed'));
@@ -286,3 +347,7 @@ function twilioCallControl(config: Config): CallControl | null {
     },
   };
 }
+
+/** The retention sweep runs at start and then once a day. */
+const RETENTION_SWEEP_EVERY_MS = 24 * 60 * 60_000;
+

@@ -98,6 +98,25 @@ export const ConfigSchema = z.object({
     .transform((codes) => Object.freeze([...new Set(codes)]) as readonly string[]),
   /** When set, `/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). */
   METRICS_TOKEN: optionalString.refine((token) => token === undefined || !/\s/.test(token), 'must not contain whitespace (it is sent as a bearer token)'),
+  /** `on`: every call is recorded (two channels: caller left, agent right) and the greeting says so. */
+  RECORDING: z.enum(['on', 'off']).default('on'),
+  /** The words the greeting adds while RECORDING is on (after its first sentence). */
+  RECORDING_NOTICE: z.string().trim().min(1).max(200).default('This call is recorded for quality.'),
+  /** Where the directory store keeps recordings (default: DATA_DIR/recordings); unused with RECORDINGS_S3_BUCKET. */
+  RECORDINGS_DIR: optionalString,
+  /** S3-compatible object storage for recordings, shared by every instance (credentials: the AWS SDK's usual environment). */
+  RECORDINGS_S3_BUCKET: optionalString,
+  RECORDINGS_S3_ENDPOINT: httpUrl.optional(),
+  RECORDINGS_S3_PREFIX: z.string().trim().default('').refine((p) => p === '' || /^[A-Za-z0-9._\/-]{1,200}$/.test(p), 'letters, digits and . _ / - only'),
+  RECORDINGS_S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  /** Recordings older than this are deleted by the daily sweep (the session notes it). */
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** The operators' bearer token for `/admin/...`; unset: the admin routes are off (404). */
+  ADMIN_TOKEN: optionalString.refine((token) => token === undefined || (token.length >= 16 && !/\s/.test(token)), 'at least 16 characters, no whitespace'),
+  /** OpenAI's audio transcription model, for the voicemail a caller leaves after a model failure. */
+  OPENAI_TRANSCRIPTION_MODEL: z.string().min(1).default('gpt-4o-transcribe'),
+  /** Twilio's REST API: voicemail recordings are fetched only from URLs under it (with the account's credentials). */
+  TWILIO_API_URL: httpUrl.default('https://api.twilio.com'),
   /** An SMS conversation with no reply for this long is saved as a lead with what it has. */
   SMS_ABANDON_MS: ms(24 * 60 * 60_000),
   /** With OPENAI_API_KEY: how long an SMS reply waits for the LLM's reading of the text (then: offline only). */

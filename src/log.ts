@@ -40,11 +40,11 @@ export const LOG_FIELDS: ReadonlySet<string> = new Set([
   'status', 'code', 'errorType', 'route', 'signal', 'component', 'disputed', 'reasked', 'policy', 'field',
   // which thing (ids and references, never personal data)
   'callSid', 'leadId', 'sessionId', 'recordingSid', 'failedLeads', 'channel', 'model', 'file', 'migrations',
-  'database', 'port', 'url', 'stalePid', 'instanceId',
+  'database', 'port', 'url', 'stalePid', 'instanceId', 'key', 'store',
   // how much, how long
   'attempt', 'attempts', 'npaAttempts', 'pass', 'passes', 'maxAttempts', 'delayMs', 'durationMs', 'live',
   'replayed', 'remaining', 'recovered', 'count', 'uwsNative', 'bytes', 'freed', 'held', 'left', 'requeued', 'setAside',
-  'spooled', 'stored', 'tries', 'due', 'retryInMs', 'timeoutMs', 'from', 'releasedClaims',
+  'spooled', 'stored', 'tries', 'due', 'retryInMs', 'timeoutMs', 'from', 'releasedClaims', 'retentionDays',
   // why (reasons name the problem, not the value: src/leads/problems.ts, reasonOf)
   'err', 'reason', 'why', 'driver',
 ]);

@@ -8,8 +8,11 @@ import type { CallDeps } from './callDeps.js';
 import { callQuality, type CallQuality } from './callQuality.js';
 import { DEAD_AIR_THRESHOLD_MS } from './deadAirMeter.js';
 import { CallSession } from './callSession.js';
-import { CallRelay, type TwilioSink } from './relay.js';
+import { CallRelay, type CallAudioTap, type TwilioSink } from './relay.js';
 import { stateName as dottedStateName } from './stateName.js';
+
+/** How long a finished call waits for its recording to be stored before it is done anyway (the store goes on). */
+export const RECORDING_STORE_WAIT_MS = 30_000;
 
 export interface CallOptions {
   callSid: string;
@@ -35,11 +38,16 @@ export class Call {
   readonly actor: Actor<typeof callMachine>;
   readonly logger: Logger;
   readonly session: CallSession;
-  /** The call's output, once its machine is done and its session row written. */
+  /** The call's output, once its machine is done, its session row written and its recording stored. */
   readonly done: Promise<CallOutput>;
+  private readonly deps: CallDeps;
+  private recording: { tap: CallAudioTap; finish(): Promise<unknown> } | null = null;
+  /** The recording's store, from the conversation's end; the call is done only once it settled (or timed out). */
+  private recordingStored: Promise<void> = Promise.resolve();
 
   constructor(deps: CallDeps, options: CallOptions) {
     this.callSid = options.callSid;
+    this.deps = deps;
     this.logger = deps.logger.child({ callSid: options.callSid });
     // The live reading grows with the transcript: each update reads only the turns that changed.
     const reader = new LiveReader(options.callerPhone, new Date(), deps.refusedStates);
@@ -51,6 +59,8 @@ export class Call {
       ...(deps.observeWait ? { observeWait: deps.observeWait } : {}),
       ...(deps.refusedStates ? { refusedStates: deps.refusedStates } : {}),
       liveReading: () => (this.isActive() ? this.actor.getSnapshot().context.reading : null),
+      ...(deps.greetingPrompt ? { greetingPrompt: deps.greetingPrompt } : {}),
+      onConversationEnded: () => this.storeRecording(),
       notify: (event) => {
         this.send(event);
         if (!this.isActive()) return;
@@ -82,10 +92,11 @@ export class Call {
           // The conversation's end to the lead's outcome (sent, saved failed, held, or left to the outbox).
           const leadDelivery = this.leadDeliveryMs();
           if (leadDelivery !== null) this.relay.reportWait('lead_delivery', leadDelivery);
-          void this.session.idle().then(() => resolve(output));
+          void Promise.all([this.session.idle(), this.recordingStored]).then(() => resolve(output));
         },
         error: (error) => {
           this.session.stop();
+          this.storeRecording();
           this.logger.error({ err: reasonOf(error) }, 'call actor crashed');
           resolve({ outcome: 'lost', leadId: options.leadId, reason: reasonOf(error), endReason: null });
         },
@@ -114,8 +125,21 @@ export class Call {
       sink.close();
       return;
     }
-    this.relay.attachTwilio(sink, streamSid);
+    this.recording = this.deps.recordings?.begin(this.callSid) ?? null;
+    this.relay.attachTwilio(sink, streamSid, this.recording?.tap ?? null);
     this.send({ type: 'STREAM_STARTED', streamSid });
+  }
+
+  /** The conversation is over: the recording (if any) is finished and stored; the call waits for it, bounded. */
+  private storeRecording(): void {
+    const recording = this.recording;
+    if (recording === null) return;
+    this.recording = null;
+    const stored = recording.finish().then(
+      () => undefined,
+      (error: unknown) => this.logger.warn({ err: reasonOf(error) }, 'call recording could not be stored'),
+    );
+    this.recordingStored = Promise.race([stored, new Promise<void>((resolve) => setTimeout(resolve, RECORDING_STORE_WAIT_MS).unref())]);
   }
 
   callerHungUp(): void {

@@ -4,6 +4,12 @@ import type { Extractor } from '../extraction/extractor.js';
 import type { LeadIntake } from '../outbox/leadIntake.js';
 import type { ModelConnector } from '../realtime/modelConnection.js';
 import type { WaitKind } from './callWaits.js';
+import type { CallAudioTap } from './relay.js';
+
+/** Records calls (src/recordings/recordingArchive.ts): a tap for the relay, and the store once the call is over. */
+export interface CallRecordings {
+  begin(callSid: string): { tap: CallAudioTap; finish(): Promise<unknown> };
+}
 
 /** Ends a call through Twilio's REST API (only when credentials are configured). */
 export interface CallControl {
@@ -30,4 +36,8 @@ export interface CallDeps {
   refusedStates?: readonly string[];
   /** Reports one of the waits (callWaits.ts) in ms, where it ends: for the `/metrics` histograms. */
   observeWait?: (kind: WaitKind, ms: number) => void;
+  /** Records each call from its stream's start (RECORDING=on); absent: calls are not recorded. */
+  recordings?: CallRecordings;
+  /** The greeting's instructions (with the recording notice while calls are recorded). */
+  greetingPrompt?: string;
 }

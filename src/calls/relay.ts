@@ -27,6 +27,18 @@ export interface TwilioSink {
   close(): void;
 }
 
+/**
+ * What the relay tells a recording of the call (src/recordings/callRecorder.ts is one): the stream's start, each
+ * caller frame with Twilio's timestamp, each agent frame as it is sent, each `clear`. Called on the hot path: an
+ * implementation keeps references and works in batches; it never throws.
+ */
+export interface CallAudioTap {
+  start(atMs: number): void;
+  caller(payloadB64: string, timestampMs: number | null): void;
+  agent(payloadB64: string): void;
+  clear(): void;
+}
+
 /** Caller audio kept while the model's socket is not open yet: 10 s of 20 ms frames, then the oldest go. */
 export const MAX_PENDING_CALLER_FRAMES = 500;
 /**
@@ -71,6 +83,10 @@ export interface RelayOptions {
   liveReading?: () => ExtractionResult | null;
   /** The clock live captures are stamped with (default: the wall clock). */
   clock?: () => Date;
+  /** The greeting's instructions (default GREETING_PROMPT; with the recording notice while calls are recorded). */
+  greetingPrompt?: string;
+  /** Called once when the conversation is over (the call left streaming, hung up, or closed the model): a recording ends there. */
+  onConversationEnded?: () => void;
 }
 
 /**
@@ -96,6 +112,8 @@ export class CallRelay {
   private readonly transcript = new TranscriptAssembler();
   private readonly playback: PlaybackTracker;
   private twilio: TwilioSink | null = null;
+  /** The call's recording, from the stream's start (none while recording is off). */
+  private tap: CallAudioTap | null = null;
   private streamSid = '';
   private writeMedia: ((payload: string) => string) | null = null;
   private model: ModelSocket | null = null;
@@ -142,11 +160,13 @@ export class CallRelay {
   // ---- Twilio side ----
 
   /** Twilio's `start` arrived: from now on agent audio goes to this stream. */
-  attachTwilio(sink: TwilioSink, streamSid: string): void {
+  attachTwilio(sink: TwilioSink, streamSid: string, tap: CallAudioTap | null = null): void {
     this.twilio = sink;
     this.streamSid = streamSid;
     this.writeMedia = twilioMediaWriter(streamSid);
     this.streamAttachedAt = this.now();
+    this.tap = tap;
+    tap?.start(this.streamAttachedAt);
     this.deadAir.start(this.streamAttachedAt);
     // The greeting the model produced before the stream existed goes out at once, in order, with its marks.
     const held = this.heldAgentAudio;
@@ -170,10 +190,11 @@ export class CallRelay {
     return Math.max(0, (this.conversationEndedAt ?? this.now()) - this.streamAttachedAt);
   }
 
-  /** One caller frame (base64 mu-law, already validated by the parser). */
-  onCallerAudio(payloadB64: string): void {
+  /** One caller frame (base64 mu-law, already validated by the parser), with Twilio's timestamp when it has one. */
+  onCallerAudio(payloadB64: string, timestampMs: number | null = null): void {
     this.counters.callerFrames++;
     this.callerAudioBytes += base64DecodedLength(payloadB64);
+    this.tap?.caller(payloadB64, timestampMs);
     const model = this.model;
     if (model === null) {
       // Not open yet: keep it, so the first words are not lost; bounded.
@@ -211,7 +232,7 @@ export class CallRelay {
   startConversation(): void {
     if (this.conversationStarted || this.model === null) return;
     this.conversationStarted = true;
-    this.model.send(responseCreate({ instructions: GREETING_PROMPT }));
+    this.model.send(responseCreate({ instructions: this.options.greetingPrompt ?? GREETING_PROMPT }));
   }
 
   /**
@@ -229,7 +250,19 @@ export class CallRelay {
    */
   endConversation(): void {
     this.ended = true;
-    this.conversationEndedAt ??= this.now();
+    this.conversationOver();
+  }
+
+  /** The first of endConversation, hangUpTwilio and closeModel: the conversation's end is stamped once, and told. */
+  private conversationOver(): void {
+    if (this.conversationEndedAt !== null) return;
+    this.conversationEndedAt = this.now();
+    this.tap = null;
+    try {
+      this.options.onConversationEnded?.();
+    } catch (error) {
+      this.options.logger.warn({ err: String(error) }, 'conversation end hook failed');
+    }
   }
 
   /** Keeps a wait for the quality record and reports it (`observeWait`); measuring never breaks the call. */
@@ -288,6 +321,7 @@ export class CallRelay {
       this.speechStoppedAt = null;
     }
     this.counters.agentFrames++;
+    this.tap?.agent(deltaB64);
     const media = writeMedia(deltaB64);
     const bytes = base64DecodedLength(deltaB64);
     // 8 kHz mu-law: 8 bytes a ms.
@@ -440,6 +474,7 @@ export class CallRelay {
     if (this.twilio !== null) {
       const heardAt = this.now();
       this.twilio.send(twilioClear(this.streamSid));
+      this.tap?.clear();
       this.deadAir.agentCleared(heardAt);
       // What the relay adds to a barge-in: the model's speech_started to the clear on its way to Twilio.
       this.reportWait('barge_in', this.now() - heardAt);
@@ -495,7 +530,7 @@ export class CallRelay {
   /** Ends the Twilio leg: closing the stream lets Twilio run the TwiML that follows `<Connect>`. */
   hangUpTwilio(): void {
     this.ended = true;
-    this.conversationEndedAt ??= this.now();
+    this.conversationOver();
     if (this.goodbyeAt !== null && this.twilio !== null) this.reportWait('goodbye', this.now() - this.goodbyeAt);
     const twilio = this.twilio;
     this.twilio = null;
@@ -505,6 +540,7 @@ export class CallRelay {
   /** Closes the model's socket; nothing more is expected from it. */
   closeModel(): void {
     this.ended = true;
+    this.conversationOver();
     const model = this.model;
     this.model = null;
     model?.close();

@@ -10,6 +10,8 @@ import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
 import { echo, terminalLine } from './echo.js';
 import { withRepositories } from './withRepositories.js';
+import { recordingLink } from '../db/recordingRepository.js';
+import { describeRecordings } from './recordingLinks.js';
 import { describeProvenance, provenanceOf } from './provenance.js';
 
 /** `leads failed list|show|retry`. */
@@ -63,12 +65,18 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const found = isUuid(id)
     ? await withRepositories(ctx, async (repos) => {
         const failed = await repos.failed.get(id);
-        return failed && { row: failed, decision: provenanceOf((await repos.decisions.get(id)) ?? undefined) };
+        if (failed === null) return null;
+        const recordings = failed.sessionId === null ? [] : ((await repos.recordings.forSessions([failed.sessionId])).get(failed.sessionId) ?? []);
+        return { row: failed, decision: provenanceOf((await repos.decisions.get(id)) ?? undefined), recordings: recordings.map(recordingLink) };
       })
     : null;
   if (!found) throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
-  const { row, decision } = found;
-  ctx.io.out(values.json ? JSON.stringify({ ...row, decision }, null, 2) : `${describe(row)}\n${describeProvenance(decision)}`);
+  const { row, decision, recordings } = found;
+  ctx.io.out(
+    values.json
+      ? JSON.stringify({ ...row, decision, recordings }, null, 2)
+      : `${describe(row)}\nrecordings  ${describeRecordings(recordings)}\n${describeProvenance(decision)}`,
+  );
   return EXIT.OK;
 }
 

@@ -8,6 +8,7 @@ import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import { extractCommand } from './extractCommand.js';
 import { failedCommand } from './failedCommand.js';
 import type { CliContext } from './io.js';
+import { recordingCommand } from './recordingCommand.js';
 import { reviewCommand } from './reviewCommand.js';
 import { sessionsCommand } from './sessionsCommand.js';
 import { spoolCommand } from './spoolCommand.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<Exit
   spool: spoolCommand,
   review: reviewCommand,
   sessions: sessionsCommand,
+  recording: recordingCommand,
 };
 
 /** Runs one `leads` invocation and returns its exit code; every error becomes one line on stderr. */

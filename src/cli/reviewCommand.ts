@@ -17,6 +17,8 @@ import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
 import { withRepositories } from './withRepositories.js';
+import { recordingLink } from '../db/recordingRepository.js';
+import { describeRecordings } from './recordingLinks.js';
 
 const USAGE =
   'usage: leads review list [--json] | show ID [--json] | approve ID [--set field=value ...] [--by NAME] [--json] | reject ID --reason TEXT [--by NAME]';
@@ -100,10 +102,11 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
         const decision = await repos.decisions.get(id);
         if (decision === null || decision.review === 'none') return null;
         const session = await sessionOf(repos, decision);
-        return { decision, entry: entryOf(decision, session), state: (session?.state ?? {}) as Record<string, unknown> };
+        const recordings = session === null ? [] : ((await repos.recordings.forSessions([session.id])).get(session.id) ?? []);
+        return { decision, entry: entryOf(decision, session), state: (session?.state ?? {}) as Record<string, unknown>, recordings: recordings.map(recordingLink) };
       });
   if (found === null) throw new CliError(`no lead in review with id ${echo(id)}`, EXIT.NOT_FOUND);
-  const { decision, entry, state } = found;
+  const { decision, entry, state, recordings } = found;
   const transcript: Turn[] = readVoiceState(state).transcript ?? [];
   const callerPhone = callerPhoneIn(state);
   const verdicts = readVerdicts(decision.fields);
@@ -129,6 +132,7 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
     fields,
     reasked: decision.reasked,
     recording: state['recording'] ?? null,
+    recordings,
     transcript,
   };
   if (values.json) {
@@ -140,6 +144,7 @@ async function show(ctx: CliContext, args: string[]): Promise<ExitCode> {
     `channel   ${decision.channel}   session ${entry.sessionKey ?? '-'}`,
     `created   ${formatDate(decision.createdAt)} (${age(entry.ageSeconds)} ago)   ${decision.review === 'sent' ? 'sent with the majority values, flagged' : 'held: not sent until approved'}`,
     `recording ${describeRecording(state['recording'])}`,
+    `recordings  ${describeRecordings(recordings)}`,
     '',
     'fields:',
     ...LEAD_FIELDS.map((f) => `  ${f.padEnd(14)} ${String(decision.leadData[f] ?? '-')}  [${verdicts?.[f]?.ruling ?? '?'}: ${verdicts?.[f]?.why ?? ''}]`),

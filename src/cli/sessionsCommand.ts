@@ -5,6 +5,8 @@ import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { echo } from './echo.js';
 import { withRepositories } from './withRepositories.js';
+import { recordingLink, type RecordingLink } from '../db/recordingRepository.js';
+import { describeRecordings } from './recordingLinks.js';
 
 const USAGE_SHOW = 'usage: leads sessions show CALLSID [--json]';
 
@@ -15,9 +17,12 @@ export async function sessionsCommand(ctx: CliContext, args: string[]): Promise<
   const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
   const [key, ...extra] = positionals;
   if (key === undefined || extra.length > 0) throw new CliError(USAGE_SHOW, EXIT.USAGE);
-  const row = await withRepositories(ctx, (repos) => repos.sessions.getByKey(key));
-  if (row === null) throw new CliError(`no session with key ${echo(key)}`, EXIT.NOT_FOUND);
-  const view = sessionView(row);
+  const found = await withRepositories(ctx, async (repos) => {
+    const row = await repos.sessions.getByKey(key);
+    return row && { row, recordings: (await repos.recordings.forSessions([row.id])).get(row.id) ?? [] };
+  });
+  if (found === null) throw new CliError(`no session with key ${echo(key)}`, EXIT.NOT_FOUND);
+  const view = sessionView(found.row, found.recordings.map(recordingLink));
   ctx.io.out(values.json ? JSON.stringify(view, null, 2) : describe(view));
   return EXIT.OK;
 }
@@ -31,11 +36,13 @@ export interface SessionView {
   endReason: string | null;
   timings: Record<string, string>;
   quality: CallQuality | null;
+  /** The call's stored recordings (the conversation, a voicemail). */
+  recordings: RecordingLink[];
   createdAt: string;
   updatedAt: string;
 }
 
-function sessionView(row: SessionRecord): SessionView {
+function sessionView(row: SessionRecord, recordings: RecordingLink[]): SessionView {
   const state = readVoiceState(row.state);
   return {
     sessionKey: row.sessionKey,
@@ -45,6 +52,7 @@ function sessionView(row: SessionRecord): SessionView {
     endReason: state.endReason ?? null,
     timings: state.timings ?? {},
     quality: state.quality ?? null,
+    recordings,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -60,6 +68,7 @@ function describe(view: SessionView): string {
     ['phase', view.phase ?? '-'],
     ['outcome', view.outcome ?? '-'],
     ['end reason', view.endReason ?? '-'],
+    ['recordings', describeRecordings(view.recordings)],
     ...Object.entries(view.timings).map(([phase, at]): [string, string] => [`at ${phase}`, at]),
   ];
   if (q === null) {

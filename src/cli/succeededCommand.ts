@@ -4,6 +4,7 @@ import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
 import { echo } from './echo.js';
 import { withRepositories } from './withRepositories.js';
+import { recordingLink } from '../db/recordingRepository.js';
 import { provenanceOf } from './provenance.js';
 
 /** `leads succeeded list [--json] [--since DATE]`. */
@@ -17,13 +18,16 @@ export async function succeededCommand(ctx: CliContext, args: string[]): Promise
   });
   if (positionals.length > 0) throw new CliError('usage: leads succeeded list [--json] [--since DATE]', EXIT.USAGE);
   const since = values.since === undefined ? undefined : parseDate(values.since);
-  const { rows, decisions } = await withRepositories(ctx, async (repos) => {
+  const { rows, decisions, recordings } = await withRepositories(ctx, async (repos) => {
     const found = await repos.succeeded.list(since ? { since } : {});
-    return { rows: found, decisions: await repos.decisions.forLeads(found.map((r) => r.id)) };
+    const recordings = await repos.recordings.forSessions(found.flatMap((r) => (r.sessionId === null ? [] : [r.sessionId])));
+    return { rows: found, decisions: await repos.decisions.forLeads(found.map((r) => r.id)), recordings };
   });
   if (values.json) {
     // Each lead with how its fields were decided (null: decided before decisions were kept).
-    ctx.io.out(JSON.stringify(rows.map((r) => ({ ...r, decision: provenanceOf(decisions.get(r.id)) })), null, 2));
+    // ... and the recordings of its call (empty when it was not recorded).
+    const recordingsOf = (r: (typeof rows)[number]) => (r.sessionId === null ? [] : (recordings.get(r.sessionId) ?? []).map(recordingLink));
+    ctx.io.out(JSON.stringify(rows.map((r) => ({ ...r, decision: provenanceOf(decisions.get(r.id)), recordings: recordingsOf(r) })), null, 2));
   } else if (rows.length === 0) {
     ctx.io.out('no succeeded leads');
   } else {

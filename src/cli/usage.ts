@@ -16,14 +16,18 @@ Commands:
   review list [--json]               Leads whose witnesses disagree on a field, oldest first: held (not sent
                                      until approved) or sent flagged (REVIEW_POLICY=send), with their age
   review show ID [--json]            One lead in review: each witness's value per disputed field, the
-                                     transcript lines behind each, the recording reference
+                                     transcript lines behind each, the call's recordings
   review approve ID [--set field=value ...] [--by NAME]
                                      Approve (a disputed field with no majority needs its --set); the lead is
                                      normalized, validated and sent once through the outbox under its id
   review reject ID --reason TEXT [--by NAME]
                                      Reject: the lead becomes a failed lead with that reason, never sent
-  sessions show CALLSID [--json]     One call's session: phase, outcome, timings and its quality record
-                                     (turns, barge-ins, dead air, waits, per-field attempts and agreement)
+  sessions show CALLSID [--json]     One call's session: phase, outcome, timings, its recordings and its
+                                     quality record (turns, barge-ins, dead air, waits, per-field attempts
+                                     and agreement)
+  recording CALLSID --out FILE [--voicemail]
+                                     Write the call's recording (two-channel WAV: caller left, agent right),
+                                     or the voicemail left after the tone, from the configured store
   spool list [--json]                Leads in the local spool (DATA_DIR): queued for replay, and dead letters
                                      (refused by the database SPOOL_MAX_TRIES times), with the last error
   spool retry ID | --all             Queue a dead letter (every one) again; the server replays it at its next

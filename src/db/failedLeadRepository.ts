@@ -76,6 +76,19 @@ export class FailedLeadRepository {
     );
   }
 
+  /**
+   * A later reading of the lead's call (the voicemail left after the tone) gave better fields: the unresolved row
+   * takes them, and its reason gets `note`. Returns false when the row is absent or already resolved.
+   */
+  async updateLead(em: EntityManager, id: string, lead: Lead, note: string): Promise<boolean> {
+    const result = await em.execute<{ affectedRows: number }>(
+      `update failed_leads set lead_data = ?::jsonb, error_message = error_message || '; ' || ? where id = ? and resolved_at is null`,
+      [JSON.stringify(lead), note, id],
+      'run',
+    );
+    return result.affectedRows > 0;
+  }
+
   /** The lead was delivered after all: an unresolved failed row for it is resolved. */
   async resolve(em: EntityManager, id: string, attempts: number): Promise<void> {
     await em.nativeUpdate(

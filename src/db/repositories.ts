@@ -3,6 +3,7 @@ import { FailedLeadRepository } from './failedLeadRepository.js';
 import { InstanceRepository } from './instanceRepository.js';
 import type { Database } from './orm.js';
 import { OutboxRepository } from './outboxRepository.js';
+import { RecordingRepository } from './recordingRepository.js';
 import { SessionRepository } from './sessionRepository.js';
 import { SucceededLeadRepository } from './succeededLeadRepository.js';
 
@@ -15,6 +16,7 @@ export interface Repositories {
   readonly outbox: OutboxRepository;
   readonly instances: InstanceRepository;
   readonly decisions: DecisionRepository;
+  readonly recordings: RecordingRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -26,5 +28,6 @@ export function createRepositories(db: Database): Repositories {
     outbox: new OutboxRepository(db),
     instances: new InstanceRepository(db),
     decisions: new DecisionRepository(db),
+    recordings: new RecordingRepository(db),
   });
 }

@@ -101,6 +101,8 @@ export class FakeTwilioCaller {
   readonly closed: Promise<CloseInfo>;
 
   private readonly realTime: boolean;
+  /** The chunk numbers sent as speech (1-based, as Twilio numbers them; chunk n's timestamp is (n - 1) x 20 ms). */
+  readonly speechChunks: number[] = [];
   private sequence = 0;
   private chunk = 0;
   private speechFrames = 0;
@@ -327,6 +329,7 @@ export class FakeTwilioCaller {
   private sendFrame(payload: string): void {
     if (this.isClosed || this.stopped) return;
     this.chunk++;
+    if (payload === SPEECH_B64) this.speechChunks.push(this.chunk);
     // Twilio's own key order, so the server's fast path is exercised.
     this.send(
       `{"event":"media","sequenceNumber":"${++this.sequence}","media":{"track":"inbound","chunk":"${this.chunk}",` +

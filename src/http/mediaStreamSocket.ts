@@ -157,7 +157,7 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
           metrics.count('twilio_messages_wrong_stream_total');
           return;
         }
-        data.call.relay.onCallerAudio(message.media.payload);
+        data.call.relay.onCallerAudio(message.media.payload, message.media.timestamp);
         return;
       case 'start': {
         if (data.call !== null || data.stopped) {

@@ -25,17 +25,22 @@ const RecordingWebhookSchema = z.object({
     .optional(),
 });
 
+/** A voicemail to read for its call's lead (src/voicemail/voicemailLead.ts), started once its reference is kept. */
+export type VoicemailReader = (input: { callSid: string; recordingSid: string; recordingUrl: string; durationSeconds: number | null }) => void;
+
 export interface RecordingWebhookDeps {
   config: Config;
   logger: Logger;
   registry: CallRegistry;
   metrics: Metrics;
   db: Database;
+  /** Reads the voicemail in the background (the caller is thanked at once); absent: only the reference is kept. */
+  readVoicemail?: VoicemailReader;
 }
 
 /**
  * `POST /twilio/voice/recording`: `<Record action>` after the apology. Keeps the recording's reference on the
- * call's session and failed lead, then thanks the caller. A database failure still thanks the caller (it is logged
+ * call's session and failed lead, starts reading the voicemail for the lead (`readVoicemail`), then thanks the caller. A database failure still thanks the caller (it is logged
  * and counted); Twilio would otherwise play its application-error message.
  */
 export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
@@ -60,6 +65,8 @@ export function recordingWebhookHandler(deps: RecordingWebhookDeps) {
         });
         deps.metrics.count('recordings_saved_total');
         logger.info({ event: 'recording_saved', recordingSid: sid, failedLeads: attached.failedLeadIds.length }, 'recording_saved');
+        // Downloaded, kept, transcribed and read after Twilio has its answer: none of it keeps the caller waiting.
+        deps.readVoicemail?.({ callSid, recordingSid: sid, recordingUrl: url, durationSeconds: duration ?? null });
       } catch (error) {
         deps.metrics.count('recordings_failed_total');
         logger.error({ err: reasonOf(error), recordingSid: sid }, 'recording could not be saved');

@@ -16,4 +16,9 @@ export const ROUTES = Object.freeze({
   healthz: '/healthz',
   readyz: '/readyz',
   metrics: '/metrics',
+  /** An operator's download of a call's recording (ADMIN_TOKEN; `?kind=voicemail` for the message left after the tone). */
+  adminRecording: '/admin/api/calls/:callSid/recording',
 } as const);
+
+/** The admin path of one call's recording. */
+export const adminRecordingPath = (callSid: string): string => ROUTES.adminRecording.replace(':callSid', encodeURIComponent(callSid));

@@ -2,9 +2,12 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { Database } from '../db/orm.js';
+import type { RecordingRepository } from '../db/recordingRepository.js';
+import type { RecordingStore } from '../recordings/recordingStore.js';
+import { adminRecordingHandler } from './adminRecordingRoute.js';
 import { StreamTokens } from '../security/streamTokens.js';
 import { mediaStreamBehavior, type StreamSocketData } from './mediaStreamSocket.js';
-import { recordingWebhookHandler } from './recordingWebhook.js';
+import { recordingWebhookHandler, type VoicemailReader } from './recordingWebhook.js';
 import { smsWebhookHandler } from './smsWebhook.js';
 import type { SmsConversations } from '../sms/smsConversations.js';
 import type { Metrics } from './metrics.js';
@@ -30,6 +33,10 @@ export interface ServerDeps {
   sms: SmsConversations;
   /** Asks the database (and, when it does not answer, the spool) whether a new call's lead could be kept. */
   readiness: () => Promise<Readiness>;
+  /** Where recordings are listed and kept, for the admin download. */
+  recordings: { repository: RecordingRepository; store: RecordingStore };
+  /** Reads a voicemail for its call's lead, in the background (src/voicemail). */
+  readVoicemail?: VoicemailReader;
 }
 
 export interface HttpServer {
@@ -66,6 +73,14 @@ export function createApp(deps: ServerDeps): TemplatedApp {
       .catch(() => respondJson(res, state, 503, { status: 'readiness check failed' }));
   });
   app.get(ROUTES.metrics, metricsHandler({ metrics: deps.metrics, logger: deps.logger, token: deps.config.METRICS_TOKEN }));
+  // The operators' routes exist only with ADMIN_TOKEN set (bootstrap says so at start-up): otherwise they are 404.
+  const adminToken = deps.config.ADMIN_TOKEN;
+  if (adminToken !== undefined) {
+    app.get(
+      ROUTES.adminRecording,
+      adminRecordingHandler({ logger: deps.logger, token: adminToken, recordings: deps.recordings.repository, store: deps.recordings.store }),
+    );
+  }
   app.any('/*', (res) => {
     respondText(res, { aborted: false }, 404, 'not found');
   });

@@ -72,6 +72,18 @@ them, say goodbye and call end_call again: it ends the call.
 /** Instructions for the very first response, so the greeting is said word for word. */
 export const GREETING_PROMPT = `Greet the caller by saying exactly: "${GREETING}"`;
 
+/** The greeting with the recording notice (RECORDING_NOTICE) after its first sentence; without one, the greeting. */
+export function greetingWith(notice: string | null): string {
+  if (notice === null || notice.trim() === '') return GREETING;
+  const firstSentence = /^(.*?[.!?])\s+/.exec(GREETING);
+  const head = firstSentence?.[1] ?? GREETING;
+  const rest = firstSentence === null ? '' : GREETING.slice(firstSentence[0].length);
+  return [head, notice.trim(), rest].filter((part) => part !== '').join(' ');
+}
+
+/** The instructions of the first response.create: the greeting, word for word, with the notice while recording. */
+export const greetingPrompt = (notice: string | null): string => `Greet the caller by saying exactly: "${greetingWith(notice)}"`;
+
 /** The tool the agent calls after its goodbye; the relay hangs up once the goodbye audio has played. */
 export const END_CALL_TOOL = {
   type: 'function',

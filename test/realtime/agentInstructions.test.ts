@@ -5,6 +5,8 @@ import {
   GOODBYE_PATTERN,
   GREETING,
   GREETING_PROMPT,
+  greetingPrompt,
+  greetingWith,
 } from '../../src/realtime/agentInstructions.js';
 import { LEAD_FIELDS } from '../../src/leads/lead.js';
 import { parseRecordLeadFieldArgs, RECORD_LEAD_FIELD_TOOL } from '../../src/realtime/recordLeadField.js';
@@ -56,5 +58,20 @@ describe('agent instructions', () => {
     ]) {
       expect(GOODBYE_PATTERN.test(text), text).toBe(false);
     }
+  });
+});
+
+describe('the greeting while calls are recorded', () => {
+  it('puts the notice after the first sentence, word for word', () => {
+    expect(greetingWith('This call is recorded for quality.')).toBe(
+      'Thanks for calling Power Sport Buyers! This call is recorded for quality. I can get you a quick offer on your vehicle. May I have your full name, please?',
+    );
+    expect(greetingPrompt('Calls are recorded.')).toContain('"Thanks for calling Power Sport Buyers! Calls are recorded. I can get');
+  });
+
+  it('without a notice it is the plain greeting', () => {
+    expect(greetingWith(null)).toBe(GREETING);
+    expect(greetingWith('  ')).toBe(GREETING);
+    expect(greetingPrompt(null)).toBe(GREETING_PROMPT);
   });
 });

@@ -109,6 +109,10 @@ export const VoiceStateSchema = z.object({
   /** The lead went to the local spool because the database did not take it. */
   spooled: z.boolean(),
   recording: CallRecordingSchema,
+  /** The retention sweep deleted a recording of the call (RECORDING_RETENTION_DAYS): which, when, why. */
+  recordingDeleted: z.object({ kind: z.enum(['call', 'voicemail']), at: z.string(), reason: z.string() }),
+  /** What became of the voicemail left after the tone (src/voicemail): read for the lead, or why nothing more happened. */
+  voicemail: z.object({ status: z.enum(['read', 'kept', 'failed']), reason: z.string().nullable(), at: z.string() }),
   /** How the call went, written with its final phase. */
   quality: CallQualitySchema,
   recovery: z.object({ reason: z.string(), at: z.string(), fromPhase: z.string().nullable() }),

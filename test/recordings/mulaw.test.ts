@@ -1,6 +1,6 @@
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { MULAW_TO_PCM16 } from './mulaw.js';
+import { MULAW_TO_PCM16 } from '../../src/recordings/mulaw.js';
 
 describe('MULAW_TO_PCM16', () => {
   it('holds the G.711 values of known codes', () => {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CallRecorder } from './callRecorder.js';
-import { repairWav } from './repairWav.js';
-import { parseWavHeader, wavHeader, WavHeaderError } from './wavHeader.js';
+import { CallRecorder } from '../../src/recordings/callRecorder.js';
+import { repairWav } from '../../src/recordings/repairWav.js';
+import { parseWavHeader, wavHeader, WavHeaderError } from '../../src/recordings/wavHeader.js';
 
 const STEREO_8K = { channels: 2, sampleRate: 8000, bitsPerSample: 16 } as const;
 

@@ -1,7 +1,7 @@
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../errors.js';
-import { parseWavHeader, WAV_HEADER_BYTES, wavHeader, WavHeaderError, type WavHeaderProblem } from './wavHeader.js';
+import { AppError } from '../../src/errors.js';
+import { parseWavHeader, WAV_HEADER_BYTES, wavHeader, WavHeaderError, type WavHeaderProblem } from '../../src/recordings/wavHeader.js';
 
 const STEREO_8K = { channels: 2, sampleRate: 8000, bitsPerSample: 16 } as const;
 

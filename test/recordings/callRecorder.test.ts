@@ -10,9 +10,9 @@ import {
   type CallRecorderOptions,
   type OpenRecordingFile,
   type RecordingFile,
-} from './callRecorder.js';
-import { MULAW_TO_PCM16 } from './mulaw.js';
-import { parseWavHeader } from './wavHeader.js';
+} from '../../src/recordings/callRecorder.js';
+import { MULAW_TO_PCM16 } from '../../src/recordings/mulaw.js';
+import { parseWavHeader } from '../../src/recordings/wavHeader.js';
 
 // Mu-law codes with distinct, known PCM values.
 const A = 0x90;
