@@ -53,6 +53,15 @@ export function formatReport(results: RunResult[]): string {
         `memory per call ${div(base.memPerCallKB, real.memPerCallKB)}x, p99 ${div(p99(base), p99(real))}x`,
     );
   }
-  if (ratios.length > 0) out.push('', 'Ratios (higher is better for the real relay):', ...ratios);
+  for (const recorded of results.filter((r) => r.relay === 'real')) {
+    const unrecorded = results.find((r) => r.relay === 'real-unrecorded' && r.calls === recorded.calls);
+    if (unrecorded === undefined || unrecorded.cpuPerCallPct <= 0) continue;
+    ratios.push(
+      `${recorded.calls} calls: recording on/off CPU per call ${(recorded.cpuPerCallPct / unrecorded.cpuPerCallPct).toFixed(2)}x ` +
+        `(${recorded.cpuPerCallPct.toFixed(3)}% against ${unrecorded.cpuPerCallPct.toFixed(3)}%), memory per call ` +
+        `${recorded.memPerCallKB.toFixed(1)} against ${unrecorded.memPerCallKB.toFixed(1)} KB`,
+    );
+  }
+  if (ratios.length > 0) out.push('', 'Ratios (higher is better for the real relay; recording on/off: 1.10x at most):', ...ratios);
   return out.join('\n');
 }

@@ -7,8 +7,9 @@ import { LOOP_RESOLUTION_MS, startLoadGenerator } from './loadGenerator.js';
 import { startLoadModel, type DirectionStats, type LoadModel } from './loadModel.js';
 import type { ServerReady, ServerRequest, ServerStats } from './serverProcess.js';
 
-/** Which relay a run measures: the service itself, or the sample-style baseline. */
-export type RelayKind = 'real' | 'baseline';
+/** Which relay a run measures: the service itself (recording calls, as by default, or not), or the sample-style baseline. */
+export type RelayKind = 'real' | 'real-unrecorded' | 'baseline';
+export const RELAY_KINDS: readonly RelayKind[] = ['real', 'real-unrecorded', 'baseline'];
 
 export interface BenchOptions {
   /** Concurrent calls per step, in order; a relay stops at its first step over a limit. */
@@ -216,8 +217,8 @@ async function runStep(server: ServerChild, model: LoadModel, calls: number, opt
   const startDropped0 = model.startDropped();
   const base = `ws://127.0.0.1:${server.ready.port}`;
   const gen = startLoadGenerator({
-    streamUrl: server.kind === 'real' ? `${base}/twilio/voice/stream` : `${base}/media-stream`,
-    ...(server.kind === 'real' ? { webhookUrl: `http://127.0.0.1:${server.ready.port}/twilio/voice-realtime-proxied` } : {}),
+    streamUrl: server.kind !== 'baseline' ? `${base}/twilio/voice/stream` : `${base}/media-stream`,
+    ...(server.kind !== 'baseline' ? { webhookUrl: `http://127.0.0.1:${server.ready.port}/twilio/voice-realtime-proxied` } : {}),
   });
   try {
     await gen.addCalls(calls);

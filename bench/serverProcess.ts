@@ -15,7 +15,7 @@ import { startBaselineRelay } from './baselineRelay.js';
  * core): `real` is the service itself (bootstrap from src/app.ts, on an embedded PGlite database in a temp DATA_DIR
  * unless BENCH_DATABASE_URL is set), `baseline` the sample-style relay. Talks to the runner over IPC.
  *
- * argv: <real|baseline> <model realtime url>
+ * argv: <real|real-unrecorded|baseline> <model realtime url>
  */
 
 export type ServerRequest =
@@ -38,8 +38,8 @@ export interface ServerReady {
 }
 
 const [kind, modelUrl] = process.argv.slice(2);
-if ((kind !== 'real' && kind !== 'baseline') || modelUrl === undefined || process.send === undefined) {
-  process.stderr.write('usage: serverProcess.ts <real|baseline> <model url> (as a child with IPC)\n');
+if ((kind !== 'real' && kind !== 'real-unrecorded' && kind !== 'baseline') || modelUrl === undefined || process.send === undefined) {
+  process.stderr.write('usage: serverProcess.ts <real|real-unrecorded|baseline> <model url> (as a child with IPC)\n');
   process.exit(2);
 }
 const send = (message: ServerReady | ServerStats): void => void process.send?.(message);
@@ -51,7 +51,7 @@ let port: number;
 let database = 'none';
 let dataDir: string | null = null;
 
-if (kind === 'real') {
+if (kind === 'real' || kind === 'real-unrecorded') {
   const databaseUrl = process.env['BENCH_DATABASE_URL'];
   dataDir = await mkdtemp(join(tmpdir(), 'psb-bench-'));
   database = databaseUrl ? 'postgresql' : 'pglite';
@@ -60,6 +60,8 @@ if (kind === 'real') {
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir,
+    // Recorded (two-channel WAV per call, the default) or not: the bench measures what recording costs.
+    RECORDING: kind === 'real' ? 'on' : 'off',
     OPENAI_REALTIME_URL: modelUrl,
     LOG_LEVEL: 'silent',
     MAX_CALLS: '100000',

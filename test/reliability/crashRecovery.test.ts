@@ -9,6 +9,9 @@ import type { Conversation } from '../../src/leads/lead.js';
 import type { TestDatabase } from '../support/testDatabase.js';
 import { eventually, ServerProcess, startProcessFakes, type ProcessFakes } from './serverProcess.js';
 import { sampleConversation } from '../support/sharedTranscripts.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseWavHeader } from '../../src/recordings/wavHeader.js';
 
 const sample = (name: string): Conversation =>
   sampleConversation(name);
@@ -98,6 +101,25 @@ describe('SIGKILL at each step of a lead', { timeout: 90_000 }, () => {
     await restart();
     await expectDeliveredOnce(callSid, leadId);
     expect(await session(callSid)).toMatchObject({ phase: 'recovered', recovery: { reason: 'recovered after a server restart', fromPhase: 'streaming' } });
+
+    // The recording the killed process was writing: repaired at the restart, stored, and linked to the recovered
+    // lead through its session; it plays (a valid header whose sizes match the file) up to its last batch.
+    const recording = await eventually(async () => {
+      const rows = await database.db.em().execute<{ status: string; store_key: string; bytes: string; duration_ms: number; lead: string | null }[]>(
+        `select r.status, r.store_key, r.bytes, r.duration_ms, s.id as lead
+           from call_recordings r left join succeeded_leads s on s.session_id = r.session_id where r.call_sid = ?`,
+        [callSid],
+      );
+      return rows[0];
+    }, 15_000, 'the partial recording stored');
+    expect(recording).toMatchObject({ status: 'partial', lead: leadId });
+    const file = await readFile(join(database.dataDir, 'recordings', recording.store_key));
+    expect(file.length).toBe(Number(recording.bytes));
+    const header = parseWavHeader(file);
+    expect(header).toMatchObject({ channels: 2, sampleRate: 8000, bitsPerSample: 16, dataBytes: file.length - 44 });
+    // The caller streamed for seconds before the kill; the file holds all but the last unflushed second or so.
+    expect(recording.duration_ms).toBeGreaterThan(1000);
+    expect(header.dataBytes / 4 / 8).toBeCloseTo(recording.duration_ms, 0);
   });
 
   it('after extraction, before NPA took it: the outbox row survives and is sent once', async () => {
