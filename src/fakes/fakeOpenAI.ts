@@ -13,6 +13,7 @@ import {
 } from './fakeOpenAI/chatCompletions.js';
 import { FakeRealtimeConnection, type RealtimePacing } from './fakeOpenAI/realtimeConnection.js';
 import type { Script } from './fakeOpenAI/script.js';
+import { createTranscriptionEndpoint, type FakeTranscriptions } from './fakeOpenAI/transcriptions.js';
 
 export { FakeRealtimeConnection } from './fakeOpenAI/realtimeConnection.js';
 export type { RealtimePacing, RecordedFunctionCall, RecordedTruncate, OutgoingEvent } from './fakeOpenAI/realtimeConnection.js';
@@ -24,6 +25,7 @@ export {
   emptyLeadResponder,
 } from './fakeOpenAI/chatCompletions.js';
 export type { ChatMode, ChatResponder, ChatRequestBody, RecordedChatRequest } from './fakeOpenAI/chatCompletions.js';
+export type { FakeTranscriptions, RecordedTranscriptionRequest, TranscriptionMode, TranscriptionResponder } from './fakeOpenAI/transcriptions.js';
 export { MULAW_BYTES_PER_MS, toneMulaw, linearToMulaw, mulawToLinear } from './fakeOpenAI/mulaw.js';
 
 export interface FakeOpenAIOptions {
@@ -58,6 +60,8 @@ export interface FakeOpenAI {
   /** Upgrades refused (500 switch, 401, wrong path). */
   readonly refusedUpgrades: number;
   readonly chatRequests: readonly RecordedChatRequest[];
+  /** `POST /v1/audio/transcriptions`: its requests, transcripts and failure mode. */
+  readonly transcriptions: FakeTranscriptions;
   /** Give the next unscripted connection this script (queued in order of connection). */
   enqueueScript(steps: Script): void;
   setDefaultScript(steps: Script): void;
@@ -81,7 +85,7 @@ const DEFAULT_SCRIPT: Script = [
   { agent: 'Thanks for calling Power Sport Buyers! I can help you get an offer on your vehicle. May I have your full name, please?' },
 ];
 
-/** Start the fake OpenAI server (Realtime over WebSocket and Chat Completions over HTTP) on one local port. */
+/** Start the fake OpenAI server (Realtime over WebSocket; Chat Completions and transcriptions over HTTP) on one local port. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const host = options.host ?? '127.0.0.1';
   const pacing: RealtimePacing = {
@@ -97,6 +101,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requests: [],
     apiKey: options.apiKey,
   };
+  const transcriptions = createTranscriptionEndpoint({ apiKey: options.apiKey });
   const connections: FakeRealtimeConnection[] = [];
   const queue: Script[] = [];
   let defaultScript: Script = options.defaultScript ?? DEFAULT_SCRIPT;
@@ -116,6 +121,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       });
       return;
     }
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') return void transcriptions.handle(req, res);
     sendJson(res, 404, { error: { message: `Unknown request URL: ${req.method} ${path}`, type: 'invalid_request_error' } });
   });
   server.on('connection', (socket) => {
@@ -182,6 +188,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return refusedUpgrades;
     },
     chatRequests: chat.requests,
+    transcriptions,
     enqueueScript: (steps) => void queue.push(steps),
     setDefaultScript: (steps) => {
       defaultScript = steps;
