@@ -119,15 +119,7 @@ export class RecordingRepository {
 }
 
 /** What a lead or session shows of a recording: where it is and what it holds. */
-export interface RecordingLink {
-  kind: RecordingKind;
-  status: RecordingStatus;
-  store: string;
-  key: string;
-  durationMs: number;
-  bytes: number;
-  channels: number;
-}
+export type RecordingLink = Pick<RecordingRecord, 'kind' | 'status' | 'store' | 'key' | 'durationMs' | 'bytes' | 'channels'>;
 
 export const recordingLink = (r: RecordingRecord): RecordingLink => ({
   kind: r.kind,

@@ -54,6 +54,10 @@ async function main(): Promise<void> {
         return entry === undefined ? [] : [entry.attempts > 1 ? `${field} (${entry.attempts} tries)` : field];
       });
       out(`    recorded live: ${recorded.length > 0 ? recorded.join(', ') : 'nothing'}`);
+      const recording = await lab.app.repos.recordings.forCall(call.callSid);
+      out(
+        `    call recording: ${recording === null ? 'none' : `${(recording.durationMs / 1000).toFixed(1)} s, ${recording.bytes} bytes, two channels (${recording.store}: ${recording.key})`}`,
+      );
     }
   } finally {
     await lab.close();
@@ -64,6 +68,7 @@ async function main(): Promise<void> {
   out('  npx leads succeeded list');
   out('  npx leads failed list');
   out('  npx leads failed show <id>   |   npx leads failed retry <id>');
+  out('  npx leads recording <CallSid> --out call.wav   (what the caller heard: caller left, agent right)');
 }
 
 main().catch((error: unknown) => {

@@ -328,6 +328,19 @@ export class CallRecorder {
     }
   }
 
+  /**
+   * Writes the batch that is due by now even when no frame comes to trigger it (Twilio stalled, the caller's stream
+   * paused): the file on disk keeps up with the call, for a crash. Cheap when nothing is due; never throws.
+   */
+  tick(): void {
+    if (this.phase !== 'recording') return;
+    try {
+      this.flushIfDue(this.timelineNow());
+    } catch (error) {
+      this.fail(reasonOf('recording failed', error));
+    }
+  }
+
   /** Twilio was told `clear` now: agent audio queued beyond now never plays, so the agent channel stops here. */
   clear(): void {
     if (this.phase !== 'recording') return;

@@ -31,6 +31,9 @@ export interface RecordingFileInfo {
   format: string;
 }
 
+/** How often live recordings write what is due without a frame to trigger it. */
+export const RECORDING_TICK_MS = 500;
+
 const CALL_SID_FILE = /^(CA[A-Za-z0-9]{1,64})\.wav$/;
 
 /** Where a recording lives in the store: by kind and day, named after the call. */
@@ -49,6 +52,9 @@ export class RecordingArchive {
   private readonly now: () => number;
   private readonly clock: () => Date;
   private ready: Promise<boolean> | null = null;
+  /** Recordings of live calls, ticked together so each file keeps up even when no frame comes (one timer for all). */
+  private readonly active = new Set<CallRecorder>();
+  private ticker: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: RecordingArchiveOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -77,6 +83,10 @@ export class RecordingArchive {
    */
   begin(callSid: string): { tap: CallRecorder; finish: () => Promise<RecordingRecord | null> } {
     const recorder = new CallRecorder({ filePath: this.workFile(callSid), now: this.now });
+    this.active.add(recorder);
+    this.ticker ??= setInterval(() => {
+      for (const live of this.active) live.tick();
+    }, RECORDING_TICK_MS).unref();
     return { tap: recorder, finish: () => this.complete(callSid, recorder) };
   }
 
@@ -87,6 +97,11 @@ export class RecordingArchive {
    */
   async complete(callSid: string, recorder: CallRecorder): Promise<RecordingRecord | null> {
     const logger = this.options.logger.child({ callSid });
+    this.active.delete(recorder);
+    if (this.active.size === 0 && this.ticker !== null) {
+      clearInterval(this.ticker);
+      this.ticker = null;
+    }
     const result = await recorder.finish();
     if (result.failed !== null) logger.warn({ event: 'recording_failed', reason: result.failed }, 'call recording failed');
     if (result.bytes === 0) {

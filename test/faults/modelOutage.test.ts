@@ -67,6 +67,12 @@ describe('model outage: apology, recording, failed lead', () => {
       recording: { sid: 'RE00000000000000000000000000000001', durationSeconds: 17 },
     });
     expect(failed?.sessionId).toBe(session?.id);
+    // Without Twilio credentials nothing more can happen to it, and the session says why.
+    const kept = await eventually(async () => {
+      const state = (await lab.app.repos.sessions.getByKey(callSid))?.state as { voicemail?: { status: string; reason: string } } | undefined;
+      return state?.voicemail;
+    }, 'the voicemail outcome');
+    expect(kept).toMatchObject({ status: 'kept', reason: "not read: TWILIO_SID, TWILIO_AUTH_TOKEN not set; Twilio's reference is kept" });
 
     // Twilio retries a webhook it did not hear back from: nothing is written twice.
     await postForm(lab, ROUTES.recording, recordingForm(callSid, 'RE00000000000000000000000000000001'));

@@ -339,6 +339,23 @@ describe('CallRecorder: the file', () => {
     ]);
   });
 
+  it('tick writes what is due when no frame comes to trigger it (the caller paused, Twilio stalled)', async () => {
+    const { recorder, clock, filePath } = setup({ flushEveryMs: 1000 });
+    recorder.agent(tone(X, 500));
+    await recorder.written();
+    clock.at(3000);
+    recorder.tick();
+    await recorder.written();
+    // No caller frame at all: the caller channel is given up as silence after the lag allowance, the agent's 500 ms kept.
+    const wav = await readWav(filePath);
+    expect(wav.frames).toBe(ms(3000 - CALLER_LAG_ALLOWANCE_MS));
+    expect(runs(wav.right)[0]).toEqual([0, ms(500), pcm(X)]);
+    // Nothing due: a tick writes nothing more.
+    recorder.tick();
+    await recorder.written();
+    expect((await readWav(filePath)).frames).toBe(ms(3000 - CALLER_LAG_ALLOWANCE_MS));
+  });
+
   it('aborts at once: what is on disk stays a valid WAV, nothing more is rendered', async () => {
     const { recorder, clock, filePath } = setup({ flushEveryMs: 1000 });
     talk(recorder, clock, 0, 1500, A);
