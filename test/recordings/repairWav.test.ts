@@ -83,7 +83,7 @@ describe('repairWav', () => {
   it('repairs a recording the recorder left behind mid-batch', async () => {
     let t = 0;
     const path = join(dir, 'crashed.wav');
-    const recorder = new CallRecorder({ filePath: path, now: () => t, flushEveryMs: 500 });
+    const recorder = new CallRecorder({ filePath: path, now: () => t, flushEveryMs: 500, random: () => 1, headerRefreshBatches: 1 });
     recorder.start(0);
     for (let ts = 0; ts < 1200; ts += 20) {
       t = ts + 20;
