@@ -38,6 +38,8 @@ export interface CallContext {
   storeError: string | null;
   result: LeadOutcome | null;
   lostReason: string | null;
+  /** The instance that claimed this call's stream (HANDED_OFF); null while the call is this instance's. */
+  handedOffTo: string | null;
 }
 
 export type CallEvent =
@@ -56,7 +58,12 @@ export type CallEvent =
   /** The goodbye's audio has played to the caller (its mark came back). */
   | { type: 'GOODBYE_PLAYED' }
   /** The model's socket dropped or errored after it was open. */
-  | { type: 'MODEL_FAILED'; reason: string };
+  | { type: 'MODEL_FAILED'; reason: string }
+  /**
+   * Twilio's stream for this call was claimed by another instance (no sticky routing): that instance runs the
+   * call and saves its lead; this one lets its pre-warmed model go and writes nothing.
+   */
+  | { type: 'HANDED_OFF'; instanceId: string };
 
 /** Placeholder implementations: the real ones arrive through `.provide()`; these fail loudly if forgotten. */
 const notProvided = (name: string) => () => Promise.reject(new Error(`actor ${name} not provided`));
@@ -157,6 +164,7 @@ export const callMachine = setup({
     storeError: null,
     result: null,
     lostReason: null,
+    handedOffTo: null,
   }),
   on: {
     TRANSCRIPT_UPDATED: { actions: assign({ transcript: ({ event }) => event.turns }) },
@@ -209,6 +217,7 @@ export const callMachine = setup({
           target: 'awaiting-transcript',
           actions: assign({ endReason: 'caller-hangup' }),
         },
+        HANDED_OFF: { guard: 'streamNotStarted', target: 'handed-off', actions: assign({ handedOffTo: ({ event }) => event.instanceId }) },
       },
       after: {
         MODEL_CONNECT_TIMEOUT: {
@@ -467,6 +476,14 @@ export const callMachine = setup({
         { type: 'logMilestone', params: { event: 'lead_held_for_review' } },
       ],
     },
+    /**
+     * Another instance claimed this call's stream and runs it: the pre-warmed model is let go, nothing is written
+     * (the session row is the other instance's now), and no lead is made here.
+     */
+    'handed-off': {
+      type: 'final',
+      entry: ['closeModel', { type: 'logMilestone', params: { event: 'call_handed_off' } }],
+    },
     'saved-failure': {
       type: 'final',
       entry: [
@@ -476,7 +493,7 @@ export const callMachine = setup({
     },
   },
   output: ({ context }) => ({
-    outcome: context.lostReason ? 'lost' : (context.result?.outcome ?? 'failed'),
+    outcome: context.handedOffTo !== null ? 'handed-off' : context.lostReason ? 'lost' : (context.result?.outcome ?? 'failed'),
     leadId: context.leadId,
     reason: context.lostReason ?? context.result?.reason ?? context.failureReason,
     endReason: context.endReason,

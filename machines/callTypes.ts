@@ -61,7 +61,8 @@ export interface SpoolInput extends SubmitInput {
 }
 
 export interface CallOutput {
-  outcome: 'succeeded' | 'failed' | 'review' | 'lost';
+  /** `handed-off`: another instance took the call's stream and saves its lead (no lead here). */
+  outcome: 'succeeded' | 'failed' | 'review' | 'lost' | 'handed-off';
   leadId: string;
   reason: string | null;
   endReason: EndReason | null;

@@ -154,7 +154,9 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     ...(overrides.inspect ? { inspect: overrides.inspect } : {}),
     canKeepLeads: () => intake.canKeepLeads(),
     onCallDone: (call, output, lifetimeMs) => {
-      metrics.callEnded({ ...output, durationMs: lifetimeMs });
+      // A call handed off to the instance that took its stream has no lead here: that instance counts it.
+      if (output.outcome === 'handed-off') metrics.count('calls_handed_off_total');
+      else metrics.callEnded({ ...output, durationMs: lifetimeMs });
       if (output.outcome === 'lost') call.logger.error({ event: 'lead_lost', reason: output.reason }, 'lead_lost');
       overrides.onCallDone?.(call, output);
     },
@@ -218,6 +220,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     readiness: checkStores,
     recordings: { repository: repos.recordings, store: recordings.store },
     readVoicemail: startVoicemail,
+    claimStream: (callSid, claim) => repos.sessions.claimStream(callSid, { ...claim, instanceId }),
   });
   if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: the admin routes (recordings) are off');
   let server: HttpServer;

@@ -34,6 +34,8 @@ export type ProvidedCallMachine = ReturnType<typeof callMachine.provide>;
  */
 export class Call {
   readonly callSid: string;
+  /** The call's lead id (the same on whichever instance runs the call: an adopting one takes it from the session). */
+  readonly leadId: string;
   readonly relay: CallRelay;
   readonly actor: Actor<typeof callMachine>;
   readonly logger: Logger;
@@ -47,6 +49,7 @@ export class Call {
 
   constructor(deps: CallDeps, options: CallOptions) {
     this.callSid = options.callSid;
+    this.leadId = options.leadId;
     this.deps = deps;
     this.logger = deps.logger.child({ callSid: options.callSid });
     // The live reading grows with the transcript: each update reads only the turns that changed.
@@ -140,6 +143,11 @@ export class Call {
       (error: unknown) => this.logger.warn({ err: reasonOf(error) }, 'call recording could not be stored'),
     );
     this.recordingStored = Promise.race([stored, new Promise<void>((resolve) => setTimeout(resolve, RECORDING_STORE_WAIT_MS).unref())]);
+  }
+
+  /** Still connecting and no stream attached here: the stream may yet come, here or (no sticky routing) elsewhere. */
+  awaitingStream(): boolean {
+    return this.isActive() && this.stateName() === 'connecting' && !this.actor.getSnapshot().context.streamStarted;
   }
 
   callerHungUp(): void {

@@ -5,6 +5,10 @@ import { callMachine } from '../../machines/callMachine.js';
 import { Call, type ProvidedCallMachine } from './call.js';
 import { callActors } from './callActors.js';
 import type { CallDeps } from './callDeps.js';
+import { reasonOf } from '../errors.js';
+
+/** How often calls waiting for their stream check whether another instance claimed it. */
+export const HANDOFF_POLL_MS = 250;
 
 /** How long an ended call is remembered, so the stream's `<Connect action>` webhook can still ask about it. */
 export const ENDED_CALL_MEMORY_MS = 120_000;
@@ -28,6 +32,8 @@ export class CallRegistry {
   private readonly live = new Map<string, Call>();
   private readonly ended = new Map<string, { apology: boolean; timer: NodeJS.Timeout }>();
   private accepting = true;
+  private handoffTimer: NodeJS.Timeout | null = null;
+  private handoffQuery: Promise<void> | null = null;
   /** Implementations are provided once: each finds its call by CallSid among the live ones. */
   private readonly machine: ProvidedCallMachine;
 
@@ -49,19 +55,20 @@ export class CallRegistry {
    * The webhook arrived: create the call (its model session starts warming up now). Twilio may retry a webhook, so
    * an existing call is returned as it is. Null when the line is full, shutting down, or its lead could not be kept.
    */
-  open(callSid: string, callerPhone: string | null): Call | null {
+  open(callSid: string, callerPhone: string | null, leadId: string = randomUUID()): Call | null {
     const existing = this.live.get(callSid);
     if (existing !== undefined) return existing;
     if (this.refusal() !== null) return null;
     const call = new Call(this.options.deps, {
       callSid,
       callerPhone,
-      leadId: randomUUID(),
+      leadId,
       timeouts: this.options.timeouts,
       machine: this.machine,
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
     });
     this.live.set(callSid, call);
+    this.watchHandoffs();
     const openedAt = performance.now();
     void call.done.then((output) => {
       this.live.delete(callSid);
@@ -98,8 +105,43 @@ export class CallRegistry {
     await Promise.all([...this.live.values()].map((call) => call.done));
   }
 
+  /**
+   * While calls wait for their stream, asks every HANDOFF_POLL_MS whether another instance claimed one (Twilio
+   * opened it there: no sticky routing); each such call is told (HANDED_OFF) and lets its model go. One query a
+   * tick, only while some call waits; the timer stops when no call is live.
+   */
+  private watchHandoffs(): void {
+    if (this.handoffTimer !== null) return;
+    this.handoffTimer = setInterval(() => {
+      if (this.live.size === 0) {
+        if (this.handoffTimer !== null) clearInterval(this.handoffTimer);
+        this.handoffTimer = null;
+        return;
+      }
+      if (this.handoffQuery !== null) return;
+      const waiting = [...this.live.values()].filter((call) => call.awaitingStream());
+      if (waiting.length === 0) return;
+      const { sessions, instanceId, logger } = this.options.deps;
+      this.handoffQuery = sessions
+        .streamsClaimedElsewhere(
+          waiting.map((call) => call.callSid),
+          instanceId,
+        )
+        .then((claimed) => {
+          for (const [callSid, claimer] of claimed) this.live.get(callSid)?.send({ type: 'HANDED_OFF', instanceId: claimer });
+        })
+        .catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'stream hand-off check failed'))
+        .finally(() => {
+          this.handoffQuery = null;
+        });
+    }, HANDOFF_POLL_MS);
+    this.handoffTimer.unref();
+  }
+
   /** Forgets remembered calls (timers) at shutdown. */
   clear(): void {
+    if (this.handoffTimer !== null) clearInterval(this.handoffTimer);
+    this.handoffTimer = null;
     for (const { timer } of this.ended.values()) clearTimeout(timer);
     this.ended.clear();
   }

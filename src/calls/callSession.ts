@@ -89,6 +89,23 @@ export class CallSession {
     });
   }
 
+  /**
+   * Writes `patch` after the queued writes and resolves once it landed (rejects when it did not): the webhook
+   * waits for the row another instance may read (the stream token's hash, the lead id) before answering Twilio.
+   */
+  announce(patch: VoicePatch): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.enqueue(
+        async (id) => {
+          await this.sessions.patch(id, patch);
+          resolve();
+        },
+        {},
+        () => reject(new Error('session row not written')),
+      );
+    });
+  }
+
   /** Resolves once the writes queued so far have run. */
   async idle(): Promise<void> {
     await this.writes;

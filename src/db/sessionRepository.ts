@@ -47,6 +47,50 @@ export class SessionRepository {
   }
 
   /**
+   * Claims the call's media stream for `instanceId`: one conditional update that succeeds once per call (again for
+   * the instance that holds it). `adopting`: the stream came where the call was not pre-warmed, so the call must
+   * still be connecting and (with a token hash) the stream must carry the call's one-time token. `claimed` returns
+   * what the webhook's instance wrote (lead id, caller); `taken` means another stream claimed it, or its token
+   * differs, or the call is past connecting; `absent` means no webhook wrote a row.
+   */
+  async claimStream(
+    sessionKey: string,
+    claim: { instanceId: string; tokenHash: string | null; adopting: boolean },
+    em: EntityManager = this.db.em(),
+  ): Promise<{ status: 'claimed'; state: Record<string, unknown> } | { status: 'taken' | 'absent' }> {
+    const rows = await em.execute<{ state: Record<string, unknown> }[]>(
+      `update conversation_sessions
+         set state = state || jsonb_build_object('instanceId', ?::text, 'streamClaimedBy', ?::text,
+               'streamClaimedAt', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+             updated_at = now()
+       where session_key = ? and channel = 'voice'
+         and (state->>'streamClaimedBy' is null or state->>'streamClaimedBy' = ?::text)
+         and (not ?::boolean or coalesce(state->>'phase', 'connecting') = 'connecting')
+         and (?::text is null or state->>'streamTokenHash' = ?::text)
+       returning state`,
+      [claim.instanceId, claim.instanceId, sessionKey, claim.instanceId, claim.adopting, claim.tokenHash, claim.tokenHash],
+    );
+    const row = rows[0];
+    if (row !== undefined) return { status: 'claimed', state: row.state };
+    const exists = await em.execute<{ n: string }[]>(`select count(*) as n from conversation_sessions where session_key = ?`, [sessionKey]);
+    return Number(exists[0]?.n ?? 0) > 0 ? { status: 'taken' } : { status: 'absent' };
+  }
+
+  /** Of these calls' sessions, those whose stream another instance than `instanceId` claimed, with the claimer. */
+  async streamsClaimedElsewhere(sessionKeys: readonly string[], instanceId: string): Promise<Map<string, string>> {
+    const claimed = new Map<string, string>();
+    if (sessionKeys.length === 0) return claimed;
+    const rows = await this.db.em().execute<{ session_key: string; claimed_by: string }[]>(
+      `select session_key, state->>'streamClaimedBy' as claimed_by from conversation_sessions
+       where session_key in (${sessionKeys.map(() => '?').join(', ')}) and state->>'streamClaimedBy' is not null
+         and state->>'streamClaimedBy' <> ?`,
+      [...sessionKeys, instanceId],
+    );
+    for (const row of rows) claimed.set(row.session_key, row.claimed_by);
+    return claimed;
+  }
+
+  /**
    * Shallow-merges `patch` into the session's state. Raw SQL: the merge happens in the database, so concurrent
    * patches (the call's writes, the outbox's outcome) never lose each other's keys.
    */

@@ -194,9 +194,15 @@ export class FakeTwilioCaller {
     );
   }
 
-  /** Real time: one frame every 20 ms (silence unless speaking) until hang-up. Fast mode: no continuous stream. */
+  /** Real time: one frame every 20 ms (silence unless speaking) until hang-up. Fast mode: one frame, no continuous stream. */
   startStreaming(): void {
-    if (!this.realTime || this.streamTimer !== undefined || this.stopped) return;
+    // Fast mode has no continuous stream; one frame says the stream carries audio (a model takes no caller turn
+    // before any caller audio, as the real one).
+    if (!this.realTime) {
+      if (this.chunk === 0) this.sendFrames(1);
+      return;
+    }
+    if (this.streamTimer !== undefined || this.stopped) return;
     this.streamStartedAt = performance.now();
     this.framesSentSinceStart = 0;
     this.tick();

@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { Call } from '../calls/call.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
 import type { TwilioSink } from '../calls/relay.js';
-import type { StreamTokens } from '../security/streamTokens.js';
+import { streamTokenHash, type StreamTokens } from '../security/streamTokens.js';
+import { readVoiceState } from '../db/entities/sessionState.js';
 import { TokenBucket } from '../security/tokenBucket.js';
 import { parseTwilioMessage } from '../twilio/mediaStreamMessages.js';
 import { streamUrlFor, verifyTwilioSignature } from '../twilio/signature.js';
@@ -29,9 +30,21 @@ const POLICY_VIOLATION = 1008;
 /** What uWS reports when a message exceeded maxPayloadLength (it closes the socket itself, code 1006). */
 const UWS_TOO_BIG = 'Received too big message';
 
+/** Caller frames kept while a stream's claim is being decided (at most 5 s of 20 ms frames). */
+export const MAX_FRAMES_WHILE_CLAIMING = 250;
+
+/** Claims a call's stream in its session row for this instance (SessionRepository.claimStream). */
+export type StreamClaimer = (
+  callSid: string,
+  claim: { tokenHash: string | null; adopting: boolean },
+) => Promise<{ status: 'claimed'; state: Record<string, unknown> } | { status: 'taken' | 'absent' }>;
+
 /** Per-socket state. The socket may not be used after `closed` is set. */
 export interface StreamSocketData {
   call: Call | null;
+  /** The stream's claim is being decided (it came where its call was not pre-warmed): frames wait in `held`. */
+  claiming: boolean;
+  held: Array<{ payload: string; timestamp: number }>;
   closed: boolean;
   sink: TwilioSink | null;
   /** The streamSid of this socket's `start`; media for any other stream is ignored. */
@@ -48,11 +61,13 @@ export interface MediaStreamDeps {
   metrics: Metrics;
   /** Binds streams to their webhook in production mode (TWILIO_AUTH_TOKEN set). */
   streamTokens: StreamTokens;
+  /** Claims a call's stream in the session row, so a stream landing on another instance can adopt the call. */
+  claimStream: StreamClaimer;
 }
 
 /** `WS /twilio/voice/stream`: Twilio Media Streams. Every callback catches what it calls: a socket never throws. */
 export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<StreamSocketData> {
-  const { config, logger, registry, metrics, streamTokens } = deps;
+  const { config, logger, registry, metrics, streamTokens, claimStream } = deps;
   const token = config.TWILIO_AUTH_TOKEN;
   /** Calls that have a stream: a second `start` for the same call must not take its audio over. */
   const streamed = new WeakSet<Call>();
@@ -79,6 +94,8 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
       }
       const data: StreamSocketData = {
         call: null,
+        claiming: false,
+        held: [],
         closed: false,
         sink: null,
         streamSid: null,
@@ -145,10 +162,44 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
     },
   };
 
+  function refuse(data: StreamSocketData, counter: string): void {
+    metrics.count(counter);
+    data.sink?.close();
+  }
+
+  /** Gives the stream to its call (once per call); false when it was refused. */
+  function bind(data: StreamSocketData, call: Call): boolean {
+    if (data.sink === null) {
+      refuse(data, 'calls_rejected_total');
+      return false;
+    }
+    if (streamed.has(call)) {
+      refuse(data, 'twilio_streams_duplicate_total');
+      return false;
+    }
+    streamed.add(call);
+    data.call = call;
+    call.attachStream(data.sink, data.streamSid ?? '');
+    return true;
+  }
+
+  /** Binds an adopted call and hands it what the stream sent meanwhile: the frames, and a hang-up. */
+  function bindAndReplay(data: StreamSocketData, call: Call): void {
+    const held = data.held;
+    data.held = [];
+    if (!bind(data, call)) return;
+    for (const frame of held) call.relay.onCallerAudio(frame.payload, frame.timestamp);
+    if (data.stopped || data.closed) call.callerHungUp();
+  }
+
   function onMessage(data: StreamSocketData, raw: ArrayBuffer): void {
     const message = parseTwilioMessage(raw);
     switch (message.event) {
       case 'media':
+        if (data.call === null && data.claiming) {
+          if (data.held.length < MAX_FRAMES_WHILE_CLAIMING) data.held.push({ payload: message.media.payload, timestamp: message.media.timestamp });
+          return;
+        }
         if (data.call === null) {
           metrics.count('twilio_messages_out_of_order_total');
           return;
@@ -160,39 +211,69 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         data.call.relay.onCallerAudio(message.media.payload, message.media.timestamp);
         return;
       case 'start': {
-        if (data.call !== null || data.stopped) {
+        if (data.call !== null || data.claiming || data.stopped) {
           metrics.count('twilio_messages_out_of_order_total');
           return;
         }
         const params = message.start.customParameters;
         const callSid = params.callSid ?? message.start.callSid;
-        const refuse = (counter: string): void => {
-          metrics.count(counter);
-          data.sink?.close();
-        };
-        let call: Call | null | undefined = registry.get(callSid);
-        if (token !== undefined) {
-          // Production: only a call opened by a signed webhook, with its one-time token, gets a stream.
-          if (call === undefined || !streamTokens.consume(callSid, params[STREAM_TOKEN_PARAMETER])) {
-            refuse('twilio_streams_unbound_total');
+        const presented = params[STREAM_TOKEN_PARAMETER];
+        data.streamSid = message.streamSid;
+        const local = registry.get(callSid);
+        if (local !== undefined) {
+          // Production: only the call's own one-time token binds the stream to the call this webhook opened.
+          if (token !== undefined && !streamTokens.consume(callSid, presented)) {
+            refuse(data, 'twilio_streams_unbound_total');
             return;
           }
-        } else {
-          // Development: a stream without a webhook in this process still becomes a call.
-          call ??= registry.open(callSid, params.from ?? null);
-        }
-        if (call === null || call === undefined || data.sink === null) {
-          refuse('calls_rejected_total');
+          if (!bind(data, local)) return;
+          // The claim in the session row keeps the token one-time across instances; not waited for (the greeting is
+          // not held for a database write): a stream another instance claimed first loses this one.
+          void claimStream(callSid, { tokenHash: null, adopting: false }).then(
+            (claim) => {
+              if (claim.status === 'taken') {
+                logger.warn({ callSid }, 'stream closed: another instance had claimed its call');
+                refuse(data, 'twilio_streams_claim_lost_total');
+              }
+            },
+            (error: unknown) => logger.warn({ callSid, err: reasonOf(error) }, 'stream claim not recorded'),
+          );
           return;
         }
-        if (streamed.has(call)) {
-          refuse('twilio_streams_duplicate_total');
+        // Not pre-warmed here: the webhook ran on another instance (or, in development, nowhere). The session row
+        // decides: claimed, the call is adopted under its lead id; taken, the stream is refused.
+        if (token !== undefined && presented === undefined) {
+          refuse(data, 'twilio_streams_unbound_total');
           return;
         }
-        streamed.add(call);
-        data.call = call;
-        data.streamSid = message.streamSid;
-        call.attachStream(data.sink, message.streamSid);
+        data.claiming = true;
+        claimStream(callSid, { tokenHash: presented === undefined ? null : streamTokenHash(presented), adopting: true })
+          .then((claim) => {
+            data.claiming = false;
+            if (claim.status === 'claimed') {
+              const state = readVoiceState(claim.state);
+              const call = registry.open(callSid, state.callerPhone ?? params.from ?? null, state.leadId);
+              if (call === null) {
+                refuse(data, 'calls_rejected_total');
+                return;
+              }
+              metrics.count('calls_adopted_total');
+              call.logger.info({ event: 'call_adopted' }, 'stream adopted from another instance');
+              bindAndReplay(data, call);
+            } else if (claim.status === 'absent' && token === undefined) {
+              // Development: a stream without any webhook still becomes a call.
+              const call = registry.open(callSid, params.from ?? null);
+              if (call === null) refuse(data, 'calls_rejected_total');
+              else bindAndReplay(data, call);
+            } else {
+              refuse(data, 'twilio_streams_unbound_total');
+            }
+          })
+          .catch((error: unknown) => {
+            data.claiming = false;
+            logger.warn({ callSid, err: reasonOf(error) }, 'stream claim failed: stream refused');
+            refuse(data, 'twilio_streams_unbound_total');
+          });
         return;
       }
       case 'mark':
@@ -203,6 +284,11 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
         data.call.relay.onTwilioMark(message.mark.name);
         return;
       case 'stop':
+        if (data.call === null && data.claiming && message.streamSid === data.streamSid) {
+          // The adopted call hears of it once bound.
+          data.stopped = true;
+          return;
+        }
         if (data.call === null || data.stopped || message.streamSid !== data.streamSid) {
           metrics.count('twilio_messages_out_of_order_total');
           return;

@@ -6,6 +6,10 @@
 export const COUNTER_HELP: Readonly<Record<string, string>> = Object.freeze({
   calls_total: 'Voice webhooks that opened a call.',
   calls_rejected_busy_total: 'Voice webhooks answered busy (draining, at MAX_CALLS, or no lead store).',
+  calls_announce_late_total: 'Voice webhooks answered before the call session row was written (another instance could not adopt the stream).',
+  calls_adopted_total: 'Media streams that arrived where their call was not pre-warmed and adopted it from its session row.',
+  calls_handed_off_total: 'Pre-warmed calls whose stream another instance claimed: the model was let go, no lead written here.',
+  twilio_streams_claim_lost_total: 'Streams closed because another instance had claimed their call first.',
   calls_rejected_no_lead_store_total: 'Voice webhooks answered busy because neither the database nor the spool could keep a lead.',
   calls_rejected_total: 'Media streams refused because their call was not taken.',
   calls_apologised_total: 'Calls that heard the apology after the stream closed.',

@@ -6,7 +6,7 @@ import type { RecordingRepository } from '../db/recordingRepository.js';
 import type { RecordingStore } from '../recordings/recordingStore.js';
 import { adminRecordingHandler } from './adminRecordingRoute.js';
 import { StreamTokens } from '../security/streamTokens.js';
-import { mediaStreamBehavior, type StreamSocketData } from './mediaStreamSocket.js';
+import { mediaStreamBehavior, type StreamClaimer, type StreamSocketData } from './mediaStreamSocket.js';
 import { recordingWebhookHandler, type VoicemailReader } from './recordingWebhook.js';
 import { smsWebhookHandler } from './smsWebhook.js';
 import type { SmsConversations } from '../sms/smsConversations.js';
@@ -37,6 +37,8 @@ export interface ServerDeps {
   recordings: { repository: RecordingRepository; store: RecordingStore };
   /** Reads a voicemail for its call's lead, in the background (src/voicemail). */
   readVoicemail?: VoicemailReader;
+  /** Claims a call's stream in its session row for this instance (adoption across instances). */
+  claimStream: StreamClaimer;
 }
 
 export interface HttpServer {

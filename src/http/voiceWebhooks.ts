@@ -3,7 +3,7 @@ import twilio from 'twilio';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallRegistry } from '../calls/callRegistry.js';
-import type { StreamTokens } from '../security/streamTokens.js';
+import { streamTokenHash, type StreamTokens } from '../security/streamTokens.js';
 import { apologyTwiml, busyTwiml, streamTwiml } from '../twilio/twiml.js';
 import { streamUrlFor } from '../twilio/signature.js';
 import { STREAM_TOKEN_PARAMETER } from './mediaStreamSocket.js';
@@ -25,6 +25,9 @@ const AfterStreamSchema = z.object({
   CallSid: CallSidSchema.optional().catch(undefined),
 });
 
+/** How long the webhook waits for the call's session row before it answers Twilio anyway. */
+export const ANNOUNCE_WAIT_MS = 1_000;
+
 export interface VoiceWebhookDeps {
   config: Config;
   logger: Logger;
@@ -40,7 +43,7 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
     path: ROUTES.voiceWebhook,
     schema: VoiceWebhookSchema,
     invalidCounter: 'webhooks_invalid_total',
-    handle: ({ CallSid: callSid, From: from }, { base }) => {
+    handle: async ({ CallSid: callSid, From: from }, { base }) => {
       const call = deps.registry.open(callSid, from ?? null);
       if (call === null) {
         const why = deps.registry.refusal();
@@ -52,7 +55,17 @@ export function voiceWebhookHandler(deps: VoiceWebhookDeps) {
       deps.metrics.count('calls_total');
       call.logger.info({ event: 'call_started' }, 'call_started');
       const parameters: Record<string, string> = { callSid, from: from ?? '' };
-      if (deps.config.TWILIO_AUTH_TOKEN !== undefined) parameters[STREAM_TOKEN_PARAMETER] = deps.streamTokens.issue(callSid);
+      const token = deps.config.TWILIO_AUTH_TOKEN !== undefined ? deps.streamTokens.issue(callSid) : null;
+      if (token !== null) parameters[STREAM_TOKEN_PARAMETER] = token;
+      // Twilio may open the stream on another instance (no sticky routing): the row it would adopt the call from
+      // (the token's hash, the lead id) is written before Twilio hears where to stream. Bounded: a slow database
+      // only costs the adoption, never the call on this instance.
+      const announced = call.session.announce({ ...(token !== null ? { streamTokenHash: streamTokenHash(token) } : {}), callSid, leadId: call.leadId, callerPhone: from ?? null });
+      const wrote = await Promise.race([
+        announced.then(() => true, () => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ANNOUNCE_WAIT_MS).unref()),
+      ]);
+      if (!wrote) deps.metrics.count('calls_announce_late_total');
       return streamTwiml({
         streamUrl: streamUrlFor(base, ROUTES.stream),
         parameters,

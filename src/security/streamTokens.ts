@@ -1,4 +1,7 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** What the session row keeps of a stream token (any instance can check a token against it; the token is not kept). */
+export const streamTokenHash = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 /**
  * One-time tokens binding a Media Stream to the signed webhook that created its call.

@@ -86,10 +86,16 @@ async function replay(path: CallPath) {
   expect(snapshot.output?.outcome).toBe(path.expectedOutcome);
   expect(snapshot.output?.endReason).toBe(path.expectedEndReason);
   expect(snapshot.output?.leadId).toBe(PATH_INPUT.leadId);
+  expect(snapshot.context.failureReason !== null).toBe(path.expectsFailureReason);
+  if (path.final === 'handed-off') {
+    // Another instance runs the call: nothing is written here after the webhook's first phase, no reason, no lead.
+    expect(snapshot.output?.reason).toBeNull();
+    expect(h.phases()).toEqual(['connecting']);
+    return;
+  }
   // A saved failure (or a lead held for review) always says why; a success never carries a reason.
   if (path.final !== 'saved-success') expect(snapshot.output?.reason).toEqual(expect.any(String));
   else expect(snapshot.output?.reason).toBeNull();
-  expect(snapshot.context.failureReason !== null).toBe(path.expectsFailureReason);
   expect(h.phases().at(-1)).toBe(path.final);
   // Persisted phases follow the top-level states the path went through, once each.
   const tops = ['connecting', ...path.steps.map((s) => s.expectedState.split('.')[0] ?? '')];
@@ -102,7 +108,7 @@ describe('call machine paths: coverage', () => {
     expect(paths.length).toBeGreaterThan(cover.length);
     const keys = paths.map((p) => p.steps.map((s) => JSON.stringify(s.event)).join('>'));
     expect(new Set(keys).size).toBe(keys.length);
-    for (const path of paths) expect(['saved-success', 'saved-failure', 'saved-review']).toContain(path.final);
+    for (const path of paths) expect(['saved-success', 'saved-failure', 'saved-review', 'handed-off']).toContain(path.final);
   });
 
   it('visits every state of the machine, substates included', () => {
@@ -144,10 +150,12 @@ describe('call machine paths: coverage', () => {
   });
 
   it('ends in every outcome and every end reason', () => {
-    expect(new Set(paths.map((p) => p.expectedOutcome))).toEqual(new Set(['succeeded', 'failed', 'review', 'lost']));
+    expect(new Set(paths.map((p) => p.expectedOutcome))).toEqual(new Set(['succeeded', 'failed', 'review', 'lost', 'handed-off']));
+    // A call handed off to another instance ends here without an end reason (its conversation happens there).
     expect(new Set(paths.map((p) => p.expectedEndReason))).toEqual(
-      new Set(['goodbye', 'caller-hangup', 'stream-never-started', 'model-failure', 'max-duration']),
+      new Set(['goodbye', 'caller-hangup', 'stream-never-started', 'model-failure', 'max-duration', null]),
     );
+    for (const path of paths) expect(path.expectedEndReason === null, path.description).toBe(path.final === 'handed-off');
   });
 
   it('maps each named delay to the timeout the machine reads', () => {

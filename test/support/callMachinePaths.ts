@@ -81,14 +81,14 @@ export interface PathStep {
   fromState: string;
 }
 
-export type FinalState = 'saved-success' | 'saved-failure' | 'saved-review';
+export type FinalState = 'saved-success' | 'saved-failure' | 'saved-review' | 'handed-off';
 
 export interface CallPath {
   /** Readable: `connecting -[STREAM_STARTED]-> connecting -[done:connectModel]-> streaming.conversing ...`. */
   description: string;
   steps: PathStep[];
   final: FinalState;
-  expectedOutcome: 'succeeded' | 'failed' | 'review' | 'lost';
+  expectedOutcome: 'succeeded' | 'failed' | 'review' | 'lost' | 'handed-off';
   expectedEndReason: EndReason | null;
   /** Whether the machine's own `failureReason` is set at the end. */
   expectsFailureReason: boolean;
@@ -167,6 +167,8 @@ export function eventsFor(snapshot: CallSnapshot): PathEvent[] {
 
   // External events, as the relay and the media socket can really deliver them.
   if (key === 'connecting' && !context.streamStarted) events.push({ type: 'STREAM_STARTED', streamSid: 'MZ-path' });
+  // Another instance claimed the stream of a call still waiting for it (no sticky routing).
+  if (key === 'connecting' && !context.streamStarted) events.push({ type: 'HANDED_OFF', instanceId: 'instance-other' });
   if (key === 'streaming.conversing') events.push({ type: 'GOODBYE', via: 'tool' });
   if (key === 'streaming.closing') events.push({ type: 'GOODBYE_PLAYED' });
   // The model's socket can die while the call is live, and before the stream started (a pre-warmed session).
@@ -304,7 +306,7 @@ function toCallPath(events: Steps): CallPath {
     description,
     steps,
     final,
-    expectedOutcome: context.lostReason ? 'lost' : (context.result?.outcome ?? 'failed'),
+    expectedOutcome: context.handedOffTo !== null ? 'handed-off' : context.lostReason ? 'lost' : (context.result?.outcome ?? 'failed'),
     expectedEndReason: context.endReason,
     expectsFailureReason: context.failureReason !== null,
   };

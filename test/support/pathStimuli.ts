@@ -150,6 +150,8 @@ export const UNREACHABLE_THROUGH_SERVER: Readonly<Record<string, string>> = {
   'error:awaitTranscript': 'relay.whenTranscriptSettled() never rejects (an abort resolves it)',
   'error:extractLead':
     'the combined extractor falls back to the offline extractor on any LLM failure; it rejects only when aborted, which happens only once the machine has left extracting',
+  'HANDED_OFF':
+    'another instance must claim the stream: test/scale/twoInstances.test.ts runs two servers behind a round-robin proxy',
   'CALLER_HUNG_UP@connecting-before-stream':
     'a caller who hangs up before the media stream opens sends nothing to this server (no stream to stop); the server sees STREAM_START_TIMEOUT',
   'error:deliverLead':
@@ -269,6 +271,8 @@ export function planForServer(path: CallPath, index: number): Classification {
           plan.stimulus = modelReady ? { kind: 'drop-model' } : { kind: 'gate-open-then-drop' };
           failure = true;
           apology = true;
+        } else if (label === 'HANDED_OFF') {
+          return unreachable(pair, 'HANDED_OFF');
         } else if (label === 'CALLER_HUNG_UP') {
           if (!streamStarted) return unreachable(pair, 'CALLER_HUNG_UP@connecting-before-stream');
           plan.stimulus = { kind: 'hang-up', how: hangUps++ % 2 === index % 2 ? 'stop' : 'close' };
@@ -396,7 +400,7 @@ export function planForServer(path: CallPath, index: number): Classification {
   for (const [delay, key] of Object.entries(DELAY_ENV)) env[key] = String(fired.has(delay) ? FIRED_MS[delay] : UNFIRED_MS);
   // A pending or spooled lead ends as its lead would have: succeeded when it may be sent, failed when refused.
   const refusedLead = leadRefused();
-  const finalRow = path.expectedOutcome === 'lost' ? 'none' : path.expectedOutcome === 'review' ? 'review' : pending ? (refusedLead ? 'failed' : 'succeeded') : path.expectedOutcome;
+  const finalRow = path.expectedOutcome === 'lost' || path.expectedOutcome === 'handed-off' ? 'none' : path.expectedOutcome === 'review' ? 'review' : pending ? (refusedLead ? 'failed' : 'succeeded') : path.expectedOutcome;
   return {
     replayable: true,
     plan: {

@@ -94,6 +94,11 @@ export const VoiceStateSchema = z.object({
   callSid: z.string(),
   /** The instance running the call (src/db/entities/instance.ts): once it is dead the call is taken over at once. */
   instanceId: z.string(),
+  /** SHA-256 of the call's one-time stream token (signed mode): any instance can check a stream's `start` with it. */
+  streamTokenHash: z.string(),
+  /** The instance whose media socket claimed the call's stream (one conditional update), and when. */
+  streamClaimedBy: z.string(),
+  streamClaimedAt: z.string(),
   callerPhone: z.string().nullable(),
   leadId: z.string(),
   endReason: z.string().nullable(),

@@ -414,7 +414,9 @@ export class FakeRealtimeConnection {
   private async callerTurn(step: CallerStep | CallerTranscriptionFailsStep): Promise<boolean> {
     const needMs = step.afterAudioMs ?? this.pacing.defaultAfterAudioMs;
     const mark = this.audioMarkBytes;
-    const heard = await this.waitUntil(() => this.callerAudioBytes - mark >= needMs * MULAW_BYTES_PER_MS);
+    // As the real server: no caller turn before any caller audio. The client asks for the greeting before Twilio's
+    // stream is up (the early greeting); the caller cannot have said anything until the stream carries audio.
+    const heard = await this.waitUntil(() => this.callerAudioBytes > 0 && this.callerAudioBytes - mark >= needMs * MULAW_BYTES_PER_MS);
     if (!heard) return false;
     const nowMs = Math.round(this.callerAudioMs);
     const itemId = this.pendingUserItemId ?? this.newId('item');
