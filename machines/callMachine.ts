@@ -530,7 +530,10 @@ function errorMessage(error: unknown): string {
 
 export type CallMachine = typeof callMachine;
 
-/** The states a call ends in (its `type: 'final'` states): a session whose phase is one of them is finished. */
+/**
+ * The phases a call's session ends in (its `type: 'final'` states): a session whose phase is one of them is finished.
+ * `handed-off` is left out: it writes nothing (the instance that adopted the call writes its session).
+ */
 export const FINAL_CALL_STATES: readonly string[] = Object.values(callMachine.root.states)
-  .filter((node) => node.type === 'final')
+  .filter((node) => node.type === 'final' && node.key !== 'handed-off')
   .map((node) => node.key);

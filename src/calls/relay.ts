@@ -138,6 +138,8 @@ export class CallRelay {
   private firstAgentFrameAt: number | null = null;
   private goodbye: { via: 'tool' | 'phrase'; mark: string | null } | null = null;
   private goodbyePhraseSeen = false;
+  /** A goodbye the model said before Twilio's stream attached: begun when it does. */
+  private goodbyeBeforeStream: 'tool' | 'phrase' | null = null;
   private settledWaiters: Array<() => void> = [];
   private ended = false;
   private readonly capture: FieldCapture;
@@ -176,6 +178,10 @@ export class CallRelay {
       if ('delta' in entry) this.forwardAgentAudio(entry.itemId, entry.delta);
       else this.sendAudioDoneMark(entry.itemId);
     }
+    const goodbye = this.goodbyeBeforeStream;
+    this.goodbyeBeforeStream = null;
+    // After the call has heard of its stream (STREAM_STARTED follows this call): then the goodbye is news to it.
+    if (goodbye !== null) queueMicrotask(() => this.beginGoodbye(goodbye));
   }
 
   /** Twilio's `start` to the first agent frame sent, in ms; null until both happened. */
@@ -489,6 +495,12 @@ export class CallRelay {
   /** The goodbye is said: hang up once everything sent so far has played (a final mark makes that observable). */
   private beginGoodbye(via: 'tool' | 'phrase'): void {
     if (this.goodbye !== null || this.ended) return;
+    // Said before Twilio's stream is up (in the greeting the model produced early): the call has no conversation
+    // yet to end. It ends once the stream attaches, after the held audio has played.
+    if (this.twilio === null) {
+      this.goodbyeBeforeStream = via;
+      return;
+    }
     const itemId = `goodbye-${via}`;
     this.goodbyeAt = this.now();
     const mark = this.twilio !== null ? this.playback.onAudioDone(itemId) : null;

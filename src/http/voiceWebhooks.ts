@@ -26,7 +26,7 @@ const AfterStreamSchema = z.object({
 });
 
 /** How long the webhook waits for the call's session row before it answers Twilio anyway. */
-export const ANNOUNCE_WAIT_MS = 1_000;
+export const ANNOUNCE_WAIT_MS = 250;
 
 export interface VoiceWebhookDeps {
   config: Config;

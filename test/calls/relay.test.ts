@@ -331,11 +331,23 @@ describe('CallRelay: goodbye', () => {
     expect(model.events().map((e) => e.type)).toEqual(['session.update']);
   });
 
-  it('with no Twilio stream attached, GOODBYE_PLAYED follows GOODBYE at once', () => {
-    const { relay, model, events, fromModel } = setup();
+  it('a goodbye said before Twilio\'s stream attached waits for it, then ends the call after the held audio', async () => {
+    const { relay, twilio, model, events, fromModel, echoMark } = setup();
     relay.attachModel(model);
+    relay.prepareGreeting();
+    fromModel(m.itemAdded('item_g', 'assistant', null), m.audioDelta('item_g', numberedFrame(0)), m.audioDone('item_g'));
     fromModel(m.endCall('call_1'));
-    expect(events).toEqual([{ type: 'GOODBYE', via: 'tool' }, { type: 'GOODBYE_PLAYED' }]);
+    // The call is still connecting: nothing to end yet (the machine would drop the event and never hang up).
+    expect(events.filter((e) => e.type === 'GOODBYE' || e.type === 'GOODBYE_PLAYED')).toEqual([]);
+    relay.attachTwilio(twilio, STREAM_SID);
+    // Once the call has heard of its stream (the caller sends STREAM_STARTED right after attaching).
+    expect(events.filter((e) => e.type === 'GOODBYE')).toEqual([]);
+    await Promise.resolve();
+    expect(events.filter((e) => e.type === 'GOODBYE')).toEqual([{ type: 'GOODBYE', via: 'tool' }]);
+    expect(events.filter((e) => e.type === 'GOODBYE_PLAYED')).toEqual([]);
+    // The held greeting went out first; its marks, then the goodbye's, come back: the goodbye has played.
+    for (const mark of twilio.markNames()) echoMark(mark);
+    expect(events.filter((e) => e.type === 'GOODBYE_PLAYED')).toEqual([{ type: 'GOODBYE_PLAYED' }]);
   });
 
   it('after the Twilio leg was hung up, a goodbye is no longer news: nothing but the transcript is reported', () => {

@@ -108,6 +108,9 @@ afterEach(async () => {
   fake = undefined;
 });
 
+/** One 20 ms frame of caller audio: the fake takes no caller turn before any caller audio, as the real server. */
+const CALLER_FRAME = { type: 'input_audio_buffer.append', audio: Buffer.alloc(160, 0xff).toString('base64') };
+
 describe('fake OpenAI Realtime', () => {
   it('greets on response.create with audio sized to the text, and records the session', async () => {
     const f = await start();
@@ -217,6 +220,7 @@ describe('fake OpenAI Realtime', () => {
     const f = await start();
     f.enqueueScript([{ agent: 'Name?' }, { caller: 'John.', transcriptDelayMs: 100 }, { agent: 'Thanks John.' }]);
     const client = await open(f.realtimeUrl);
+    client.send(CALLER_FRAME);
     client.send({ type: 'response.create' });
     await client.waitFor('conversation.item.input_audio_transcription.completed');
     const types = client.types();
@@ -224,10 +228,24 @@ describe('fake OpenAI Realtime', () => {
     expect(client.of('response.created')).toHaveLength(2);
   });
 
+  it('takes no caller turn before any caller audio (the greeting can come before the stream)', async () => {
+    const f = await start();
+    f.enqueueScript([{ agent: 'Name?' }, { caller: 'John.' }]);
+    const client = await open(f.realtimeUrl);
+    client.send({ type: 'response.create' });
+    await client.waitFor('response.done');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(client.of('conversation.item.input_audio_transcription.completed')).toHaveLength(0);
+    client.send(CALLER_FRAME);
+    const completed = await client.waitFor('conversation.item.input_audio_transcription.completed');
+    expect(completed.transcript).toBe('John.');
+  });
+
   it('reports a failed caller transcription', async () => {
     const f = await start();
     f.enqueueScript([{ agent: 'Name?' }, { callerTranscriptionFails: true }]);
     const client = await open(f.realtimeUrl);
+    client.send(CALLER_FRAME);
     client.send({ type: 'response.create' });
     const failed = await client.waitFor('conversation.item.input_audio_transcription.failed');
     expect(failed.item_id).toBe(client.of('input_audio_buffer.committed')[0]?.item_id);
@@ -238,6 +256,7 @@ describe('fake OpenAI Realtime', () => {
     const longText = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen';
     f.enqueueScript([{ agent: longText }, { bargeIn: true, afterAgentAudioMs: 200 }, { caller: 'Wait, stop.' }]);
     const client = await open(f.realtimeUrl);
+    client.send(CALLER_FRAME);
     client.send({ type: 'response.create' });
     const started = await client.waitFor('input_audio_buffer.speech_started');
     expect(client.of('response.done')).toHaveLength(0); // the agent was still talking
