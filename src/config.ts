@@ -29,15 +29,15 @@ const ms = (fallback: number) => integer(1).default(fallback);
 const httpUrl = z.url({ protocol: /^https?$/ });
 const wsUrl = z.url({ protocol: /^wss?$/ });
 
+/** An optional URL: unset or blank (`PUBLIC_URL=` in a .env file) is undefined, anything else must be valid. */
+const optionalUrl = <T extends z.ZodType<string>>(url: T) => url.optional().or(z.literal('').transform(() => undefined));
+
 /** The environment, as the service reads it. One schema; parsed once at start-up. */
 export const ConfigSchema = z.object({
   PORT: integer(0, 65535).default(8080),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
-  PUBLIC_URL: httpUrl.optional(),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/ })
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  PUBLIC_URL: optionalUrl(httpUrl),
+  DATABASE_URL: optionalUrl(z.url({ protocol: /^postgres(ql)?$/ })),
   DATA_DIR: z.string().min(1).default('./data'),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
@@ -47,7 +47,7 @@ export const ConfigSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TWILIO_SID: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
-  NPA_API_URL: httpUrl.optional(),
+  NPA_API_URL: optionalUrl(httpUrl),
   NPA_API_USERNAME: optionalString,
   NPA_API_PASSWORD: optionalString,
   /** The first attempt's timeout; each further attempt of a lead waits 3x longer, up to NPA_TIMEOUT_MAX_MS. */
@@ -117,7 +117,7 @@ export const ConfigSchema = z.object({
   RECORDINGS_DIR: optionalString,
   /** S3-compatible object storage for recordings, shared by every instance (credentials: the AWS SDK's usual environment). */
   RECORDINGS_S3_BUCKET: optionalString,
-  RECORDINGS_S3_ENDPOINT: httpUrl.optional(),
+  RECORDINGS_S3_ENDPOINT: optionalUrl(httpUrl),
   RECORDINGS_S3_PREFIX: z.string().trim().default('').refine((p) => p === '' || /^[A-Za-z0-9._\/-]{1,200}$/.test(p), 'letters, digits and . _ / - only'),
   RECORDINGS_S3_REGION: z.string().trim().min(1).default('us-east-1'),
   /** Recordings older than this are deleted by the daily sweep (the session notes it). */

@@ -86,4 +86,11 @@ describe('parseConfig', () => {
       expect(parseConfig({ PUBLIC_URL: url }).PUBLIC_URL).toBe(url);
     }
   });
+
+  it('reads a blank optional URL as unset, as .env files and compose write it', () => {
+    const config = parseConfig({ PUBLIC_URL: '', DATABASE_URL: '', NPA_API_URL: '', RECORDINGS_S3_ENDPOINT: '' });
+    expect(config).toMatchObject({ PUBLIC_URL: undefined, DATABASE_URL: undefined, NPA_API_URL: undefined, RECORDINGS_S3_ENDPOINT: undefined });
+    expect(errorOf({ NPA_API_URL: 'not a url' })).toMatch(/^Invalid configuration: NPA_API_URL: /);
+    expect(errorOf({ TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: '' })).toMatch(/^Invalid configuration: PUBLIC_URL: must be set with TWILIO_AUTH_TOKEN/);
+  });
 });
