@@ -9,7 +9,7 @@ const EXAMPLE = readFileSync(new URL('../../.env.example', import.meta.url), 'ut
 const COMPOSE_ONLY = ['POSTGRES_PASSWORD'];
 
 /** The example as Node's --env-file reads it once every `# KEY=value` line is uncommented. */
-const uncommented = (): Record<string, string> => parseEnv(EXAMPLE.replace(/^# (?=[A-Z][A-Z0-9_]*=)/gm, ''));
+const uncommented = (): Record<string, string | undefined> => parseEnv(EXAMPLE.replace(/^# (?=[A-Z][A-Z0-9_]*=)/gm, ''));
 const keyLines = (): string[] => [...EXAMPLE.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
 
 describe('.env.example', () => {
