@@ -85,11 +85,8 @@ export interface App {
 /** Builds and starts the whole service: database and migrations, call registry, HTTP and WebSocket server. */
 export async function bootstrap(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   if (!uwsIsNative) logger.warn('uWebSockets.js native binary not loaded: running on the slow JavaScript fallback');
-  if (config.TWILIO_AUTH_TOKEN === undefined) {
-    logger.warn('TWILIO_AUTH_TOKEN is not set: Twilio requests are NOT verified');
-  } else if (config.PUBLIC_URL === undefined) {
-    logger.warn('PUBLIC_URL is not set: signed Twilio requests cannot be verified and will be refused');
-  }
+  // With a token, parseConfig has made sure PUBLIC_URL is set (Twilio signs it).
+  if (config.TWILIO_AUTH_TOKEN === undefined) logger.warn('TWILIO_AUTH_TOKEN is not set: Twilio requests are NOT verified');
 
   const db = overrides.db ?? (await initORM(config, { logger }));
   const repos = createRepositories(db);

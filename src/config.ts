@@ -13,20 +13,31 @@ const boolFlag = z
   .optional()
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
-const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/**
+ * A whole number in [min, max]. A blank value is refused rather than read as 0 (`z.coerce` turns '' into 0, so
+ * `PORT=` listened on a random port and `LEAD_MEMORY_QUEUE_MAX=` held no leads): unset the variable for its default.
+ */
+const integer = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .refine((s) => s.trim() !== '', { message: 'is empty (unset it for the default)', abort: true })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const ms = (fallback: number) => integer(1).default(fallback);
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 const wsUrl = z.url({ protocol: /^wss?$/ });
 
+/** An optional URL: unset or blank (`PUBLIC_URL=` in a .env file) is undefined, anything else must be valid. */
+const optionalUrl = <T extends z.ZodType<string>>(url: T) => url.optional().or(z.literal('').transform(() => undefined));
+
 /** The environment, as the service reads it. One schema; parsed once at start-up. */
 export const ConfigSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
-  PUBLIC_URL: httpUrl.optional(),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/ })
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  PORT: integer(0, 65535).default(8080),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PUBLIC_URL: optionalUrl(httpUrl),
+  DATABASE_URL: optionalUrl(z.url({ protocol: /^postgres(ql)?$/ })),
   DATA_DIR: z.string().min(1).default('./data'),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
@@ -36,22 +47,22 @@ export const ConfigSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TWILIO_SID: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
-  NPA_API_URL: httpUrl.optional(),
+  NPA_API_URL: optionalUrl(httpUrl),
   NPA_API_USERNAME: optionalString,
   NPA_API_PASSWORD: optionalString,
   /** The first attempt's timeout; each further attempt of a lead waits 3x longer, up to NPA_TIMEOUT_MAX_MS. */
   NPA_TIMEOUT_MS: ms(10_000),
   NPA_TIMEOUT_MAX_MS: ms(60_000),
-  NPA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  NPA_MAX_ATTEMPTS: integer(1, 10).default(4),
   /** NPA requests out at once, per instance. */
-  NPA_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100).default(8),
+  NPA_MAX_IN_FLIGHT: integer(1, 100).default(8),
   /** Consecutive failed NPA requests that open the circuit (nothing is sent), and its wait before one probe. */
-  NPA_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  NPA_BREAKER_FAILURES: integer(1, 1000).default(5),
   NPA_BREAKER_COOLDOWN_MS: ms(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSPECT: boolFlag,
   INSPECT_URL: wsUrl.default('ws://127.0.0.1:8090'),
-  MAX_CALLS: z.coerce.number().int().positive().default(200),
+  MAX_CALLS: integer(1).default(200),
   MODEL_CONNECT_TIMEOUT_MS: ms(5_000),
   MAX_CALL_MS: ms(15 * 60_000),
   GOODBYE_PLAYBACK_TIMEOUT_MS: ms(8_000),
@@ -65,7 +76,7 @@ export const ConfigSchema = z.object({
   /** How often the outbox worker looks for due leads. */
   OUTBOX_POLL_MS: ms(1_000),
   /** Worker passes a lead gets before it is a failed lead. */
-  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  OUTBOX_MAX_ATTEMPTS: integer(1, 50).default(6),
   /** First backoff between passes (then x4 per pass, capped at 10 min). */
   OUTBOX_RETRY_BASE_MS: ms(10_000),
   /** How long an outbox claim holds its row; renewed every third of it while its NPA request runs. */
@@ -79,11 +90,11 @@ export const ConfigSchema = z.object({
   /** How often each instance stamps its heartbeat, and each live call touches its session row. */
   HEARTBEAT_MS: ms(5_000),
   /** Replays a spooled lead may fail while the database answers before it moves to the dead-letter file. */
-  SPOOL_MAX_TRIES: z.coerce.number().int().min(1).max(1_000).default(5),
+  SPOOL_MAX_TRIES: integer(1, 1_000).default(5),
   /** Disk space held beside the spool for when the disk fills (at least one 4 KB page). */
-  SPOOL_RESERVE_BYTES: z.coerce.number().int().min(4096).default(1024 * 1024),
+  SPOOL_RESERVE_BYTES: integer(4096).default(1024 * 1024),
   /** Leads neither the database nor the spool can take, held in memory until one can (0: none). */
-  LEAD_MEMORY_QUEUE_MAX: z.coerce.number().int().min(0).default(200),
+  LEAD_MEMORY_QUEUE_MAX: integer(0).default(200),
   /**
    * What happens to a lead whose witnesses disagree on a field: `hold` keeps it from the NPA API until a person
    * decides (`leads review`); `send` submits the majority values at once and lists it for review, flagged.
@@ -106,11 +117,11 @@ export const ConfigSchema = z.object({
   RECORDINGS_DIR: optionalString,
   /** S3-compatible object storage for recordings, shared by every instance (credentials: the AWS SDK's usual environment). */
   RECORDINGS_S3_BUCKET: optionalString,
-  RECORDINGS_S3_ENDPOINT: httpUrl.optional(),
+  RECORDINGS_S3_ENDPOINT: optionalUrl(httpUrl),
   RECORDINGS_S3_PREFIX: z.string().trim().default('').refine((p) => p === '' || /^[A-Za-z0-9._\/-]{1,200}$/.test(p), 'letters, digits and . _ / - only'),
   RECORDINGS_S3_REGION: z.string().trim().min(1).default('us-east-1'),
   /** Recordings older than this are deleted by the daily sweep (the session notes it). */
-  RECORDING_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  RECORDING_RETENTION_DAYS: integer(1, 3650).default(90),
   /** The operators' bearer token for `/admin/...`; unset: the admin routes are off (404). */
   ADMIN_TOKEN: optionalString.refine((token) => token === undefined || (token.length >= 16 && !/\s/.test(token)), 'at least 16 characters, no whitespace'),
   /** OpenAI's audio transcription model, for the voicemail a caller leaves after a model failure. */
@@ -131,7 +142,24 @@ export const ConfigSchema = z.object({
   atLeast('NPA_TIMEOUT_MAX_MS', config.NPA_TIMEOUT_MS, 'NPA_TIMEOUT_MS');
   // One late heartbeat must not make a live instance look dead.
   atLeast('RECOVERY_GRACE_MS', 2 * config.HEARTBEAT_MS, '2 x HEARTBEAT_MS');
+  // Twilio signs the public URL it requested: with a token but no PUBLIC_URL every Twilio request would be refused.
+  if (config.TWILIO_AUTH_TOKEN !== undefined && config.PUBLIC_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be set with TWILIO_AUTH_TOKEN (Twilio signs the public URL)' });
+  }
+  // The media stream URL in our TwiML is PUBLIC_URL with https -> wss, http -> ws; Twilio streams only over wss.
+  if (config.PUBLIC_URL !== undefined) {
+    const { protocol, hostname } = new URL(config.PUBLIC_URL);
+    if (protocol === 'http:' && !isLoopbackHost(hostname)) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be https:// for a host that is not loopback (the media stream would be ws://)' });
+    }
+  }
 });
+
+/** localhost, *.localhost, 127.0.0.0/8 or ::1: names that never leave this machine. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '::1';
+}
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 

@@ -3,7 +3,12 @@ import { ConfigError, parseConfig } from './config.js';
 import { createCallInspector } from './inspect/callInspector.js';
 import { createLogger } from './log.js';
 
-/** Entry point: `npm start`. Config from the environment; `--inspect` (or INSPECT=1) streams call actors to the inspector. */
+/**
+ * Entry point. Production: `node --env-file-if-exists=.env dist/src/main.js` after `npm run build` (the Dockerfile's
+ * CMD), so a supervisor's SIGTERM reaches this process; development: `npm start` (tsx). Config from the environment;
+ * a mistake is one line on stderr and exit 2. `--inspect` (or INSPECT=1) streams call actors to the inspector.
+ * SIGTERM or SIGINT drains live calls (up to DRAIN_TIMEOUT_MS) and exits 0; a second signal exits 1 at once.
+ */
 async function main(): Promise<void> {
   let config;
   try {

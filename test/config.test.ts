@@ -53,4 +53,44 @@ describe('parseConfig', () => {
     expect(parseConfig({ METRICS_TOKEN: ' scrape-secret ' }).METRICS_TOKEN).toBe('scrape-secret');
     expect(errorOf({ METRICS_TOKEN: 'two words' })).toMatch(/^Invalid configuration: METRICS_TOKEN: must not contain whitespace/);
   });
+
+  it('refuses a blank number instead of reading it as 0: PORT= would listen on a random port', () => {
+    expect(errorOf({ PORT: '' })).toBe('Invalid configuration: PORT: is empty (unset it for the default)');
+    expect(errorOf({ PORT: '  ' })).toBe('Invalid configuration: PORT: is empty (unset it for the default)');
+    expect(errorOf({ LEAD_MEMORY_QUEUE_MAX: '' })).toBe('Invalid configuration: LEAD_MEMORY_QUEUE_MAX: is empty (unset it for the default)');
+    expect(errorOf({ DRAIN_TIMEOUT_MS: '' })).toBe('Invalid configuration: DRAIN_TIMEOUT_MS: is empty (unset it for the default)');
+    // 0 is a port: the tests' and the demo's "pick a free one".
+    expect(parseConfig({ PORT: '0' }).PORT).toBe(0);
+    expect(parseConfig({}).PORT).toBe(8080);
+    expect(parseConfig({ PORT: '8081', LEAD_MEMORY_QUEUE_MAX: '0' })).toMatchObject({ PORT: 8081, LEAD_MEMORY_QUEUE_MAX: 0 });
+    expect(errorOf({ PORT: '65536' })).toMatch(/^Invalid configuration: PORT: /);
+    expect(errorOf({ PORT: '80.5' })).toMatch(/^Invalid configuration: PORT: /);
+  });
+
+  it('refuses TWILIO_AUTH_TOKEN without PUBLIC_URL: every signed Twilio request would be refused', () => {
+    expect(errorOf({ TWILIO_AUTH_TOKEN: 'token' })).toBe(
+      'Invalid configuration: PUBLIC_URL: must be set with TWILIO_AUTH_TOKEN (Twilio signs the public URL)',
+    );
+    expect(parseConfig({ TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: 'https://voice.psb.example' }).PUBLIC_URL).toBe('https://voice.psb.example');
+    // Development: no token, no PUBLIC_URL (the Host header stands in, unsigned).
+    expect(parseConfig({}).PUBLIC_URL).toBeUndefined();
+  });
+
+  it('refuses an http PUBLIC_URL for a host that is not loopback: the media stream URL would be ws://', () => {
+    const refused = 'Invalid configuration: PUBLIC_URL: must be https:// for a host that is not loopback (the media stream would be ws://)';
+    for (const url of ['http://voice.psb.example', 'http://10.0.0.5:8080', 'http://localhost.example.com', 'http://[::2]:8080']) {
+      expect(errorOf({ PUBLIC_URL: url })).toBe(refused);
+    }
+    expect(errorOf({ PUBLIC_URL: 'http://voice.psb.example', TWILIO_AUTH_TOKEN: 'token' })).toBe(refused);
+    for (const url of ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://127.1.2.3', 'http://[::1]:8080', 'http://lab.localhost', 'https://voice.psb.example']) {
+      expect(parseConfig({ PUBLIC_URL: url }).PUBLIC_URL).toBe(url);
+    }
+  });
+
+  it('reads a blank optional URL as unset, as .env files and compose write it', () => {
+    const config = parseConfig({ PUBLIC_URL: '', DATABASE_URL: '', NPA_API_URL: '', RECORDINGS_S3_ENDPOINT: '' });
+    expect(config).toMatchObject({ PUBLIC_URL: undefined, DATABASE_URL: undefined, NPA_API_URL: undefined, RECORDINGS_S3_ENDPOINT: undefined });
+    expect(errorOf({ NPA_API_URL: 'not a url' })).toMatch(/^Invalid configuration: NPA_API_URL: /);
+    expect(errorOf({ TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: '' })).toMatch(/^Invalid configuration: PUBLIC_URL: must be set with TWILIO_AUTH_TOKEN/);
+  });
 });

@@ -10,7 +10,7 @@ import { ROUTES } from '../../src/http/routes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The real server (`node --import tsx src/main.ts`) in a child process, configured only by its environment. */
+/** The real server (by default `node --import tsx src/main.ts`) in a child process, configured only by its environment. */
 export class ServerProcess {
   readonly logs: Array<Record<string, unknown>> = [];
   private exitPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -23,10 +23,13 @@ export class ServerProcess {
     this.exitPromise = exit;
   }
 
-  /** Starts it and resolves once it logs `server listening` (with the port it chose). */
-  static start(env: Record<string, string>): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
+  /**
+   * Starts it and resolves once it logs `server listening` (with the port it chose). `command` replaces the
+   * arguments after node (default: the sources through tsx), run in `cwd` (default: the repository).
+   */
+  static start(env: Record<string, string>, command: { args?: string[]; cwd?: string } = {}): Promise<ServerProcess> {
+    const child = spawn(process.execPath, command.args ?? ['--import', 'tsx', 'src/main.ts'], {
+      cwd: command.cwd ?? ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
