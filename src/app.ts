@@ -8,6 +8,7 @@ import { reasonOf } from './errors.js';
 import type { Call } from './calls/call.js';
 import type { CallControl, CallDeps } from './calls/callDeps.js';
 import { CallRegistry } from './calls/callRegistry.js';
+import { apologyFromSession } from './calls/apologyFromSession.js';
 import { initORM, type Database } from './db/orm.js';
 import { createRepositories, type Repositories } from './db/repositories.js';
 import { createApp, listen, type HttpServer, type Readiness } from './http/server.js';
@@ -218,6 +219,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     recordings: { repository: repos.recordings, store: recordings.store },
     readVoicemail: startVoicemail,
     claimStream: (callSid, claim) => repos.sessions.claimStream(callSid, { ...claim, instanceId }),
+    apologyElsewhere: (callSid) => apologyFromSession(repos.sessions, callSid),
   });
   if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: the admin routes (recordings) are off');
   let server: HttpServer;

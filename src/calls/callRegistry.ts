@@ -94,6 +94,11 @@ export class CallRegistry {
     return this.live.get(callSid);
   }
 
+  /** Whether this instance runs the call, or ran it lately (it can answer `wantsApology` itself). */
+  knows(callSid: string): boolean {
+    return this.live.has(callSid) || this.ended.has(callSid);
+  }
+
   /** Whether the caller should hear the apology after the stream closed. */
   wantsApology(callSid: string): boolean {
     return this.live.get(callSid)?.apology() ?? this.ended.get(callSid)?.apology ?? false;

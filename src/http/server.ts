@@ -39,6 +39,8 @@ export interface ServerDeps {
   readVoicemail?: VoicemailReader;
   /** Claims a call's stream in its session row for this instance (adoption across instances). */
   claimStream: StreamClaimer;
+  /** Whether a call another instance ran should hear the apology after its stream. */
+  apologyElsewhere?: (callSid: string) => Promise<boolean>;
 }
 
 export interface HttpServer {

@@ -34,6 +34,8 @@ export interface VoiceWebhookDeps {
   registry: CallRegistry;
   metrics: Metrics;
   streamTokens: StreamTokens;
+  /** Whether a call this instance does not know ended in a model failure (src/calls/apologyFromSession.ts). */
+  apologyElsewhere?: (callSid: string) => Promise<boolean>;
 }
 
 /** `POST /twilio/voice-realtime-proxied`: answer with TwiML that connects the call to our media stream. */
@@ -85,8 +87,15 @@ export function afterStreamHandler(deps: VoiceWebhookDeps) {
     path: ROUTES.afterStream,
     schema: AfterStreamSchema,
     invalidCounter: 'webhooks_invalid_total',
-    handle: ({ CallSid: callSid }, { base }) => {
-      if (callSid !== undefined && deps.registry.wantsApology(callSid)) {
+    handle: async ({ CallSid: callSid }, { base }) => {
+      // A call another instance ran (no sticky routing): its session row says whether the model failed.
+      const apology =
+        callSid === undefined
+          ? false
+          : deps.registry.knows(callSid)
+            ? deps.registry.wantsApology(callSid)
+            : await (deps.apologyElsewhere?.(callSid) ?? Promise.resolve(false));
+      if (apology) {
         deps.metrics.count('calls_apologised_total');
         return apologyTwiml({ recordingActionUrl: `${base}${ROUTES.recording}` });
       }
