@@ -1,9 +1,9 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import uWS from 'uWebSockets.js';
+import { uWS, type us_listen_socket, type WebSocket } from '../src/http/uws.js';
 import { FRAME_MS, FRAME_TAIL_B64, readStampBytes, stampB64, STAMP_CHARS, type Stamp } from './stamp.js';
 
 /**
- * The model side for load: a lean fake of the OpenAI Realtime WebSocket (uWS) that answers `session.update`, and on
+ * The model side for load: a lean fake of the OpenAI Realtime WebSocket (on the transport uws.ts chose) that answers `session.update`, and on
  * `response.create` streams one endless agent item of 20 ms `response.output_audio.delta` frames at real-time pace,
  * each stamped. Caller frames (`input_audio_buffer.append`) are read for their stamp only.
  */
@@ -13,7 +13,7 @@ const APPEND_HEAD_BYTES = Buffer.from(APPEND_HEAD, 'latin1');
 
 interface ModelConn {
   id: number;
-  ws: uWS.WebSocket<ModelConnData>;
+  ws: WebSocket<ModelConnData>;
   streaming: boolean;
   /** Next agent frame due at (performance.now()). */
   nextAt: number;
@@ -152,7 +152,7 @@ export async function startLoadModel(options: { firstAudioDelayMs?: number } = {
     },
   });
 
-  let listenSocket: uWS.us_listen_socket | null = null;
+  let listenSocket: us_listen_socket | null = null;
   const port = await new Promise<number>((resolve, reject) => {
     app.listen('127.0.0.1', 0, (socket) => {
       if (!socket) return reject(new Error('fake model: listen failed'));

@@ -48,7 +48,7 @@ export interface HttpServer {
   close(): void;
 }
 
-/** Builds the uWS app: Twilio webhooks, the media stream socket, health, readiness and metrics. */
+/** Builds the app (on the transport uws.ts chose): Twilio webhooks, the media stream socket, health, readiness and metrics. */
 export function createApp(deps: ServerDeps): TemplatedApp {
   const app = uWS.App();
   // A stream token lives as long as Twilio may take to open the stream after the webhook.
@@ -100,7 +100,7 @@ export function listen(app: TemplatedApp, host: string, port: number): Promise<H
         return;
       }
       resolve({
-        port: uWS.us_socket_local_port(socket as unknown as Parameters<typeof uWS.us_socket_local_port>[0]),
+        port: uWS.us_socket_local_port(socket),
         close: () => uWS.us_listen_socket_close(socket),
       });
     });
