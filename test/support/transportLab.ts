@@ -3,14 +3,20 @@ import { connect } from 'node:net';
 import WebSocket, { type ClientOptions } from 'ws';
 import { nodeTransport } from '../../src/http/nodeTransport.js';
 import type { TemplatedApp, Transport } from '../../src/http/transportTypes.js';
-import { uWS, uwsIsNative } from '../../src/http/uws.js';
+import { chooseTransport } from '../../src/http/uws.js';
 
 /**
  * The transports a conformance test runs against: always the node transport, and native uWS where its binary loads
  * (Node 20), so each expectation is checked against the real uWS too. On Node 22 the list is node-http alone.
  */
 export function transportsUnderTest(): Array<[string, Transport]> {
-  return uwsIsNative ? [['uws-native', uWS], ['node-http', nodeTransport]] : [['node-http', nodeTransport]];
+  const found: Array<[string, Transport]> = [['node-http', nodeTransport]];
+  try {
+    found.unshift(['uws-native', chooseTransport('uws').transport]);
+  } catch {
+    // No native binary for this Node: nothing to compare with.
+  }
+  return found;
 }
 
 export interface RunningApp {
