@@ -16,7 +16,7 @@ import { SmsConversations } from './sms/smsConversations.js';
 import { Metrics } from './http/metrics.js';
 import { cachedReading } from './http/cachedReading.js';
 import { timedExtractor } from './calls/timedExtractor.js';
-import { uwsIsNative } from './http/uws.js';
+import { transportKind, transportReason, uwsIsNative } from './http/uws.js';
 import { createExtractor, type Extractor } from './extraction/extractor.js';
 import { createNpaClient, npaOptionsFrom } from './npa/npaClient.js';
 import { createModelConnector, type ModelConnector } from './realtime/modelConnection.js';
@@ -85,7 +85,7 @@ export interface App {
 
 /** Builds and starts the whole service: database and migrations, call registry, HTTP and WebSocket server. */
 export async function bootstrap(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
-  if (!uwsIsNative) logger.warn('uWebSockets.js native binary not loaded: running on the slow JavaScript fallback');
+  logger.info({ transport: transportKind, reason: transportReason }, 'HTTP and WebSocket transport chosen');
   // With a token, parseConfig has made sure PUBLIC_URL is set (Twilio signs it).
   if (config.TWILIO_AUTH_TOKEN === undefined) logger.warn('TWILIO_AUTH_TOKEN is not set: Twilio requests are NOT verified');
 
@@ -287,7 +287,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   }, reliability.RECOVERY_SWEEP_MS);
   upkeepTimer.unref();
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  logger.info({ port: server.port, database: db.kind, uwsNative: uwsIsNative }, 'server listening');
+  logger.info({ port: server.port, database: db.kind, transport: transportKind }, 'server listening');
 
   return {
     port: server.port,

@@ -43,7 +43,7 @@ export const LOG_FIELDS: ReadonlySet<string> = new Set([
   'database', 'port', 'url', 'stalePid', 'instanceId', 'key', 'store',
   // how much, how long
   'attempt', 'attempts', 'npaAttempts', 'pass', 'passes', 'maxAttempts', 'delayMs', 'durationMs', 'live',
-  'replayed', 'remaining', 'recovered', 'count', 'uwsNative', 'bytes', 'freed', 'held', 'left', 'requeued', 'setAside',
+  'replayed', 'remaining', 'recovered', 'count', 'transport', 'bytes', 'freed', 'held', 'left', 'requeued', 'setAside',
   'spooled', 'stored', 'tries', 'due', 'retryInMs', 'timeoutMs', 'from', 'releasedClaims', 'retentionDays',
   // why (reasons name the problem, not the value: src/leads/problems.ts, reasonOf)
   'err', 'reason', 'why', 'driver',

@@ -45,5 +45,6 @@ export const GAUGE_HELP: Readonly<Record<string, string>> = Object.freeze({
   leads_held_in_memory: 'Leads neither the database nor the spool could take, held in memory.',
   outbox_pending: 'Outbox rows pending (not yet delivered to the NPA API); read from the database, cached briefly.',
   leads_in_review: 'Leads in the review queue (held, or sent flagged); read from the database, cached briefly.',
-  uws_native: '1 when uWebSockets.js runs its native binary, 0 on the JavaScript fallback.',
+  uws_native: '1 when native uWebSockets.js serves HTTP and WebSockets, 0 when node:http and ws do.',
+  transport_info: 'Always 1; the transport label says what serves HTTP and WebSockets: uws-native or node-http.',
 });

@@ -5,6 +5,7 @@ import type { WaitKind } from '../calls/callWaits.js';
 import { REASON_CLASSES, reasonClassOf } from '../leads/reasonClass.js';
 import { COUNTER_HELP, GAUGE_HELP } from './metricHelp.js';
 import { processRegistry } from './processMetrics.js';
+import { transportKind } from './uws.js';
 
 const PREFIX = 'psb_';
 
@@ -99,6 +100,9 @@ export class Metrics {
     this.npaRequest = this.histogram('npa_request_duration_seconds', 'One HTTP request to the NPA API, by status class (or timeout, network, aborted).', [
       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ], ['status_class']);
+    // An info metric: which transport serves HTTP and WebSockets here (uws.ts chose it at start-up).
+    const transport = new Gauge({ name: `${PREFIX}transport_info`, help: GAUGE_HELP['transport_info'] ?? '', labelNames: ['transport'], registers: [this.registry] });
+    transport.set({ transport: transportKind }, 1);
   }
 
   /** Adds to the counter `psb_<name>` (registered on first use when not in COUNTER_HELP). */

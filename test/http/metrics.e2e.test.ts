@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
 import { scriptFromTranscript, type Script } from '../../src/fakes/fakeOpenAI.js';
 import { ROUTES } from '../../src/http/routes.js';
+import { transportKind, uwsIsNative } from '../../src/http/uws.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { sampleConversation } from '../support/sharedTranscripts.js';
 import { parsePromText, sampleSum, type PromFamily } from '../support/promText.js';
@@ -84,6 +85,7 @@ describe('/metrics after real calls', () => {
       psb_outbox_pending: 'gauge',
       psb_leads_in_review: 'gauge',
       psb_uws_native: 'gauge',
+      psb_transport_info: 'gauge',
       psb_spool_queued: 'gauge',
       nodejs_eventloop_lag_seconds: 'gauge',
       nodejs_eventloop_lag_p99_seconds: 'gauge',
@@ -121,6 +123,8 @@ describe('/metrics after real calls', () => {
     expect(families.get('psb_calls_live')?.samples[0]?.value).toBe(0);
     expect(families.get('psb_leads_in_review')?.samples[0]?.value).toBe(0);
     expect(families.get('psb_outbox_pending')?.samples[0]?.value).toBe(await lab.app.repos.outbox.countPending());
-    expect(families.get('psb_uws_native')?.samples[0]?.value).toBe(1);
+    // Which transport serves this run (PSB_TRANSPORT, or what the Node in use can load).
+    expect(families.get('psb_uws_native')?.samples[0]?.value).toBe(uwsIsNative ? 1 : 0);
+    expect(families.get('psb_transport_info')?.samples).toEqual([expect.objectContaining({ labels: { transport: transportKind }, value: 1 })]);
   });
 });
