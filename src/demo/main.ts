@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { stateName } from '../calls/stateName.js';
 import { readVoiceState } from '../db/entities/sessionState.js';
 import { LEAD_FIELDS } from '../leads/lead.js';
+import { transportKind } from '../http/uws.js';
 import { DEMO_CALLS } from './demoCalls.js';
 import { placeScriptedCall, startVoiceLab } from './voiceLab.js';
 
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     logger,
     overrides: { inspect },
   });
-  out(`Server on ${lab.app.url} (database: ${lab.app.db.kind}); fake OpenAI on ${lab.openai.httpUrl}; fake NPA on ${lab.npa.url}`);
+  out(`Server on ${lab.app.url} (database: ${lab.app.db.kind}; transport: ${transportKind}); fake OpenAI on ${lab.openai.httpUrl}; fake NPA on ${lab.npa.url}`);
 
   try {
     for (const call of DEMO_CALLS) {
