@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { formatReport } from './report.js';
-import { RELAY_KINDS, runBench, type RelayKind } from './runBench.js';
+import { formatReport, transportsOf } from './report.js';
+import { DEFAULT_RELAYS, RELAY_KINDS, runBench, type RelayKind } from './runBench.js';
 
 /**
- * `npm run bench [-- --quick] [--steps 50,100] [--relay real,real-unrecorded,baseline] [--window-ms 5000] [--budget-s 240]`: the
- * relay load benchmark (`real` records every call, as the service does by default; `real-unrecorded` has RECORDING=off).
+ * `npm run bench [-- --quick] [--steps 50,100] [--relay real,real-unrecorded,real-node,baseline] [--window-ms 5000] [--budget-s 240]`:
+ * the relay load benchmark (`real` records every call, as the service does by default; `real-unrecorded` has
+ * RECORDING=off; `real-node` is `real` on the node-http transport, to compare it with native uWS in one run).
  * Prints progress on stderr, then the table, the ratios and one JSON line per run on stdout.
  */
 
@@ -24,9 +25,9 @@ const { values } = parseArgs({
 });
 
 const steps = values.steps ? values.steps.split(',').map((s) => Number(s.trim())) : values.quick ? QUICK_STEPS : FULL_STEPS;
-const relays = (values.relay ? values.relay.split(',').map((r) => r.trim()) : [...RELAY_KINDS]) as RelayKind[];
+const relays = (values.relay ? values.relay.split(',').map((r) => r.trim()) : [...DEFAULT_RELAYS]) as RelayKind[];
 if (steps.some((n) => !Number.isInteger(n) || n <= 0) || relays.some((r) => !RELAY_KINDS.includes(r))) {
-  process.stderr.write('usage: npm run bench -- [--quick] [--steps 50,100,...] [--relay real,real-unrecorded,baseline]\n');
+  process.stderr.write('usage: npm run bench -- [--quick] [--steps 50,100,...] [--relay real,real-unrecorded,real-node,baseline]\n');
   process.exit(2);
 }
 
@@ -46,7 +47,7 @@ const results = await runBench({
 const first = results[0];
 process.stdout.write(
   `\nRelay load benchmark (${first?.pinned ? 'server pinned to core 0, generator to core 1' : 'not pinned'}; ` +
-    `uWS native: ${first?.uwsNative ?? 'n/a'}; database: ${results.find((r) => r.relay !== 'baseline')?.database ?? 'n/a'}; ` +
+    `transport: ${transportsOf(results)}; database: ${results.find((r) => r.relay !== 'baseline')?.database ?? 'n/a'}; ` +
     `${((Date.now() - started) / 1000).toFixed(0)} s)\n\n`,
 );
 process.stdout.write(`${formatReport(results)}\n\n`);

@@ -62,6 +62,25 @@ export function formatReport(results: RunResult[]): string {
         `${recorded.memPerCallKB.toFixed(1)} against ${unrecorded.memPerCallKB.toFixed(1)} KB`,
     );
   }
-  if (ratios.length > 0) out.push('', 'Ratios (higher is better for the real relay; recording on/off: 1.10x at most):', ...ratios);
+  for (const native of results.filter((r) => r.relay === 'real' && r.transport === 'uws-native')) {
+    const node = results.find((r) => r.relay === 'real-node' && r.calls === native.calls);
+    if (node === undefined || native.cpuPerCallPct <= 0) continue;
+    const p99 = (r: RunResult): string => `${r.callerToModel.p99Ms.toFixed(2)}/${r.modelToCaller.p99Ms.toFixed(2)}`;
+    ratios.push(
+      `${native.calls} calls: node-http/uws-native CPU per call ${(node.cpuPerCallPct / native.cpuPerCallPct).toFixed(2)}x ` +
+        `(${node.cpuPerCallPct.toFixed(3)}% against ${native.cpuPerCallPct.toFixed(3)}%), p99 ${p99(node)} against ${p99(native)} ms, ` +
+        `memory per call ${node.memPerCallKB.toFixed(1)} against ${native.memPerCallKB.toFixed(1)} KB`,
+    );
+  }
+  if (ratios.length > 0) {
+    out.push('', 'Ratios (baseline/real: higher is better for the real relay; recording on/off: 1.10x at most; node-http/uws-native: what the fallback costs):', ...ratios);
+  }
   return out.join('\n');
+}
+
+/** Which transport each relay ran on, for the report's first line: `real=uws-native, real-node=node-http`. */
+export function transportsOf(results: RunResult[]): string {
+  const byRelay = new Map<string, string>();
+  for (const r of results) if (r.relay !== 'baseline') byRelay.set(r.relay, r.transport);
+  return byRelay.size === 0 ? 'n/a' : [...byRelay].map(([relay, transport]) => `${relay}=${transport}`).join(', ');
 }

@@ -7,9 +7,14 @@ import { LOOP_RESOLUTION_MS, startLoadGenerator } from './loadGenerator.js';
 import { startLoadModel, type DirectionStats, type LoadModel } from './loadModel.js';
 import type { ServerReady, ServerRequest, ServerStats } from './serverProcess.js';
 
-/** Which relay a run measures: the service itself (recording calls, as by default, or not), or the sample-style baseline. */
-export type RelayKind = 'real' | 'real-unrecorded' | 'baseline';
-export const RELAY_KINDS: readonly RelayKind[] = ['real', 'real-unrecorded', 'baseline'];
+/**
+ * Which relay a run measures: the service itself (recording calls, as by default, or not; `real-node` is `real` on
+ * the node-http transport whatever the Node, PSB_TRANSPORT=node), or the sample-style baseline.
+ */
+export type RelayKind = 'real' | 'real-unrecorded' | 'real-node' | 'baseline';
+export const RELAY_KINDS: readonly RelayKind[] = ['real', 'real-unrecorded', 'real-node', 'baseline'];
+/** What `npm run bench` measures without --relay (real-node on request: it doubles the real relay's run time). */
+export const DEFAULT_RELAYS: readonly RelayKind[] = ['real', 'real-unrecorded', 'baseline'];
 
 export interface BenchOptions {
   /** Concurrent calls per step, in order; a relay stops at its first step over a limit. */
@@ -73,6 +78,8 @@ export interface RunResult {
   note: string;
   pinned: boolean;
   uwsNative: boolean;
+  /** What served HTTP and WebSockets in the server process (none for the baseline, which has its own). */
+  transport: string;
   database: string;
 }
 
@@ -132,7 +139,8 @@ async function startServer(kind: RelayKind, modelUrl: string, pin: boolean, env:
   const child = spawn(command as string, args as string[], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...env },
+    // uws.ts picks the transport when it loads: real-node forces node-http in its process alone.
+    env: { ...process.env, ...env, ...(kind === 'real-node' ? { PSB_TRANSPORT: 'node' } : {}) },
   });
   const ready = await new Promise<ServerReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 120 s`)), 120_000);
@@ -301,6 +309,7 @@ async function runStep(server: ServerChild, model: LoadModel, calls: number, opt
       note: notes.join('; '),
       pinned,
       uwsNative: server.ready.uwsNative,
+      transport: server.ready.transport,
       database: server.ready.database,
     };
   } finally {

@@ -6,16 +6,17 @@ import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import { bootstrap } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
-import { uwsIsNative } from '../src/http/uws.js';
+import { transportKind, uwsIsNative } from '../src/http/uws.js';
 import { createLogger } from '../src/log.js';
 import { startBaselineRelay } from './baselineRelay.js';
 
 /**
  * The server under test, in a process of its own (so its CPU time can be read from /proc and it can be pinned to a
  * core): `real` is the service itself (bootstrap from src/app.ts, on an embedded PGlite database in a temp DATA_DIR
- * unless BENCH_DATABASE_URL is set), `baseline` the sample-style relay. Talks to the runner over IPC.
+ * unless BENCH_DATABASE_URL is set), `real-node` the same on the node-http transport (the runner sets
+ * PSB_TRANSPORT=node for it), `baseline` the sample-style relay. Talks to the runner over IPC.
  *
- * argv: <real|real-unrecorded|baseline> <model realtime url>
+ * argv: <real|real-unrecorded|real-node|baseline> <model realtime url>
  */
 
 export type ServerRequest =
@@ -34,12 +35,19 @@ export interface ServerReady {
   type: 'ready';
   port: number;
   uwsNative: boolean;
+  /** The transport serving the real relay ('none' for the baseline, which brings its own server). */
+  transport: string;
   database: string;
 }
 
 const [kind, modelUrl] = process.argv.slice(2);
-if ((kind !== 'real' && kind !== 'real-unrecorded' && kind !== 'baseline') || modelUrl === undefined || process.send === undefined) {
-  process.stderr.write('usage: serverProcess.ts <real|real-unrecorded|baseline> <model url> (as a child with IPC)\n');
+const REAL_KINDS = ['real', 'real-unrecorded', 'real-node'];
+if ((!REAL_KINDS.includes(kind ?? '') && kind !== 'baseline') || modelUrl === undefined || process.send === undefined) {
+  process.stderr.write('usage: serverProcess.ts <real|real-unrecorded|real-node|baseline> <model url> (as a child with IPC)\n');
+  process.exit(2);
+}
+if (kind === 'real-node' && transportKind !== 'node-http') {
+  process.stderr.write(`serverProcess.ts: real-node runs on ${transportKind}; PSB_TRANSPORT=node was not set\n`);
   process.exit(2);
 }
 const send = (message: ServerReady | ServerStats): void => void process.send?.(message);
@@ -51,7 +59,7 @@ let port: number;
 let database = 'none';
 let dataDir: string | null = null;
 
-if (kind === 'real' || kind === 'real-unrecorded') {
+if (kind !== 'baseline') {
   const databaseUrl = process.env['BENCH_DATABASE_URL'];
   dataDir = await mkdtemp(join(tmpdir(), 'psb-bench-'));
   database = databaseUrl ? 'postgresql' : 'pglite';
@@ -61,7 +69,7 @@ if (kind === 'real' || kind === 'real-unrecorded') {
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir,
     // Recorded (two-channel WAV per call, the default) or not: the bench measures what recording costs.
-    RECORDING: kind === 'real' ? 'on' : 'off',
+    RECORDING: kind === 'real-unrecorded' ? 'off' : 'on',
     OPENAI_REALTIME_URL: modelUrl,
     LOG_LEVEL: 'silent',
     MAX_CALLS: '100000',
@@ -81,7 +89,7 @@ if (kind === 'real' || kind === 'real-unrecorded') {
   close = () => relay.close();
 }
 
-send({ type: 'ready', port, uwsNative: uwsIsNative, database });
+send({ type: 'ready', port, uwsNative: uwsIsNative, transport: kind === 'baseline' ? 'none' : transportKind, database });
 
 // BENCH_PROFILE_DIR: a CPU profile of each measurement window alone (not start-up, ramp or the lead pipeline).
 const profileDir = process.env['BENCH_PROFILE_DIR'];

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../../bench/report.js';
 import { runBench, type RunResult } from '../../bench/runBench.js';
+import { transportKind } from '../../src/http/uws.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
-// Keeps the benchmark working: a handful of calls through the real server (and the baseline), not timed.
+// Keeps the benchmark working: a handful of calls through the real server (on both transports) and the baseline, not timed.
 describe('relay load benchmark', () => {
   let db: TestDatabase;
   let results: RunResult[];
@@ -12,7 +13,7 @@ describe('relay load benchmark', () => {
     db = await createTestDatabase();
     results = await runBench({
       steps: [4],
-      relays: ['real', 'baseline'],
+      relays: ['real', 'real-node', 'baseline'],
       warmupMs: 600,
       windowMs: 1000,
       maxP99Ms: Number.POSITIVE_INFINITY,
@@ -25,10 +26,11 @@ describe('relay load benchmark', () => {
     await db?.close();
   });
 
-  it('measures both relays at the same load, both directions', () => {
-    expect(results.map((r) => [r.relay, r.calls])).toEqual([
-      ['real', 4],
-      ['baseline', 4],
+  it('measures every relay at the same load, both directions, and says what transport served', () => {
+    expect(results.map((r) => [r.relay, r.calls, r.transport])).toEqual([
+      ['real', 4, transportKind],
+      ['real-node', 4, 'node-http'],
+      ['baseline', 4, 'none'],
     ]);
     for (const r of results) {
       // 4 calls x 50 frames a second x 1 s, each way: allow for the window's edges.
@@ -41,17 +43,18 @@ describe('relay load benchmark', () => {
     }
   });
 
-  it('the real relay loses no frame, none at call start, and keeps their order', () => {
-    const real = results[0] as RunResult;
-    expect(real.database).toBe('postgresql');
-    expect(real.callerToModel.lost + real.modelToCaller.lost).toBe(0);
-    expect(real.callerToModel.gaps + real.modelToCaller.gaps).toBe(0);
-    expect(real.callerToModel.reordered + real.modelToCaller.reordered).toBe(0);
-    expect(real.startDropped).toBe(0);
+  it('the real relay loses no frame, none at call start, and keeps their order, on either transport', () => {
+    for (const real of results.slice(0, 2)) {
+      expect(real.database, real.relay).toBe('postgresql');
+      expect(real.callerToModel.lost + real.modelToCaller.lost, real.relay).toBe(0);
+      expect(real.callerToModel.gaps + real.modelToCaller.gaps, real.relay).toBe(0);
+      expect(real.callerToModel.reordered + real.modelToCaller.reordered, real.relay).toBe(0);
+      expect(real.startDropped, real.relay).toBe(0);
+    }
   });
 
   it('times the greeting for both relays: the real one holds it ready for the stream, the baseline asks on connect', () => {
-    const [real, baseline] = results as [RunResult, RunResult];
+    const [real, , baseline] = results as [RunResult, RunResult, RunResult];
     expect(real.timeToGreeting.calls).toBe(4);
     expect(baseline.timeToGreeting.calls).toBe(4);
     // The fake model takes 400 ms to its first audio: only a greeting asked for before the stream beats it.
@@ -64,5 +67,7 @@ describe('relay load benchmark', () => {
     expect(report).toContain('CPU/call %core');
     expect(report).toContain('greeting p50/p99 ms');
     expect(report).toMatch(/4 calls: baseline\/real CPU per call [\d.]+x/);
+    // The transports compare where native uWS serves `real` (Node 20 without PSB_TRANSPORT=node).
+    if (transportKind === 'uws-native') expect(report).toMatch(/4 calls: node-http\/uws-native CPU per call [\d.]+x/);
   });
 });
