@@ -2,8 +2,9 @@
 # The voice service: `docker build -t psb-voice .` then `docker run -p 8080:8080 --env-file .env psb-voice`
 # (or `docker compose up`, with PostgreSQL). Configured only by the environment (the README's table).
 #
-# Node 20, not 22: the uWebSockets.js build we use ships native binaries for Node ABIs 93/108/115 only; on Node 22
-# it falls back to a JavaScript shim whose listen() throws. Bookworm: Debian 12, glibc 2.36, what it is tested on.
+# Node 20: the uWebSockets.js build we use ships native binaries for Node ABIs 93/108/115 only. On Node 22 or 24 the
+# service still runs, on node:http + ws (src/http/nodeTransport.ts), at more CPU per call (README, benchmark).
+# Bookworm: Debian 12, glibc 2.36, what it is tested on.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
