@@ -67,7 +67,11 @@ const PAYLOAD_KEY = Buffer.from('"payload":"', 'latin1');
 const MARK_HEAD = Buffer.from('{"event":"mark"', 'latin1');
 const NAME_KEY = Buffer.from('"name":"', 'latin1');
 
+/** Generators started by this process: each one's calls get CallSids of their own (see openCall). */
+let generatorsStarted = 0;
+
 export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator {
+  const generator = ++generatorsStarted;
   const calls: GeneratorCall[] = [];
   let agent = newDirectionStats();
   let callerSent = 0;
@@ -150,8 +154,10 @@ export function startLoadGenerator(options: LoadGeneratorOptions): LoadGenerator
   }
 
   async function openCall(index: number): Promise<GeneratorCall> {
-    const callSid = `CAbench${process.pid}x${index.toString().padStart(6, '0')}`;
-    const streamSid = `MZbench${process.pid}x${index.toString().padStart(6, '0')}`;
+    // Unique across the run's servers and steps, as real CallSids are: servers share the database, and a session row
+    // left by an earlier server's call of the same CallSid would be taken for that call (its stream claim included).
+    const callSid = `CAbench${process.pid}g${generator}x${index.toString().padStart(6, '0')}`;
+    const streamSid = `MZbench${process.pid}g${generator}x${index.toString().padStart(6, '0')}`;
     const from = `+1555${(1000000 + index).toString().slice(-7)}`;
     if (options.webhookUrl !== undefined) {
       const response = await fetch(options.webhookUrl, {
