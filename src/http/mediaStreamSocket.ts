@@ -229,7 +229,11 @@ export function mediaStreamBehavior(deps: MediaStreamDeps): WebSocketBehaviorOf<
           if (!bind(data, local)) return;
           // The claim in the session row keeps the token one-time across instances; not waited for (the greeting is
           // not held for a database write): a stream another instance claimed first loses this one.
-          void claimStream(callSid, { tokenHash: null, adopting: false }).then(
+          // After the call's own session writes (the webhook's row may still be on its way on a slow database).
+          void local.session
+            .idle()
+            .then(() => claimStream(callSid, { tokenHash: null, adopting: false }))
+            .then(
             (claim) => {
               if (claim.status === 'taken') {
                 logger.warn({ callSid }, 'stream closed: another instance had claimed its call');
