@@ -38,6 +38,8 @@ describe('fault injection: NPA lead API', () => {
 
   it('retryable 503s past one pass: the call reports it pending, a later worker pass delivers it, once', async () => {
     lab.npa.setMode('ok');
+    // The earlier tests' leads are all delivered first: a late request of theirs must not take one of the 503s.
+    for (let i = 0; i < 100 && (await lab.app.repos.outbox.countPending()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     // One pass makes NPA_MAX_ATTEMPTS (2) requests: both 503, so the lead waits in the outbox for the next pass.
     lab.npa.failNext(2, 503);
     const callSid = 'CAnpa0000000000000000000000000007';

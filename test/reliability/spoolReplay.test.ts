@@ -150,7 +150,8 @@ describe('spool replay past a line the database refuses', { timeout: 90_000 }, (
     expect(table.stdout).toContain(`${refused.output.leadId}`);
     expect(table.stdout).toMatch(/dead\s+3\s+CAdead0+1\s+database error: DriverException \(SQLSTATE 22P05\)/);
     // No personal data in what the operator is shown.
-    expect(table.stdout).not.toMatch(/John|Carter|30093|555/);
+    // The caller's details (a random id or time may hold the digits 555: the whole number is what must not show).
+    expect(table.stdout).not.toMatch(/John|Carter|30093|4045550111|4075550129|555-01/);
     expect((await cli(['retry', randomUUID()])).code).toBe(3);
     expect((await cli(['retry'])).code).toBe(2);
 
