@@ -106,9 +106,11 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   const intake = new LeadIntake({ repos, outbox, spool, logger, memoryQueueMax: config.LEAD_MEMORY_QUEUE_MAX });
   const worker = new OutboxWorker(outbox, logger, reliability.OUTBOX_POLL_MS);
   const extractor = overrides.extractor ?? createExtractor(config, { logger });
+  // Recordings being written (one file per live call) and voicemails being downloaded: local to this instance.
+  const recordingsWorkDir = join(config.DATA_DIR, 'recordings-partial');
   const recordings = new RecordingArchive({
     store: overrides.recordingStore ?? createRecordingStore(recordingStoreOptions(config)),
-    workDir: join(config.DATA_DIR, 'recordings-partial'),
+    workDir: recordingsWorkDir,
     recordings: repos.recordings,
     sessions: repos.sessions,
     logger,
@@ -202,7 +204,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     archive: recordings,
     services: voicemailServicesFrom(config),
     logger,
-    workDir: join(config.DATA_DIR, 'recordings-partial'),
+    workDir: recordingsWorkDir,
   };
   const startVoicemail = (input: { callSid: string; recordingSid: string; recordingUrl: string; durationSeconds: number | null }): void => {
     const task = readVoicemail(voicemailDeps, input).finally(() => voicemails.delete(task));

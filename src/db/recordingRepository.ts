@@ -23,19 +23,11 @@ export interface RecordingRecord {
   deletedAt: Date | null;
 }
 
-export interface NewRecording {
-  callSid: string;
-  kind: RecordingKind;
+/** A recording to record: what the row holds but its id, session (found by CallSid), dates; never deleted yet. */
+export type NewRecording = Omit<RecordingRecord, 'id' | 'sessionId' | 'status' | 'sourceRef' | 'createdAt' | 'deletedAt'> & {
   status: Exclude<RecordingStatus, 'deleted'>;
-  store: string;
-  key: string;
-  durationMs: number;
-  bytes: number;
-  channels: number;
-  sampleRate: number;
-  format: string;
   sourceRef?: string | null;
-}
+};
 
 /** The call_recordings table. */
 export class RecordingRepository {
