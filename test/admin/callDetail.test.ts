@@ -182,6 +182,39 @@ describe('the detail of leads the NPA API refused, and of one never sent', () =>
   });
 });
 
+describe('the detail of an SMS conversation', () => {
+  let t: TestDatabase;
+  let npa: FakeNpa;
+
+  beforeAll(async () => {
+    [t, npa] = await Promise.all([createTestDatabase(), startFakeNpa({ username: 'psb', password: 'pw' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([t?.close(), npa?.close()]);
+  });
+
+  it('its texts as the transcript, no call parts, its lead delivered', async () => {
+    const client = createNpaClient({ url: npa.url, username: 'psb', password: 'pw', timeoutMs: 2_000, maxAttempts: 1, logger: t.logger });
+    const { repos, intake } = leadStack(t.db, client, t.logger, { maxAttempts: 1 });
+    const id = randomUUID();
+    const key = `sms:${id}`;
+    const texts = [
+      { role: 'user' as const, text: 'Hi, I want to sell my bike' },
+      { role: 'assistant' as const, text: "Great! What's your full name?" },
+    ];
+    await intake.submit({ id, channel: 'sms', externalId: key, lead, decision: decideNow({ offline: lead }), sessionKey: key, sessionState: { phase: 'done', phone: '+16785550122', leadId: id, fields: lead, transcript: texts } });
+    const detail = (await conversationDetail(repos, key))!;
+    expect(detail.session).toMatchObject({ channel: 'sms', callSid: null, sessionKey: key, outcome: 'succeeded', callerPhone: '+16785550122', name: 'Dana Whitaker', endReason: null });
+    expect(detail.transcript.map((l) => [l.index, l.speaker])).toEqual([
+      [0, 'caller'],
+      [1, 'agent'],
+    ]);
+    expect(detail).toMatchObject({ quality: null, captured: null, extraction: null, timeline: [], recordings: [] });
+    expect(detail.lead).toMatchObject({ leadId: id, status: 'succeeded', channel: 'sms', externalId: key, npa: { request: { body: { channel: 'sms', external_id: key } }, answer: { kind: 'accepted' } } });
+    expect(npa.requests.at(-1)?.body).toEqual(detail.lead?.npa.request?.body);
+  });
+});
+
 describe('timelineOf', () => {
   it('orders the phases by when they were entered and leaves out unreadable times', () => {
     expect(
