@@ -261,6 +261,19 @@ describe('machineLayout', () => {
   });
 });
 
+describe('layout time', () => {
+  it('is measured, not asserted (the server computes it once per process)', async ({ annotate }) => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await machineLayout(callMachine);
+      times.push(performance.now() - started);
+    }
+    await annotate(`call machine layout: ${times.map((t) => t.toFixed(0)).join(', ')} ms, five runs in a row`);
+    expect(times).toHaveLength(5);
+  });
+});
+
 describe('textWidth', () => {
   it('gives capitals more room than lower case, and grows with the text', () => {
     expect(textWidth('ABCDEF', 12)).toBeGreaterThan(textWidth('abcdef', 12));
