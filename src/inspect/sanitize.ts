@@ -31,13 +31,23 @@ type Sanitizer = (value: unknown) => unknown;
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object';
 
-/** Ids (CallSid, lead id, xstate session ids, instance ids): code-made tokens, never free text. */
-const ID_PATTERN = /^[\w.:@-]{1,128}$/;
-const id: Sanitizer = (value) => (value === null || value === undefined ? value : typeof value === 'string' && ID_PATTERN.test(value) ? value : REDACTED);
+/** An id of a known form (CallSid, lead id, xstate session id...): a code-made token, never free text. */
+const idOf =
+  (pattern: RegExp): Sanitizer =>
+  (value) =>
+    value === null || value === undefined ? value : typeof value === 'string' && pattern.test(value) ? value : REDACTED;
+const callSid = idOf(/^CA\w{1,64}$/);
+const streamSid = idOf(/^MZ\w{1,64}$/);
+const leadId = idOf(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+/** xstate's session ids ("x:3"); @statelyai/inspect says "anonymous" where it has no root. */
+const sessionId = idOf(/^(x:\d{1,12}|anonymous)$/);
+/** An instance's id (INSTANCE_ID, or random at start). */
+const instanceId = idOf(/^[\w.:@-]{1,128}$/);
 
-/** An ISO time (a capture's `at`) or epoch milliseconds as a string (the inspector's `createdAt`). */
-const TIME_PATTERN = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z|\d{1,16})$/;
-const time: Sanitizer = (value) => (typeof value === 'string' && TIME_PATTERN.test(value) ? value : typeof value === 'number' ? number(value) : undefined);
+/** An ISO time (a capture's `at`). */
+const isoTime: Sanitizer = (value) => (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(value) ? value : undefined);
+/** Epoch milliseconds as a string (the inspector's `createdAt`, from Date.now()). */
+const epochMs: Sanitizer = (value) => (typeof value === 'string' && /^\d{13}$/.test(value) ? value : undefined);
 
 const number: Sanitizer = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const bool: Sanitizer = (value) => (typeof value === 'boolean' ? value : undefined);
@@ -100,7 +110,7 @@ const reading: Sanitizer = nullable((value) => {
 /** One live capture without its value: when, and how many tries. */
 const capturedEntry: Sanitizer = (value) => ({
   value: REDACTED,
-  ...(isObject(value) ? { at: time(value.at), attempts: number(value.attempts) } : {}),
+  ...(isObject(value) ? { at: isoTime(value.at), attempts: number(value.attempts) } : {}),
 });
 const captured: Sanitizer = (value) =>
   isObject(value) ? Object.fromEntries(LEAD_FIELDS.filter((field) => isObject(value[field])).map((field) => [field, capturedEntry(value[field])])) : undefined;
@@ -131,13 +141,13 @@ const outcome: Sanitizer = nullable((value) => pick(value, OUTCOME_KEYS));
  * inspector may see of it. Exhaustive over those types: a new key fails the compile until it is decided here.
  */
 const CALL_KEYS = {
-  callSid: id,
-  leadId: id,
+  callSid,
+  leadId,
   callerPhone: presence,
   timeouts,
   modelReady: bool,
   streamStarted: bool,
-  streamSid: id,
+  streamSid,
   reading,
   initialReading: reading,
   offline: reading,
@@ -150,7 +160,7 @@ const CALL_KEYS = {
   storeError: reasonClass,
   result: outcome,
   lostReason: reasonClass,
-  handedOffTo: id,
+  handedOffTo: instanceId,
   outcome: oneOf(OUTCOMES),
   reason: reasonClass,
   pending: bool,
@@ -159,7 +169,7 @@ const CALL_KEYS = {
 
 const OUTCOME_KEYS: Readonly<Record<string, Sanitizer>> = {
   outcome: CALL_KEYS.outcome,
-  leadId: id,
+  leadId,
   pending: bool,
   reason: reasonClass,
   endReason: CALL_KEYS.endReason,
@@ -190,7 +200,7 @@ function outputSummary(output: unknown): unknown {
 type EventType = CallEvent['type'];
 /** What each of the machine's own events keeps besides its type. */
 const CALL_EVENT_KEYS: Record<EventType, Readonly<Record<string, Sanitizer>>> = {
-  STREAM_STARTED: { streamSid: id },
+  STREAM_STARTED: { streamSid },
   CALLER_HUNG_UP: {},
   TRANSCRIPT_UPDATED: { turns: count },
   FIELDS_UPDATED: { reading },
@@ -198,15 +208,15 @@ const CALL_EVENT_KEYS: Record<EventType, Readonly<Record<string, Sanitizer>>> = 
   GOODBYE: { via: oneOf(GOODBYE_VIAS) },
   GOODBYE_PLAYED: {},
   MODEL_FAILED: { reason: reasonClass },
-  HANDED_OFF: { instanceId: id },
+  HANDED_OFF: { instanceId },
 };
 const isCallEventType = (type: string): type is EventType => Object.hasOwn(CALL_EVENT_KEYS, type);
 
 /** What xstate's own events keep (the machine's input, actors' results and errors, promise settlements). */
 function xstateEventKeys(type: string): Readonly<Record<string, Sanitizer>> {
   if (type === 'xstate.init') return { input: (input) => pick(input, CALL_KEYS) };
-  if (type.startsWith('xstate.done.actor.')) return { actorId: id, output: outputSummary };
-  if (type.startsWith('xstate.error.actor.')) return { actorId: id, error: errorSummary };
+  if (type.startsWith('xstate.done.actor.')) return { actorId: oneOf(ACTOR_IDS), output: outputSummary };
+  if (type.startsWith('xstate.error.actor.')) return { actorId: oneOf(ACTOR_IDS), error: errorSummary };
   if (type === 'xstate.promise.resolve') return { data: outputSummary };
   if (type === 'xstate.promise.reject') return { data: errorSummary };
   return {};
@@ -263,15 +273,16 @@ function definition(value: unknown): unknown {
 
 const INSPECTION_KEYS: Readonly<Record<string, Sanitizer>> = {
   type: oneOf(INSPECTION_TYPES),
-  // An actor's id (an invoke id, or the machine's id) and xstate session ids.
-  name: id,
-  sessionId: id,
-  rootId: id,
-  parentId: id,
-  sourceId: id,
-  id,
-  createdAt: time,
-  _version: id,
+  // An actor's name: an invoke id or the machine's id (xstate falls back on the session id).
+  name: (value) => (typeof value === 'string' && DEFINITION_IDS.has(value) ? value : sessionId(value) === REDACTED ? UNKNOWN : value),
+  sessionId,
+  rootId: sessionId,
+  parentId: sessionId,
+  sourceId: sessionId,
+  // The inspector's own event id: null, or a random number as a string.
+  id: idOf(/^0?\.\d{1,24}$/),
+  createdAt: epochMs,
+  _version: idOf(/^\d{1,4}\.\d{1,4}\.\d{1,4}[\w.-]{0,32}$/),
   definition,
   snapshot: (snapshot) => pick(snapshot, SNAPSHOT_KEYS),
   event: (event) => (isObject(event) ? sanitizeCallEvent(event as AnyEventObject) : undefined),

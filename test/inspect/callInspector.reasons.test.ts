@@ -19,6 +19,7 @@ import { LeadRefusals } from '../support/leadRefusals.js';
 import { leadStack } from '../support/leadStack.js';
 import { FakeTwilioSink, modelEvents as m } from '../support/relayFakes.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { unaccountedStrings } from './feedStrings.js';
 
 /**
  * Real calls through `Call` and the call machine's real implementations (the callLab of test/calls: the model and
@@ -87,7 +88,8 @@ function leaksOf(json: string): string[] {
       if (/^\d{13}$/.test(value) || /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value)) return;
       const digits = value.replace(/\D/g, '');
       for (const secret of FORBIDDEN_DIGITS) if (digits.includes(secret)) found.push(secret);
-      if ((value.match(/\d+/g) ?? []).includes(String(YEAR))) found.push(String(YEAR));
+      const runs: string[] = value.match(/\d+/g) ?? [];
+      if (runs.includes(String(YEAR))) found.push(String(YEAR));
     } else if (value !== null && typeof value === 'object') {
       for (const child of Object.values(value)) visit(child);
     }
@@ -250,6 +252,7 @@ const finalOutput = (placed: Placed) => placed.root.find((e) => e.snapshot?.stat
 function expectClean(placed: Placed, reasonClass: ReasonClass): void {
   const leaks = placed.feed.flatMap((json) => leaksOf(json).map((secret) => `${secret} in ${json.slice(0, 600)}`));
   expect(leaks).toEqual([]);
+  expect(placed.feed.flatMap((json) => unaccountedStrings(json))).toEqual([]);
   // The feed still shows how the call went: its states, its events, its outcome and its reason's class.
   expect(reasonClassOf(placed.output.reason)).toBe(reasonClass);
   expect(finalOutput(placed)).toMatchObject({ outcome: placed.output.outcome, reason: reasonClass });
