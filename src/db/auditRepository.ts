@@ -41,17 +41,20 @@ export class AuditRepository {
 
   /** Records an entry; pass the action's own `em` so the entry commits (or not) with what it describes. */
   async record(entry: AuditEntry, em: EntityManager = this.db.em()): Promise<AuditRecord> {
-    const row: AuditRecord = {
-      id: randomUUID(),
-      at: new Date(),
-      operator: entry.operator,
-      action: entry.action,
-      leadId: entry.leadId ?? null,
-      sessionKey: entry.sessionKey ?? null,
-      detail: entry.detail ?? {},
-    };
-    await em.insert(AuditEntrySchema, row);
-    return row;
+    const id = randomUUID();
+    const leadId = entry.leadId ?? null;
+    const sessionKey = entry.sessionKey ?? null;
+    const detail = entry.detail ?? {};
+    // Raw SQL: the database's clock_timestamp() (microseconds, and distinct within one transaction, unlike now())
+    // orders entries made in quick succession, across instances.
+    const rows = await em.execute<Array<{ at: Date | string }>>(
+      `insert into audit_log (id, at, operator, action, lead_id, session_key, detail)
+       values (?, clock_timestamp(), ?, ?, ?, ?, ?::jsonb) returning at`,
+      [id, entry.operator, entry.action, leadId, sessionKey, JSON.stringify(detail)],
+    );
+    const at = rows[0]?.at;
+    if (at === undefined) throw new Error('audit insert returned no row');
+    return { id, at: new Date(at), operator: entry.operator, action: entry.action, leadId, sessionKey, detail };
   }
 
   /** Everything done to one lead, oldest first. */
