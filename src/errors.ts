@@ -14,6 +14,20 @@ export class BadInputError extends AppError {}
 /** A record that was asked for by id and does not exist. */
 export class NotFoundError extends AppError {}
 
+/** The caller is not signed in, or proved no identity we accept (HTTP 401). */
+export class UnauthorizedError extends AppError {}
+
+/** The caller must wait `retryAfterMs` before trying again (HTTP 429, with Retry-After). */
+export class TooManyRequestsError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The NPA lead API refused or failed. `status` is the HTTP status, absent for network errors and timeouts. */
 export class NpaApiError extends AppError {
   constructor(
@@ -87,6 +101,8 @@ function isTransientSqlState(state: string): boolean {
 export function httpStatusOf(error: unknown): number {
   if (error instanceof BadInputError) return 400;
   if (error instanceof NotFoundError) return 404;
+  if (error instanceof UnauthorizedError) return 401;
+  if (error instanceof TooManyRequestsError) return 429;
   if (error instanceof NpaApiError) return 502;
   return 500;
 }

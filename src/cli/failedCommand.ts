@@ -13,8 +13,11 @@ import { withRepositories } from './withRepositories.js';
 import { recordingLink } from '../db/recordingRepository.js';
 import { describeRecordings } from './recordingLinks.js';
 import { describeProvenance, provenanceOf } from './provenance.js';
+import { resolveFailedLead } from '../outbox/resolveFailedLead.js';
+import { BadInputError, NotFoundError } from '../errors.js';
+import { cliActor } from './cliActor.js';
 
-/** `leads failed list|show|retry`. */
+/** `leads failed list|show|retry|resolve`. */
 export async function failedCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -24,8 +27,13 @@ export async function failedCommand(ctx: CliContext, args: string[]): Promise<Ex
       return show(ctx, rest);
     case 'retry':
       return retry(ctx, rest);
+    case 'resolve':
+      return resolve(ctx, rest);
     default:
-      throw new CliError('usage: leads failed list [--json] [--all] | show ID [--json] | retry ID|--all [--force] [--json]', EXIT.USAGE);
+      throw new CliError(
+        'usage: leads failed list [--json] [--all] | show ID [--json] | retry ID|--all [--force] [--json] | resolve ID --note TEXT [--by NAME]',
+        EXIT.USAGE,
+      );
   }
 }
 
@@ -89,6 +97,8 @@ function describe(row: FailedLeadRecord): string {
     ['attempts', String(row.attempts)],
     ['last attempt', formatDate(row.lastAttemptAt)],
     ['resolved', formatDate(row.resolvedAt)],
+    ...(row.resolvedBy === null ? [] : [['resolved by', row.resolvedBy] as [string, string]]),
+    ...(row.resolutionNote === null ? [] : [['note', terminalLine(row.resolutionNote)] as [string, string]]),
     ['error', row.errorMessage],
     ...row.retries.map((r, i): [string, string] => [`retry ${i + 1}`, `${r.at}  ${r.reason} (${r.attempts} NPA attempts)`]),
     ['problems', leadProblems(row.leadData) ?? '-'],
@@ -143,6 +153,26 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
   }
   // --all: incomplete leads are skipped (they need --force or a fix), only submission failures fail the run.
   return outcomes.some((o) => o.outcome === 'failed') ? EXIT.FAILED : EXIT.OK;
+}
+
+async function resolve(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const usage = 'usage: leads failed resolve ID --note TEXT [--by NAME]';
+  const { values, positionals } = parseArgs({ args, options: { note: { type: 'string' }, by: { type: 'string' } }, allowPositionals: true });
+  const [id, ...extra] = positionals;
+  if (id === undefined || extra.length > 0 || values.note === undefined) throw new CliError(usage, EXIT.USAGE);
+  // A malformed id cannot exist: answer without opening the database.
+  if (!isUuid(id)) throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
+  const note = values.note;
+  const by = cliActor(values.by);
+  try {
+    await withRepositories(ctx, (repos) => resolveFailedLead({ repos, logger: ctx.logger }, id, note, by));
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new CliError(error.message, EXIT.NOT_FOUND);
+    if (error instanceof BadInputError) throw new CliError(error.message, EXIT.USAGE);
+    throw error;
+  }
+  ctx.io.out(`${id}  resolved`);
+  return EXIT.OK;
 }
 
 function line(o: RetryOutcome, all: boolean): string {

@@ -5,6 +5,10 @@ import type { Logger } from '../log.js';
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** stdin, for the one command that reads a secret (`leads operators add`). */
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Where an interactive prompt is written (stderr, raw: no newline added). */
+  prompt: NodeJS.WritableStream;
 }
 
 /** What every command receives from the entry point. */

@@ -7,6 +7,7 @@ import { dbCommand } from './dbCommand.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import { extractCommand } from './extractCommand.js';
 import { failedCommand } from './failedCommand.js';
+import { operatorsCommand } from './operatorsCommand.js';
 import type { CliContext } from './io.js';
 import { recordingCommand } from './recordingCommand.js';
 import { reviewCommand } from './reviewCommand.js';
@@ -24,12 +25,18 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<Exit
   review: reviewCommand,
   sessions: sessionsCommand,
   recording: recordingCommand,
+  operators: operatorsCommand,
 };
 
 /** Runs one `leads` invocation and returns its exit code; every error becomes one line on stderr. */
 export async function runCli(argv: string[], env: Record<string, string | undefined>): Promise<ExitCode> {
   // stdout carries data (tables, JSON: JSON escapes control characters itself); every stderr line may quote input.
-  const io = { out: (text: string) => void process.stdout.write(`${text}\n`), err: (text: string) => void process.stderr.write(`${terminalLine(text)}\n`) };
+  const io = {
+    out: (text: string) => void process.stdout.write(`${text}\n`),
+    err: (text: string) => void process.stderr.write(`${terminalLine(text)}\n`),
+    input: process.stdin,
+    prompt: process.stderr,
+  };
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(USAGE);

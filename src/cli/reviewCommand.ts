@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { supportingTurns } from '../extraction/callerSupport.js';
@@ -17,6 +16,7 @@ import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
 import { formatDate, formatTable } from './table.js';
 import { withRepositories } from './withRepositories.js';
+import { cliActor } from './cliActor.js';
 import { recordingLink } from '../db/recordingRepository.js';
 import { describeRecordings } from './recordingLinks.js';
 
@@ -180,7 +180,7 @@ async function approve(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const result = await withRepositories(ctx, (repos) =>
     approveReview(
       { repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger },
-      { id, set, by: operator(values.by) },
+      { id, set, by: cliActor(values.by) },
       { sendNow: ctx.config.NPA_API_URL !== undefined, refusedStates: ctx.config.REFUSED_STATES },
     ),
   );
@@ -200,20 +200,10 @@ async function reject(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const reason = values.reason;
   const npa = createNpaClient(npaOptionsFrom(ctx.config, ctx.logger));
   await withRepositories(ctx, (repos) =>
-    rejectReview({ repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger }, { id, reason, by: operator(values.by) }),
+    rejectReview({ repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger }, { id, reason, by: cliActor(values.by) }),
   );
   ctx.io.out(`${id}  rejected: saved as a failed lead`);
   return EXIT.OK;
-}
-
-/** Who decided: --by, else the OS user running the command. */
-function operator(by: string | undefined): string {
-  if (by !== undefined && by.trim() !== '') return by.trim();
-  try {
-    return userInfo().username;
-  } catch {
-    return 'cli';
-  }
 }
 
 function age(seconds: number): string {

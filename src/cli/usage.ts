@@ -11,6 +11,9 @@ Commands:
   failed retry --all [--force] [--json]
                                      Resubmit every unresolved failed lead; incomplete ones are skipped
                                      unless --force
+  failed resolve ID --note TEXT [--by NAME]
+                                     Mark a failed lead resolved without sending it (handled another
+                                     way); the note and who resolved it are kept and audited
   succeeded list [--json] [--since DATE]
                                      Leads NPA accepted, newest first (DATE: YYYY-MM-DD or ISO 8601)
   review list [--json]               Leads whose witnesses disagree on a field, oldest first: held (not sent
@@ -32,6 +35,15 @@ Commands:
                                      (refused by the database SPOOL_MAX_TRIES times), with the last error
   spool retry ID | --all             Queue a dead letter (every one) again; the server replays it at its next
                                      upkeep
+  operators add NAME                 Add an operator of the operations console (NAME: 2-40 letters, digits,
+                                     ".", "_", "-"); asks for the password twice, or reads one line from
+                                     stdin when it is not a terminal (at least 10 characters)
+  operators list [--json]            The operators, by name
+  operators remove NAME              Remove an operator with their sessions and API tokens (the audit log
+                                     keeps their name)
+  operators token NAME [--label TEXT]
+                                     Create an API token (Authorization: Bearer) for the operator; it is
+                                     printed once and stored only as a hash
   db migrate                         Apply pending database migrations
 
 Exit codes: 0 ok, 1 operation failed, 2 usage/input/configuration error, 3 id not found.

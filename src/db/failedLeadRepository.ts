@@ -16,6 +16,10 @@ export interface FailedLeadRecord {
   retries: FailedRetry[];
   lastAttemptAt: Date | null;
   resolvedAt: Date | null;
+  /** The note of an operator who marked the lead resolved by hand (null when a retry delivered it). */
+  resolutionNote: string | null;
+  /** Who marked it resolved by hand: an operator's name, or `ADMIN_TOKEN`. */
+  resolvedBy: string | null;
   createdAt: Date;
 }
 
@@ -98,6 +102,19 @@ export class FailedLeadRepository {
     );
   }
 
+  /**
+   * An operator marks the lead resolved without delivering it, with a note saying why. Returns false when the row
+   * is absent or already resolved (so two operators cannot both resolve it).
+   */
+  async resolveWithNote(em: EntityManager, id: string, note: string, by: string): Promise<boolean> {
+    const affected = await em.nativeUpdate(
+      FailedLeadSchema,
+      { id, resolvedAt: null },
+      { resolvedAt: raw('now()'), resolutionNote: note, resolvedBy: by },
+    );
+    return affected > 0;
+  }
+
   async find(em: EntityManager, id: string): Promise<FailedLeadRecord | null> {
     const row = await em.findOne(FailedLeadSchema, { id });
     return row && failedRecord(row);
@@ -147,6 +164,8 @@ function failedRecord(row: FailedLead): FailedLeadRecord {
     retries: row.retries,
     lastAttemptAt: row.lastAttemptAt ?? null,
     resolvedAt: row.resolvedAt ?? null,
+    resolutionNote: row.resolutionNote ?? null,
+    resolvedBy: row.resolvedBy ?? null,
     createdAt: row.createdAt,
   };
 }

@@ -6,6 +6,7 @@ import { Migration20261201113000 } from '../../migrations/Migration2026120111300
 import { Migration20261202090000 } from '../../migrations/Migration20261202090000.js';
 import { Migration20261203090000 } from '../../migrations/Migration20261203090000.js';
 import { Migration20261204090000 } from '../../migrations/Migration20261204090000.js';
+import { Migration20261205090000 } from '../../migrations/Migration20261205090000.js';
 
 /** Every committed migration, in order. A new migration's class must be added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202090000', class: Migration20261202090000 },
   { name: 'Migration20261203090000', class: Migration20261203090000 },
   { name: 'Migration20261204090000', class: Migration20261204090000 },
+  { name: 'Migration20261205090000', class: Migration20261205090000 },
 ];

@@ -1,7 +1,9 @@
+import { AuditRepository } from './auditRepository.js';
 import { DecisionRepository } from './decisionRepository.js';
 import { FailedLeadRepository } from './failedLeadRepository.js';
 import { InstanceRepository } from './instanceRepository.js';
 import type { Database } from './orm.js';
+import { OperatorRepository } from './operatorRepository.js';
 import { OutboxRepository } from './outboxRepository.js';
 import { RecordingRepository } from './recordingRepository.js';
 import { SessionRepository } from './sessionRepository.js';
@@ -17,6 +19,8 @@ export interface Repositories {
   readonly instances: InstanceRepository;
   readonly decisions: DecisionRepository;
   readonly recordings: RecordingRepository;
+  readonly operators: OperatorRepository;
+  readonly audit: AuditRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -29,5 +33,7 @@ export function createRepositories(db: Database): Repositories {
     instances: new InstanceRepository(db),
     decisions: new DecisionRepository(db),
     recordings: new RecordingRepository(db),
+    operators: new OperatorRepository(db),
+    audit: new AuditRepository(db),
   });
 }

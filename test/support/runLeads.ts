@@ -11,11 +11,12 @@ export interface CliRun {
 
 /**
  * Runs the real `leads` command (`node bin/leads.js ...`) as a child process with only the given environment
- * (plus PATH/HOME), so no variable of the test runner leaks into it.
+ * (plus PATH/HOME), so no variable of the test runner leaks into it. `input` is written to its stdin (a pipe, so
+ * not a terminal), which is then closed.
  */
-export function runLeads(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<CliRun> {
+export function runLeads(args: string[], env: Record<string, string>, options: { cwd?: string; input?: string } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       {
@@ -28,5 +29,8 @@ export function runLeads(args: string[], env: Record<string, string>, options: {
         resolve({ code, stdout, stderr });
       },
     );
+    // A command that exits without reading its stdin closes the pipe: that EPIPE is not the test's concern.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
   });
 }

@@ -12,7 +12,8 @@ export interface FailedRetry {
 
 /**
  * A lead that could not be delivered (incomplete, or the NPA API refused or failed). Its `id` is the
- * Idempotency-Key every retry reuses; `resolvedAt` is set when a retry succeeds.
+ * Idempotency-Key every retry reuses; `resolvedAt` is set when a retry succeeds, or
+ * when an operator marks it resolved with a note.
  */
 export const FailedLeadSchema = defineEntity({
   name: 'FailedLead',
@@ -27,6 +28,9 @@ export const FailedLeadSchema = defineEntity({
     retries: p.json<FailedRetry[]>(),
     lastAttemptAt: p.datetime().nullable(),
     resolvedAt: p.datetime().nullable(),
+    /** Set when an operator marked the lead resolved by hand (src/outbox/resolveFailedLead.ts), not by a retry. */
+    resolutionNote: p.text().nullable(),
+    resolvedBy: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
   indexes: [

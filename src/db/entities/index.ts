@@ -5,6 +5,10 @@ import { LeadOutboxSchema } from './leadOutbox.js';
 import { InstanceSchema } from './instance.js';
 import { LeadDecisionSchema } from './leadDecision.js';
 import { CallRecordingSchema } from './callRecording.js';
+import { OperatorSchema } from './operator.js';
+import { OperatorSessionSchema } from './operatorSession.js';
+import { OperatorTokenSchema } from './operatorToken.js';
+import { AuditEntrySchema } from './auditEntry.js';
 
 export { ConversationSessionSchema, type ConversationSession } from './conversationSession.js';
 export { SucceededLeadSchema, type SucceededLead } from './succeededLead.js';
@@ -20,6 +24,22 @@ export {
   type RecordingStatus,
 } from './callRecording.js';
 export { LeadDecisionSchema, REVIEW_STATES, type LeadDecisionRow, type ReviewState } from './leadDecision.js';
+export { OperatorSchema, type OperatorRow } from './operator.js';
+export { OperatorSessionSchema, type OperatorSessionRow } from './operatorSession.js';
+export { OperatorTokenSchema, type OperatorTokenRow } from './operatorToken.js';
+export { AuditEntrySchema, AUDIT_ACTIONS, type AuditAction, type AuditEntryRow } from './auditEntry.js';
 
 /** Every entity, for the ORM config. */
-export const ENTITIES = [ConversationSessionSchema, SucceededLeadSchema, FailedLeadSchema, LeadOutboxSchema, InstanceSchema, LeadDecisionSchema, CallRecordingSchema];
+export const ENTITIES = [
+  ConversationSessionSchema,
+  SucceededLeadSchema,
+  FailedLeadSchema,
+  LeadOutboxSchema,
+  InstanceSchema,
+  LeadDecisionSchema,
+  CallRecordingSchema,
+  OperatorSchema,
+  OperatorSessionSchema,
+  OperatorTokenSchema,
+  AuditEntrySchema,
+];
