@@ -23,6 +23,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# The operations console's page, served as it is (no build step; Preact + htm come from node_modules).
+COPY --from=build /app/src/admin/public src/admin/public
 COPY package.json ./
 COPY bin bin
 # DATA_DIR (./data): the embedded database without DATABASE_URL, the lead spool, recordings. Owned by the

@@ -36,6 +36,12 @@ import type { RecordingStore } from './recordings/recordingStore.js';
 import { greetingPrompt } from './realtime/agentInstructions.js';
 import { readVoicemail } from './voicemail/voicemailLead.js';
 import { voicemailServicesFrom } from './voicemail/voicemailServices.js';
+import { LiveCalls } from './admin/liveCalls.js';
+import { LoginLimiter } from './admin/loginLimiter.js';
+import { OperatorAccounts, SESSION_LIFETIME_MS } from './admin/operatorAccounts.js';
+import { AdminGate } from './http/adminGate.js';
+import { loadAdminAssets } from './http/adminAssets.js';
+import { consoleServices } from './consoleServices.js';
 
 /** Parts a test or the demo may replace; everything else is built from the config. */
 export interface AppOverrides {
@@ -68,6 +74,10 @@ export interface App {
   readonly spool: LeadSpool;
   /** Call and voicemail recordings: their store, the partial files a crash left, the retention sweep. */
   readonly recordings: RecordingArchive;
+  /** Operator accounts of the console (what `leads operators` does, for tests and the demo). */
+  readonly operators: OperatorAccounts;
+  /** The calls live on this instance, as the console's live view shows them. */
+  readonly live: LiveCalls;
   /**
    * One round of upkeep: check both stores (remaking the spool's reserve), store the leads held in memory, replay
    * the spool into the database, then recover abandoned calls and texts.
@@ -117,6 +127,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   });
   const recordingOn = config.RECORDING === 'on' && (await recordings.prepare());
   logger.info({ event: 'recording', status: recordingOn ? 'on' : 'off', store: recordings.store.kind }, recordingOn ? 'calls are recorded' : 'calls are not recorded');
+  const live = new LiveCalls();
   const deps: CallDeps = {
     logger,
     connector:
@@ -151,7 +162,13 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       dbWriteMs: config.DB_WRITE_TIMEOUT_MS,
       submissionMs: config.SUBMISSION_TIMEOUT_MS,
     },
-    ...(overrides.inspect ? { inspect: overrides.inspect } : {}),
+    // The console's live view hears every call actor's events; a test's or the demo's inspector hears them too.
+    inspect: (event) => {
+      live.inspect(event);
+      const extra = overrides.inspect;
+      if (typeof extra === 'function') extra(event);
+      else extra?.next?.(event);
+    },
     canKeepLeads: () => intake.canKeepLeads(),
     onCallDone: (call, output, lifetimeMs) => {
       // A call handed off to the instance that took its stream has no lead here: that instance counts it.
@@ -210,6 +227,23 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     const task = readVoicemail(voicemailDeps, input).finally(() => voicemails.delete(task));
     voicemails.add(task);
   };
+  // The operations console (/admin): operator accounts, or ADMIN_TOKEN for automation; off (404) with neither.
+  const operators = new OperatorAccounts(repos, { limiter: new LoginLimiter() });
+  const gate = new AdminGate(
+    {
+      sessionFor: (secret) => operators.sessionFor(secret),
+      operatorForToken: (token) => operators.operatorForToken(token),
+      count: async () => (await operators.listOperators()).length,
+    },
+    config.ADMIN_TOKEN,
+  );
+  const admin = {
+    gate,
+    services: consoleServices({ config, logger, repos, outbox, accounts: operators, live }),
+    assets: await loadAdminAssets(),
+    secureCookie: config.PUBLIC_URL?.startsWith('https:') ?? false,
+    sessionSeconds: Math.floor(SESSION_LIFETIME_MS / 1000),
+  };
   const uwsApp = createApp({
     config,
     logger,
@@ -222,8 +256,12 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     readVoicemail: startVoicemail,
     claimStream: (callSid, claim) => repos.sessions.claimStream(callSid, { ...claim, instanceId }),
     apologyElsewhere: (callSid) => apologyFromSession(repos.sessions, callSid),
+    admin,
   });
-  if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: the admin routes (recordings) are off');
+  const consoleOn = config.ADMIN_TOKEN !== undefined || (await operators.listOperators()).length > 0;
+  if (!consoleOn) {
+    logger.warn('the operations console (/admin) is off: no operator account and no ADMIN_TOKEN (add one with `leads operators add NAME`)');
+  }
   let server: HttpServer;
   let instance: InstanceHeartbeat | undefined;
   try {
@@ -290,6 +328,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   upkeepTimer.unref();
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   logger.info({ port: server.port, database: db.kind, transport: transportKind }, 'server listening');
+  if (consoleOn) logger.info({ url: `http://${host}:${server.port}/admin` }, 'operations console on');
 
   return {
     port: server.port,
@@ -304,6 +343,8 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     worker,
     spool,
     recordings,
+    operators,
+    live,
     maintain: () => (upkeep = upkeep.then(maintain)),
     async close(drainMs = reliability.DRAIN_TIMEOUT_MS) {
       // The server stays open while draining: new calls hear the busy message, live calls keep their streams.
@@ -323,6 +364,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
       await storeHeld(true).catch((error: unknown) => logger.error({ err: reasonOf(error) }, 'storing held leads at shutdown failed'));
       await replaySpool().catch((error: unknown) => logger.warn({ err: reasonOf(error) }, 'spool replay at shutdown failed; kept on disk'));
       registry.clear();
+      live.stop();
       await instance?.stop();
       if (!overrides.db) await db.close();
     },

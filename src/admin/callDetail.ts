@@ -55,8 +55,10 @@ export function timelineOf(timings: Record<string, string> | undefined): Timelin
     .map(({ state, at }) => ({ state, at }));
 }
 
-function transcriptTurns(turns: readonly Turn[]): TranscriptTurn[] {
-  return turns.map((turn, index) => ({ index, speaker: speakerOf(turn), role: turn.role, text: turn.text, startMs: null }));
+/** The turns with where each begins in the recording, when the call wrote that for exactly these turns. */
+function transcriptTurns(turns: readonly Turn[], startsMs: ReadonlyArray<number | null> | undefined): TranscriptTurn[] {
+  const starts = startsMs !== undefined && startsMs.length === turns.length ? startsMs : null;
+  return turns.map((turn, index) => ({ index, speaker: speakerOf(turn), role: turn.role, text: turn.text, startMs: starts?.[index] ?? null }));
 }
 
 const recordingView = (r: RecordingRecord): RecordingView => ({
@@ -93,7 +95,7 @@ export async function conversationDetail(repos: Repositories, sessionIdOrKey: st
   const externalId = voice.externalId ?? sms.externalId ?? row.callSid ?? null;
   return {
     session: { ...row, updatedAt: session.updatedAt.toISOString(), endReason: voice.endReason ?? null, failureReason: voice.failureReason ?? null },
-    transcript: transcriptTurns(transcript),
+    transcript: transcriptTurns(transcript, voice.turnStartsMs),
     recordings: (recordings.get(session.id) ?? []).map(recordingView),
     voicemail: { recording: voice.recording ?? null, status: voice.voicemail ?? null },
     quality: voice.quality ?? null,

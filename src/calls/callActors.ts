@@ -87,6 +87,8 @@ export function callActors(callFor: (callSid: string) => Call, deps: CallDeps): 
         if (final) {
           try {
             state.quality = call.quality(context);
+            const starts = call.relay.turnStartsMs();
+            if (starts.length === context.transcript.length) state.turnStartsMs = starts;
           } catch (error) {
             call.logger.warn({ err: reasonOf(error) }, 'call quality record not computed');
           }

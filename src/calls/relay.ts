@@ -145,6 +145,13 @@ export class CallRelay {
   private readonly capture: FieldCapture;
   /** A function call's output was sent: the model is asked to respond once its current response is done. */
   private respondAfterDone = false;
+  /**
+   * Where each conversation item begins on the recording's clock (ms since Twilio's `start`): a caller item where
+   * the model heard its speech begin, an agent item where its first frame plays (after the agent audio queued ahead).
+   */
+  private readonly itemStartMs = new Map<string, number>();
+  /** Where the agent audio sent so far ends on that clock (a `clear` cuts it to now). */
+  private agentPlaysUntilMs = 0;
 
   constructor(private readonly options: RelayOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -330,6 +337,9 @@ export class CallRelay {
     this.tap?.agent(deltaB64);
     const media = writeMedia(deltaB64);
     const bytes = base64DecodedLength(deltaB64);
+    const startsMs = Math.max(this.streamClockMs(), this.agentPlaysUntilMs);
+    if (!this.itemStartMs.has(itemId)) this.itemStartMs.set(itemId, Math.round(startsMs));
+    this.agentPlaysUntilMs = startsMs + bytes / 8;
     // 8 kHz mu-law: 8 bytes a ms.
     this.deadAir.agentAudio(this.now(), bytes / 8);
     const { mark } = this.playback.onAudioSent(itemId, bytes);
@@ -379,6 +389,12 @@ export class CallRelay {
         this.sessionReadyResolve = null;
         return;
       case 'input_audio_buffer.speech_started':
+        // Now on the recording's clock, less how far back the model says the speech began (its clock is the caller
+        // audio it was given: that audio since the speech began is the lead its detection took).
+        if (!this.itemStartMs.has(event.item_id)) {
+          const detectedAfterMs = Math.max(0, this.callerAudioBytes / 8 - event.audio_start_ms);
+          this.itemStartMs.set(event.item_id, Math.round(Math.max(0, this.streamClockMs() - detectedAfterMs)));
+        }
         this.speechStoppedAt = null;
         this.deadAir.callerSpeechStarted(this.now());
         this.onBargeIn(event.audio_start_ms);
@@ -481,6 +497,7 @@ export class CallRelay {
       const heardAt = this.now();
       this.twilio.send(twilioClear(this.streamSid));
       this.tap?.clear();
+      this.agentPlaysUntilMs = this.streamClockMs();
       this.deadAir.agentCleared(heardAt);
       // What the relay adds to a barge-in: the model's speech_started to the clear on its way to Twilio.
       this.reportWait('barge_in', this.now() - heardAt);
@@ -526,6 +543,16 @@ export class CallRelay {
   /** The transcript in conversation order, without relay bookkeeping. */
   turns(): Turn[] {
     return this.transcript.turns().map(({ role, text }) => ({ role, text }));
+  }
+
+  /** Per turn of `turns()`, where it begins in the call's recording (ms since Twilio's `start`), or null if unknown. */
+  turnStartsMs(): Array<number | null> {
+    return this.transcript.turns().map(({ itemId }) => this.itemStartMs.get(itemId) ?? null);
+  }
+
+  /** Ms since Twilio's `start` attached the stream (the recording's zero); 0 before it. */
+  private streamClockMs(): number {
+    return this.streamAttachedAt === null ? 0 : this.now() - this.streamAttachedAt;
   }
 
   /** Resolves with the transcript once no caller transcription is pending (or the model is gone). */

@@ -73,6 +73,8 @@ export interface FakeOpenAI {
   setPacing(pacing: Partial<RealtimePacing>): void;
   chatMode(mode: ChatMode): void;
   setChatResponder(responder: ChatResponder): void;
+  /** Streams the agent's audio in real time (true) or as fast as the socket takes it, from the next audio on. */
+  setRealTime(realTime: boolean): void;
   /**
    * Resolves with connection `index` once it exists; without an index, with the next connection not yet returned
    * by an index-less call (a cursor), so sequential calls get successive connections.
@@ -205,6 +207,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     setChatResponder: (responder) => {
       chat.responder = responder;
+    },
+    setRealTime: (realTime) => {
+      pacing.realTime = realTime;
     },
     waitForConnection: (index, timeoutMs = 10_000) => {
       const wanted = index ?? cursor++;

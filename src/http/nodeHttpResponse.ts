@@ -113,6 +113,12 @@ export class NodeHttpResponse implements HttpResponse {
     return this.writeOffset;
   }
 
+  getRemoteAddressAsText(): ArrayBuffer {
+    this.check();
+    const bytes = new TextEncoder().encode(this.request.socket.remoteAddress ?? '');
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  }
+
   onWritable(handler: (offset: number) => boolean): this {
     this.check();
     this.writableHandler = handler;

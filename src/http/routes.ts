@@ -20,5 +20,28 @@ export const ROUTES = Object.freeze({
   adminRecording: '/admin/api/calls/:callSid/recording',
 } as const);
 
+/** The operations console (src/http/adminApi.ts): its page, its files, its JSON API and the live calls socket. */
+export const ADMIN_ROUTES = Object.freeze({
+  page: '/admin',
+  assets: '/admin/assets/*',
+  apiAny: '/admin/api/*',
+  login: '/admin/api/login',
+  logout: '/admin/api/logout',
+  me: '/admin/api/me',
+  live: '/admin/api/live',
+  liveSocket: '/admin/api/live/socket',
+  machine: '/admin/api/machine',
+  calls: '/admin/api/calls',
+  call: '/admin/api/calls/:id',
+  failed: '/admin/api/failed',
+  failedRetry: '/admin/api/failed/:id/retry',
+  failedResolve: '/admin/api/failed/:id/resolve',
+  review: '/admin/api/review',
+  reviewApprove: '/admin/api/review/:id/approve',
+  reviewReject: '/admin/api/review/:id/reject',
+  quality: '/admin/api/quality',
+  audit: '/admin/api/audit',
+} as const);
+
 /** The admin path of one call's recording. */
 export const adminRecordingPath = (callSid: string): string => ROUTES.adminRecording.replace(':callSid', encodeURIComponent(callSid));

@@ -5,6 +5,7 @@ import type { Database } from '../db/orm.js';
 import type { RecordingRepository } from '../db/recordingRepository.js';
 import type { RecordingStore } from '../recordings/recordingStore.js';
 import { adminRecordingHandler } from './adminRecordingRoute.js';
+import { registerAdminApi, type AdminApiDeps } from './adminApi.js';
 import { StreamTokens } from '../security/streamTokens.js';
 import { mediaStreamBehavior, type StreamClaimer, type StreamSocketData } from './mediaStreamSocket.js';
 import { recordingWebhookHandler, type VoicemailReader } from './recordingWebhook.js';
@@ -41,6 +42,8 @@ export interface ServerDeps {
   claimStream: StreamClaimer;
   /** Whether a call another instance ran should hear the apology after its stream. */
   apologyElsewhere?: (callSid: string) => Promise<boolean>;
+  /** The operations console (/admin): who may use it, what it does, its page. Without it there is no console. */
+  admin?: Omit<AdminApiDeps, 'logger'>;
 }
 
 export interface HttpServer {
@@ -77,13 +80,22 @@ export function createApp(deps: ServerDeps): TemplatedApp {
       .catch(() => respondJson(res, state, 503, { status: 'readiness check failed' }));
   });
   app.get(ROUTES.metrics, metricsHandler({ metrics: deps.metrics, logger: deps.logger, token: deps.config.METRICS_TOKEN }));
-  // The operators' routes exist only with ADMIN_TOKEN set (bootstrap says so at start-up): otherwise they are 404.
-  const adminToken = deps.config.ADMIN_TOKEN;
-  if (adminToken !== undefined) {
+  // The console answers 404 while it is off: no operator account and no ADMIN_TOKEN (bootstrap says so at start-up).
+  const admin = deps.admin;
+  if (admin !== undefined) {
     app.get(
       ROUTES.adminRecording,
-      adminRecordingHandler({ logger: deps.logger, token: adminToken, recordings: deps.recordings.repository, store: deps.recordings.store }),
+      adminRecordingHandler({
+        logger: deps.logger,
+        gate: admin.gate,
+        recordings: deps.recordings.repository,
+        store: deps.recordings.store,
+        onPlay: async (principal, callSid, kind) => {
+          await admin.services.audit.record({ operator: principal.name, action: 'recording.play', sessionKey: callSid, detail: { kind } });
+        },
+      }),
     );
+    registerAdminApi(app, { ...admin, logger: deps.logger });
   }
   app.any('/*', (res) => {
     respondText(res, { aborted: false }, 404, 'not found');

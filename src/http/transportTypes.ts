@@ -54,6 +54,8 @@ export interface HttpResponse {
   close(): HttpResponse;
   /** Body bytes taken so far. */
   getWriteOffset(): number;
+  /** The peer's address as text (`127.0.0.1`, `::1`, ...); readable only synchronously inside the handler. */
+  getRemoteAddressAsText(): ArrayBuffer;
   /** Called with the write offset when the socket drains; return true when done with it. */
   onWritable(handler: (offset: number) => boolean): HttpResponse;
   /** Called when the client goes away before the response ended; nothing may touch `res` after. */

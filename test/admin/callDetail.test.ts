@@ -56,8 +56,13 @@ describe('the detail of a call placed through the real server', { timeout: 120_0
 
     const stored = (session?.state as { transcript: Array<{ role: string; text: string }> }).transcript;
     expect(d.transcript).toHaveLength(stored.length);
-    expect(d.transcript[0]).toEqual({ index: 0, speaker: 'agent', role: 'assistant', text: stored[0]?.text, startMs: null });
+    expect(d.transcript[0]).toEqual({ index: 0, speaker: 'agent', role: 'assistant', text: stored[0]?.text, startMs: expect.any(Number) });
     expect(d.transcript[1]).toMatchObject({ index: 1, speaker: 'caller', text: 'Hi, yeah, my name is John Carter.' });
+    // Each turn knows where it begins in the recording (the player seeks there), in the order they were said.
+    const starts = d.transcript.map((t) => t.startMs);
+    expect(starts.every((ms) => typeof ms === 'number' && ms >= 0)).toBe(true);
+    expect(starts.slice(1).every((ms, i) => (ms as number) >= (starts[i] as number))).toBe(true);
+    expect(starts.at(-1)).toBeGreaterThan(0);
 
     expect(d.recordings).toEqual([expect.objectContaining({ kind: 'call', status: 'complete', callSid: call.callSid, channels: 2, deletedAt: null })]);
     expect(d.quality?.outcome).toBe('succeeded');

@@ -1,6 +1,6 @@
 import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
 import type { CapturedFields } from '../../src/leads/capturedFields.js';
-import type { Actor, AnyEventObject } from 'xstate';
+import type { Actor, AnyEventObject, InspectionEvent } from 'xstate';
 import { callMachine, type CallEvent } from '../../machines/callMachine.js';
 import type {
   CallInput,
@@ -53,7 +53,7 @@ export const TEST_INPUT: CallInput = {
 };
 
 /** The machine with every actor a controllable fake and every action recorded, on a simulated clock. */
-export function createCallHarness(options: { input?: CallInput; timeouts?: Partial<CallTimeouts> } = {}) {
+export function createCallHarness(options: { input?: CallInput; timeouts?: Partial<CallTimeouts>; inspect?: (event: InspectionEvent) => void } = {}) {
   const clock = new SimulatedClock();
   const invocations: Invocation[] = [];
   const conversationRuns: ConversationRun[] = [];
@@ -125,7 +125,7 @@ export function createCallHarness(options: { input?: CallInput; timeouts?: Parti
   });
 
   const input: CallInput = { ...(options.input ?? TEST_INPUT), timeouts: options.timeouts };
-  const actor: Actor<typeof machine> = createActor(machine, { input, clock });
+  const actor: Actor<typeof machine> = createActor(machine, { input, clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
 
   /** Runs of `actorId` the machine still waits for: neither settled nor abandoned. */
   const pending = (actorId: string) => invocations.filter((i) => i.actorId === actorId && !i.settled && !i.signal.aborted);

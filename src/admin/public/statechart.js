@@ -107,7 +107,13 @@ function stateNode(node, marks) {
   const labelY = node.compound ? node.y + 21 : node.y + node.height / 2;
   const dotX = node.compound ? node.x + 13 : node.x + 12;
   return html`
-    <g class=${classes.join(' ')} data-state=${node.id} aria-label=${description}>
+    <g
+      class=${classes.join(' ')}
+      data-state=${node.id}
+      data-current=${marks.leaf ? 'true' : marks.current ? 'ancestor' : undefined}
+      data-visited=${marks.visited ? 'true' : undefined}
+      aria-label=${description}
+    >
       <title>${description}</title>
       <rect
         x=${node.x}

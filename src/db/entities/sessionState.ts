@@ -120,6 +120,8 @@ export const VoiceStateSchema = z.object({
   voicemail: z.object({ status: z.enum(['read', 'kept', 'failed']), reason: z.string().nullable(), at: z.string() }),
   /** How the call went, written with its final phase. */
   quality: CallQualitySchema,
+  /** Per transcript turn, where it begins in the call's recording (ms since the stream's start); written with the final phase. */
+  turnStartsMs: z.array(z.number().nullable()),
   recovery: z.object({ reason: z.string(), at: z.string(), fromPhase: z.string().nullable() }),
   outcome: z.enum(['pending', 'succeeded', 'failed', 'review']),
   reason: z.string().nullable(),

@@ -1,0 +1,105 @@
+// Live calls: one row per call on this server, updated over a WebSocket; the selected call on the machine's drawing.
+import { html, useEffect, useState } from './vendor/preact-htm.js';
+import { get } from './api.js';
+import { fieldLabel, formatMs, formatTime } from './format.js';
+import { Statechart } from './statechart.js';
+
+/** The machine's drawing, fetched once per page. */
+let layoutPromise = null;
+export function useMachineLayout() {
+  const [layout, setLayout] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    layoutPromise ??= get('/admin/api/machine');
+    layoutPromise.then(setLayout).catch((failure) => {
+      layoutPromise = null;
+      setError(failure.message);
+    });
+  }, []);
+  return { layout, error };
+}
+
+/** The live calls by CallSid, kept current by the server's socket (reconnecting after a drop). */
+function useLiveCalls() {
+  const [calls, setCalls] = useState(new Map());
+  const [connected, setConnected] = useState(false);
+  useEffect(() => {
+    let socket = null;
+    let stopped = false;
+    let retry = null;
+    const connect = () => {
+      socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/admin/api/live/socket`);
+      socket.onopen = () => setConnected(true);
+      socket.onmessage = (message) => {
+        const data = JSON.parse(message.data);
+        if (data.type === 'calls') setCalls(new Map(data.calls.map((call) => [call.callSid, call])));
+        else if (data.type === 'call') setCalls((previous) => new Map(previous).set(data.call.callSid, data.call));
+      };
+      socket.onclose = () => {
+        setConnected(false);
+        if (!stopped) retry = setTimeout(connect, 2_000);
+      };
+    };
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      socket?.close();
+    };
+  }, []);
+  return { calls: [...calls.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt)), connected };
+}
+
+function useNow(everyMs) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+function CapturedFields({ captured }) {
+  const entries = Object.entries(captured);
+  if (entries.length === 0) return html`<span class="muted">none yet</span>`;
+  return html`<dl class="captured">
+    ${entries.map(([field, entry]) => html`<div><dt>${fieldLabel(field)}</dt><dd>${String(entry.value)}${entry.attempts > 1 ? html` <small>(${entry.attempts} tries)</small>` : ''}</dd></div>`)}
+  </dl>`;
+}
+
+export function LiveView() {
+  const { calls, connected } = useLiveCalls();
+  const { layout, error } = useMachineLayout();
+  const [selected, setSelected] = useState(null);
+  const now = useNow(1_000);
+  const chosen = calls.find((call) => call.callSid === selected) ?? calls.find((call) => call.status === 'active') ?? calls[0] ?? null;
+  return html`
+    <section aria-labelledby="live-title">
+      <h1 id="live-title">Live calls</h1>
+      <p class="muted" role="status">${connected ? `${calls.filter((c) => c.status === 'active').length} live on this server` : 'connecting to the live feed…'}</p>
+      ${calls.length === 0
+        ? html`<p>No calls right now.</p>`
+        : html`<table class="grid" data-testid="live-calls">
+            <caption class="visually-hidden">Calls on this server, newest first</caption>
+            <thead><tr><th scope="col">Call</th><th scope="col">Duration</th><th scope="col">State</th><th scope="col">Captured</th><th scope="col">Last events</th></tr></thead>
+            <tbody>
+              ${calls.map(
+                (call) => html`<tr class=${chosen?.callSid === call.callSid ? 'selected' : ''} data-call=${call.callSid} data-state=${call.state}>
+                  <td>
+                    <button type="button" class="link" aria-pressed=${chosen?.callSid === call.callSid} onClick=${() => setSelected(call.callSid)}>${call.callSid}</button>
+                    <div class="muted">${call.callerPhone ?? 'no caller ID'} · ${formatTime(call.startedAt)}</div>
+                  </td>
+                  <td>${formatMs((call.endedAt ? Date.parse(call.endedAt) : now) - Date.parse(call.startedAt))}</td>
+                  <td><code class="state" data-testid="live-state">${call.state}</code>${call.status === 'done' ? html` <span class="badge">ended</span>` : ''}${call.outcome ? html` <span class=${`badge ${call.outcome}`}>${call.outcome}</span>` : ''}</td>
+                  <td><${CapturedFields} captured=${call.captured} /></td>
+                  <td><ol class="events">${call.lastEvents.slice(-4).map((event) => html`<li>${event.type}</li>`)}</ol></td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>`}
+      <h2>The call machine${chosen ? html` · <code>${chosen.callSid}</code>` : ''}</h2>
+      ${error !== '' ? html`<p class="error" role="alert">The drawing could not be loaded: ${error}</p>` : ''}
+      ${layout === null ? html`<p class="muted">Drawing the machine…</p>` : html`<${Statechart} layout=${layout} current=${chosen?.state ?? null} path=${chosen?.path ?? []} />`}
+    </section>
+  `;
+}

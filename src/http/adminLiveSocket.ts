@@ -1,0 +1,81 @@
+import { reasonOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { LiveCall, LiveCalls } from '../admin/liveCalls.js';
+import { sameHost, type AdminGate, type Principal } from './adminGate.js';
+import type { HttpRequest, HttpResponse, WebSocketBehavior } from './uws.js';
+import { SEND_DROPPED } from './transportTypes.js';
+
+export interface LiveSocketData {
+  principal: Principal | null;
+  unsubscribe: (() => void) | null;
+  /** A message was dropped under back-pressure: the next drain sends the whole list again. */
+  behind: boolean;
+}
+
+/** What the page hears: the whole list on connect (and after falling behind), then each changed call. */
+export type LiveMessage = { type: 'calls'; calls: LiveCall[] } | { type: 'call'; call: LiveCall };
+
+/**
+ * `/admin/api/live`: the live calls over a WebSocket, for a signed-in operator (cookie session) or a bearer client.
+ * The upgrade is refused (401) without one, and (403) from a page of another origin: a browser sends the cookie
+ * with a cross-site WebSocket, so the Origin is what stops another site from reading calls.
+ */
+export function adminLiveSocket(deps: { gate: AdminGate; live: LiveCalls; logger: Logger }): WebSocketBehavior<LiveSocketData> {
+  const send = (ws: Parameters<NonNullable<WebSocketBehavior<LiveSocketData>['open']>>[0], message: LiveMessage): void => {
+    const data = ws.getUserData();
+    if (ws.send(JSON.stringify(message), false, false) === SEND_DROPPED) data.behind = true;
+  };
+  return {
+    maxPayloadLength: 1024,
+    idleTimeout: 120,
+    maxBackpressure: 4 * 1024 * 1024,
+    upgrade: (res: HttpResponse, req: HttpRequest, context) => {
+      const headers = {
+        key: req.getHeader('sec-websocket-key'),
+        protocol: req.getHeader('sec-websocket-protocol'),
+        extensions: req.getHeader('sec-websocket-extensions'),
+        cookie: req.getHeader('cookie'),
+        authorization: req.getHeader('authorization'),
+        origin: req.getHeader('origin'),
+        host: req.getHeader('host'),
+      };
+      const state = { aborted: false };
+      res.onAborted(() => {
+        state.aborted = true;
+      });
+      const refuse = (status: string, text: string): void => {
+        if (!state.aborted) res.cork(() => res.writeStatus(status).end(text));
+      };
+      void (async () => {
+        if (!(await deps.gate.enabled())) return refuse('404 Not Found', 'not found');
+        if (headers.origin !== '' && !sameHost(headers.origin, headers.host)) return refuse('403 Forbidden', 'cross-origin request refused');
+        const principal = await deps.gate.authenticate(headers);
+        if (principal === null) return refuse('401 Unauthorized', 'sign in first');
+        if (state.aborted) return;
+        const data: LiveSocketData = { principal, unsubscribe: null, behind: false };
+        res.cork(() => res.upgrade(data, headers.key, headers.protocol, headers.extensions, context));
+      })().catch((error: unknown) => {
+        deps.logger.warn({ err: reasonOf(error) }, 'live calls socket upgrade failed');
+        refuse('500 Internal Server Error', 'upgrade failed');
+      });
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      send(ws, { type: 'calls', calls: deps.live.list() });
+      data.unsubscribe = deps.live.subscribe((call) => {
+        if (!data.behind) send(ws, { type: 'call', call });
+      });
+    },
+    // The page sends nothing; anything it does send is ignored.
+    message: () => undefined,
+    drain: (ws) => {
+      const data = ws.getUserData();
+      if (!data.behind || ws.getBufferedAmount() > 0) return;
+      data.behind = false;
+      send(ws, { type: 'calls', calls: deps.live.list() });
+    },
+    close: (ws) => {
+      ws.getUserData().unsubscribe?.();
+    },
+  };
+}
