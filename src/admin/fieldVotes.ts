@@ -1,5 +1,5 @@
 import type { DecisionRecord } from '../db/decisionRepository.js';
-import { provenanceOf } from '../cli/provenance.js';
+import { provenanceOf } from '../outbox/provenance.js';
 import { WITNESSES, type FieldRuling, type FieldValue, type WitnessName } from '../extraction/fieldVote.js';
 import { LEAD_FIELDS, type LeadField } from '../leads/lead.js';
 

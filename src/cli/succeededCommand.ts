@@ -5,7 +5,7 @@ import { formatDate, formatTable } from './table.js';
 import { echo } from './echo.js';
 import { withRepositories } from './withRepositories.js';
 import { recordingLink } from '../db/recordingRepository.js';
-import { provenanceOf } from './provenance.js';
+import { provenanceOf } from '../outbox/provenance.js';
 
 /** `leads succeeded list [--json] [--since DATE]`. */
 export async function succeededCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
