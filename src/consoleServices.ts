@@ -37,6 +37,7 @@ export function consoleServices(deps: {
     audit: {
       record: (entry) => repos.audit.record(entry),
       forLead: (leadId) => repos.audit.forLead(leadId),
+      forConversation: (leadId, sessionKey) => repos.audit.forConversation(leadId, sessionKey),
       recent: (limit) => repos.audit.recent({ limit }),
     },
     machineLayout: () => callMachineLayout(),
@@ -44,7 +45,7 @@ export function consoleServices(deps: {
       list: (query) => listConversations(queries, Object.fromEntries(query)),
       detail: async (id) => {
         const detail = await conversationDetail(repos, id);
-        return detail === null ? null : { ...detail, leadId: detail.session.leadId };
+        return detail === null ? null : { ...detail, leadId: detail.session.leadId, sessionKey: detail.session.sessionKey };
       },
     },
     failed: {

@@ -64,6 +64,13 @@ export class AuditRepository {
     return rows.map(auditRecord);
   }
 
+  /** Everything done to one conversation: to its lead, or to the call itself (a recording played), oldest first. */
+  async forConversation(leadId: string | null, sessionKey: string): Promise<AuditRecord[]> {
+    const where = leadId !== null && isUuid(leadId) ? { $or: [{ leadId }, { sessionKey }] } : { sessionKey };
+    const rows = await this.db.em().find(AuditEntrySchema, where, { orderBy: { at: 'asc', id: 'asc' } });
+    return rows.map(auditRecord);
+  }
+
   /** The latest entries, newest first. */
   async recent(options: { limit?: number } = {}): Promise<AuditRecord[]> {
     const limit = Math.max(1, Math.min(AUDIT_RECENT_MAX, Math.floor(options.limit ?? AUDIT_RECENT_DEFAULT)));

@@ -131,7 +131,7 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
     operator(async (call) => {
       const detail = await services.conversations.detail(call.params[0] ?? '');
       if (detail === null) throw new NotFoundError('no conversation with this id');
-      const auditLog = detail.leadId === null ? [] : await services.audit.forLead(detail.leadId);
+      const auditLog = await services.audit.forConversation(detail.leadId, detail.sessionKey);
       return ok({ ...detail, audit: auditLog });
     }),
   );

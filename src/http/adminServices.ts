@@ -36,6 +36,8 @@ export interface AdminServices {
   audit: {
     record(entry: AuditInput): Promise<unknown>;
     forLead(leadId: string): Promise<unknown[]>;
+    /** A conversation's entries: its lead's and its own (by session key). */
+    forConversation(leadId: string | null, sessionKey: string): Promise<unknown[]>;
     recent(limit: number): Promise<unknown[]>;
   };
   /** The call machine's drawing (nodes and edges laid out, absolute coordinates). */
@@ -43,7 +45,7 @@ export interface AdminServices {
   conversations: {
     list(query: URLSearchParams): Promise<unknown>;
     /** A conversation by session id or key (CallSid), with the lead id it concerns, or null. */
-    detail(id: string): Promise<{ leadId: string | null } | null>;
+    detail(id: string): Promise<{ leadId: string | null; sessionKey: string } | null>;
   };
   failed: {
     list(includeResolved: boolean): Promise<unknown[]>;

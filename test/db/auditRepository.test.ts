@@ -41,6 +41,17 @@ describe('AuditRepository', () => {
     expect((await repos.audit.recent({ limit: 0 })).length).toBe(1);
   });
 
+  it('reads a conversation: its lead\'s entries and the call\'s own (a recording played), oldest first', async () => {
+    const leadId = randomUUID();
+    const played = await repos.audit.record({ operator: 'alice', action: 'recording.play', sessionKey: 'CAconv1', detail: { kind: 'call' } });
+    const retried = await repos.audit.record({ operator: 'alice', action: 'lead.retry', leadId });
+    await repos.audit.record({ operator: 'alice', action: 'recording.play', sessionKey: 'CAother' });
+    expect((await repos.audit.forConversation(leadId, 'CAconv1')).map((e) => e.id)).toEqual([played.id, retried.id]);
+    // Without a lead (nothing was saved yet), or with a malformed one: the call's own entries.
+    expect((await repos.audit.forConversation(null, 'CAconv1')).map((e) => e.id)).toEqual([played.id]);
+    expect((await repos.audit.forConversation('not-a-uuid', 'CAconv1')).map((e) => e.id)).toEqual([played.id]);
+  });
+
   it('writes inside the caller\'s transaction: rolled back with it', async () => {
     const leadId = randomUUID();
     await t.db
