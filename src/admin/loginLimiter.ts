@@ -54,6 +54,25 @@ export class LoginLimiter {
     return { allowed: retryAfterMs === 0, retryAfterMs };
   }
 
+  /**
+   * One login attempt: the verdict, and when allowed the attempt is counted as a failure at once, so concurrent
+   * attempts cannot all pass the check before the first of them fails. Call `succeeded` if it turns out right.
+   */
+  attempt(account: string, address: string | null): LoginVerdict {
+    const verdict = this.check(account, address);
+    if (verdict.allowed) this.recordFailure(account, address);
+    return verdict;
+  }
+
+  /** An attempt let through by `attempt` was right: the account starts afresh, the address gets its attempt back. */
+  succeeded(account: string, address: string | null): void {
+    this.recordSuccess(account);
+    if (address === null) return;
+    const failures = this.addresses.get(address);
+    failures?.pop();
+    if (failures?.length === 0) this.addresses.delete(address);
+  }
+
   recordFailure(account: string, address: string | null): void {
     const now = this.now();
     this.add(this.accounts, accountKey(account), this.accountMax, now);
