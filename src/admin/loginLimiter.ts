@@ -49,7 +49,7 @@ export class LoginLimiter {
   check(account: string, address: string | null): LoginVerdict {
     const now = this.now();
     const waits = [this.waitFor(this.accounts, accountKey(account), this.accountMax, now)];
-    if (address !== null) waits.push(this.waitFor(this.addresses, address, this.addressMax, now));
+    if (address !== null) waits.push(this.waitFor(this.addresses, addressKey(address), this.addressMax, now));
     const retryAfterMs = Math.max(...waits);
     return { allowed: retryAfterMs === 0, retryAfterMs };
   }
@@ -68,15 +68,16 @@ export class LoginLimiter {
   succeeded(account: string, address: string | null): void {
     this.recordSuccess(account);
     if (address === null) return;
-    const failures = this.addresses.get(address);
+    const key = addressKey(address);
+    const failures = this.addresses.get(key);
     failures?.pop();
-    if (failures?.length === 0) this.addresses.delete(address);
+    if (failures?.length === 0) this.addresses.delete(key);
   }
 
   recordFailure(account: string, address: string | null): void {
     const now = this.now();
     this.add(this.accounts, accountKey(account), this.accountMax, now);
-    if (address !== null) this.add(this.addresses, address, this.addressMax, now);
+    if (address !== null) this.add(this.addresses, addressKey(address), this.addressMax, now);
   }
 
   /** A successful login: the account starts afresh. */
@@ -117,7 +118,14 @@ export class LoginLimiter {
   }
 }
 
+/** Longest key kept (login names are at most 40, addresses 45): a spray of huge names cannot fill memory. */
+const KEY_MAX_CHARS = 64;
+
 /** Login names are case-insensitive: `Alice` and `alice` share one count. */
 function accountKey(account: string): string {
-  return account.toLowerCase();
+  return account.slice(0, KEY_MAX_CHARS).toLowerCase();
+}
+
+function addressKey(address: string): string {
+  return address.slice(0, KEY_MAX_CHARS);
 }
