@@ -49,15 +49,35 @@ export class LoginLimiter {
   check(account: string, address: string | null): LoginVerdict {
     const now = this.now();
     const waits = [this.waitFor(this.accounts, accountKey(account), this.accountMax, now)];
-    if (address !== null) waits.push(this.waitFor(this.addresses, address, this.addressMax, now));
+    if (address !== null) waits.push(this.waitFor(this.addresses, addressKey(address), this.addressMax, now));
     const retryAfterMs = Math.max(...waits);
     return { allowed: retryAfterMs === 0, retryAfterMs };
+  }
+
+  /**
+   * One login attempt: the verdict, and when allowed the attempt is counted as a failure at once, so concurrent
+   * attempts cannot all pass the check before the first of them fails. Call `succeeded` if it turns out right.
+   */
+  attempt(account: string, address: string | null): LoginVerdict {
+    const verdict = this.check(account, address);
+    if (verdict.allowed) this.recordFailure(account, address);
+    return verdict;
+  }
+
+  /** An attempt let through by `attempt` was right: the account starts afresh, the address gets its attempt back. */
+  succeeded(account: string, address: string | null): void {
+    this.recordSuccess(account);
+    if (address === null) return;
+    const key = addressKey(address);
+    const failures = this.addresses.get(key);
+    failures?.pop();
+    if (failures?.length === 0) this.addresses.delete(key);
   }
 
   recordFailure(account: string, address: string | null): void {
     const now = this.now();
     this.add(this.accounts, accountKey(account), this.accountMax, now);
-    if (address !== null) this.add(this.addresses, address, this.addressMax, now);
+    if (address !== null) this.add(this.addresses, addressKey(address), this.addressMax, now);
   }
 
   /** A successful login: the account starts afresh. */
@@ -98,7 +118,14 @@ export class LoginLimiter {
   }
 }
 
+/** Longest key kept (login names are at most 40, addresses 45): a spray of huge names cannot fill memory. */
+const KEY_MAX_CHARS = 64;
+
 /** Login names are case-insensitive: `Alice` and `alice` share one count. */
 function accountKey(account: string): string {
-  return account.toLowerCase();
+  return account.slice(0, KEY_MAX_CHARS).toLowerCase();
+}
+
+function addressKey(address: string): string {
+  return address.slice(0, KEY_MAX_CHARS);
 }

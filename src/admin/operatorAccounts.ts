@@ -125,18 +125,16 @@ export class OperatorAccounts {
    */
   async login(name: string, password: string, ip: string | null): Promise<LoginResult> {
     const limiter = this.options.limiter;
-    const verdict = limiter?.check(name, ip);
+    // Counted before the password is checked: parallel guesses cannot all slip under the limit.
+    const verdict = limiter?.attempt(name, ip);
     if (verdict && !verdict.allowed) throw new LoginThrottledError(verdict.retryAfterMs);
     // Awaited on both paths, so the one-off cost of making it is not a tell on the first login either.
     const dummy = await this.dummy();
     const login = lookupName(name);
     const operator = login === null ? null : await this.repos.operators.byName(login);
     const matches = await verifyPassword(password, operator?.passwordHash ?? dummy);
-    if (operator === null || !matches) {
-      limiter?.recordFailure(name, ip);
-      throw new LoginRefusedError();
-    }
-    limiter?.recordSuccess(name);
+    if (operator === null || !matches) throw new LoginRefusedError();
+    limiter?.succeeded(name, ip);
     const now = this.now();
     const sessionSecret = randomBytes(SECRET_BYTES).toString('base64url');
     const csrfToken = randomBytes(SECRET_BYTES).toString('base64url');

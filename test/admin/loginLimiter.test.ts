@@ -55,6 +55,19 @@ describe('LoginLimiter', () => {
     expect(l.check('someone-new', '192.0.2.7').allowed).toBe(true);
   });
 
+  it('attempt counts at once, so concurrent attempts cannot all pass; succeeded gives the address its attempt back', () => {
+    const { limiter: l } = limiter({ addressFailuresMax: 6 });
+    const verdicts = Array.from({ length: 8 }, () => l.attempt('alice', '10.0.0.1'));
+    expect(verdicts.map((v) => v.allowed)).toEqual([true, true, true, true, true, false, false, false]);
+
+    const { limiter: m } = limiter({ addressFailuresMax: 2 });
+    expect(m.attempt('bob', '10.0.0.2').allowed).toBe(true);
+    m.succeeded('bob', '10.0.0.2');
+    expect(m.attempt('carol', '10.0.0.2').allowed).toBe(true);
+    expect(m.attempt('carol', '10.0.0.2').allowed).toBe(true);
+    expect(m.attempt('dave', '10.0.0.2').allowed).toBe(false);
+  });
+
   it('forgets the least recently failed keys beyond maxKeys', () => {
     const { limiter: l } = limiter({ accountFailuresMax: 1, maxKeys: 3 });
     for (const name of ['a1', 'a2', 'a3', 'a4']) l.recordFailure(name, null);

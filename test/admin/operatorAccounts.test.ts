@@ -152,6 +152,15 @@ describe('OperatorAccounts', () => {
     expect(await failure(limited.login('ghost', 'wrong password!', '198.51.100.4'))).toBeInstanceOf(LoginThrottledError);
   });
 
+  it('counts parallel guesses before checking them: at most 5 of 12 are even tried', async () => {
+    await accounts.addOperator('frank', 'frank password 1');
+    const limited = new OperatorAccounts(repos, { now: () => clock, limiter: new LoginLimiter({ now: () => clock.getTime() }) });
+    const errors = await Promise.all(Array.from({ length: 12 }, () => failure(limited.login('frank', 'wrong password!', '198.51.100.9'))));
+    expect(errors.filter((e) => e instanceof LoginRefusedError)).toHaveLength(5);
+    expect(errors.filter((e) => e instanceof LoginThrottledError)).toHaveLength(7);
+    await accounts.removeOperator('frank');
+  });
+
   it('creates API tokens shown once and stored as digests; finds the operator by token and notes its use', async () => {
     const token = await accounts.createApiToken('alice', 'grafana');
     expect(token).toMatch(/^psb_[A-Za-z0-9_-]{43}$/);
