@@ -5,8 +5,9 @@ import { stateName } from '../calls/stateName.js';
 import { readVoiceState } from '../db/entities/sessionState.js';
 import { LEAD_FIELDS } from '../leads/lead.js';
 import { transportKind } from '../http/uws.js';
-import { DEMO_CALLS } from './demoCalls.js';
-import { placeScriptedCall, startVoiceLab } from './voiceLab.js';
+import { DEMO_CALLS, type DemoCall } from './demoCalls.js';
+import { placeScriptedCall, startVoiceLab, type VoiceLab } from './voiceLab.js';
+import { randomBytes } from 'node:crypto';
 
 /**
  * `npm run demo`: the real server, with local fakes of OpenAI (Realtime + Chat Completions) and the NPA API, takes a
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
         `    call recording: ${recording === null ? 'none' : `${(recording.durationMs / 1000).toFixed(1)} s, ${recording.bytes} bytes, two channels (${recording.store}: ${recording.key})`}`,
       );
     }
+    if (process.argv.includes('--console')) await serveConsole(lab, out);
   } finally {
     await lab.close();
   }
@@ -70,6 +72,37 @@ async function main(): Promise<void> {
   out('  npx leads failed list');
   out('  npx leads failed show <id>   |   npx leads failed retry <id>');
   out('  npx leads recording <CallSid> --out call.wav   (what the caller heard: caller left, agent right)');
+}
+
+/**
+ * `npm run demo -- --console`: the server stays up with a `demo` operator (a new password each run), and a demo
+ * call is placed in real time every 20 s, so the console's live view always has a call moving. Ctrl-C stops it.
+ */
+async function serveConsole(lab: VoiceLab, out: (line?: string) => void): Promise<void> {
+  const password = randomBytes(12).toString('base64url');
+  await lab.app.operators.removeOperator('demo', 'demo').catch(() => undefined);
+  await lab.app.operators.addOperator('demo', password, 'demo');
+  out();
+  out(`The operations console: ${lab.app.url}/admin   (operator: demo, password: ${password})`);
+  out('A demo call is placed every 20 s, in real time. Ctrl-C stops the server.');
+  lab.openai.setRealTime(true);
+  let round = 0;
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => {
+      stopping = true;
+      resolve();
+    });
+  });
+  while (!stopping) {
+    const call = DEMO_CALLS[round++ % DEMO_CALLS.length] as DemoCall;
+    const callSid = `CAdemo${randomBytes(14).toString('hex')}`;
+    const placed = placeScriptedCall(lab, { ...call, callSid, realTime: true }).then(
+      ({ output }) => out(`    ${callSid.slice(-4)}: ${call.title}: ${output.outcome}`),
+      (error: unknown) => out(`    ${callSid.slice(-4)}: failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    await Promise.race([Promise.all([placed, new Promise((resolve) => setTimeout(resolve, 20_000))]), stopped]);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '../security/secretsEqual.js';
 import { bearerMatches } from './metricsRoute.js';
 
 /** Who is asking: a signed-in operator (browser session), an operator's API token, or the environment's ADMIN_TOKEN. */
@@ -85,11 +85,9 @@ export function cookieValue(header: string, name: string): string | undefined {
   return undefined;
 }
 
-/** Whether a request's CSRF header matches its session's token (constant time). */
+/** Whether a request's CSRF header matches its session's token (constant time; an empty header never does). */
 export function csrfMatches(header: string, expected: string): boolean {
-  if (header === '') return false;
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(header), digest(expected));
+  return header !== '' && expected !== '' && secretsEqual(header, expected);
 }
 
 /** Whether a browser's Origin header names this server's Host (a request from our own page). */

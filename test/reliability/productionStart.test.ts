@@ -77,6 +77,7 @@ beforeAll(async () => {
   // What the Dockerfile's last stage copies besides dist/ and node_modules.
   await cp(join(ROOT, 'package.json'), join(app, 'package.json'));
   await cp(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true });
+  await cp(join(ROOT, 'src', 'admin', 'public'), join(app, 'src', 'admin', 'public'), { recursive: true });
   await productionNodeModules(join(app, 'node_modules'));
   // Read through --env-file-if-exists; the environment wins over it (PORT=0 from the test, not 1).
   await writeFile(join(app, '.env'), 'INSTANCE_ID=from-dotenv\nPORT=1\n');
