@@ -15,7 +15,6 @@ import { describeRecordings } from './recordingLinks.js';
 import { describeProvenance } from './provenance.js';
 import { provenanceOf } from '../outbox/provenance.js';
 import { resolveFailedLead } from '../outbox/resolveFailedLead.js';
-import { BadInputError, NotFoundError } from '../errors.js';
 import { cliActor } from './cliActor.js';
 
 /** `leads failed list|show|retry|resolve`. */
@@ -165,13 +164,7 @@ async function resolve(ctx: CliContext, args: string[]): Promise<ExitCode> {
   if (!isUuid(id)) throw new CliError(`no failed lead with id ${echo(id)}`, EXIT.NOT_FOUND);
   const note = values.note;
   const by = cliActor(values.by);
-  try {
-    await withRepositories(ctx, (repos) => resolveFailedLead({ repos, logger: ctx.logger }, id, note, by));
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new CliError(error.message, EXIT.NOT_FOUND);
-    if (error instanceof BadInputError) throw new CliError(error.message, EXIT.USAGE);
-    throw error;
-  }
+  await withRepositories(ctx, (repos) => resolveFailedLead({ repos, logger: ctx.logger }, id, note, by));
   ctx.io.out(`${id}  resolved`);
   return EXIT.OK;
 }

@@ -1,7 +1,7 @@
 // Entry point of the `leads` command: the only place it reads the environment or exits.
 import { echo, terminalLine } from './echo.js';
 import { ConfigError, parseConfig, type Config } from '../config.js';
-import { reasonOf } from '../errors.js';
+import { BadInputError, NotFoundError, reasonOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import { dbCommand } from './dbCommand.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
@@ -65,6 +65,15 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (error instanceof CliError) {
       io.err(`leads: ${error.message}`);
       return error.exitCode;
+    }
+    // The typed errors of the modules the commands call (src/errors.ts), mapped here once.
+    if (error instanceof NotFoundError) {
+      io.err(`leads: ${error.message}`);
+      return EXIT.NOT_FOUND;
+    }
+    if (error instanceof BadInputError) {
+      io.err(`leads: ${error.message}`);
+      return EXIT.USAGE;
     }
     if (isParseArgsError(error)) {
       io.err(`leads: ${error.message} (see leads --help)`);

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { OperatorAccounts, operatorName } from '../admin/operatorAccounts.js';
-import { BadInputError, NotFoundError } from '../errors.js';
 import { echo } from './echo.js';
 import { CliError, EXIT, type ExitCode } from './exitCodes.js';
 import type { CliContext } from './io.js';
@@ -13,23 +12,17 @@ const USAGE = 'usage: leads operators add NAME | list [--json] | remove NAME | t
 /** `leads operators add|list|remove|token`: the accounts that may sign in to the operations console. */
 export async function operatorsCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const [sub, ...rest] = args;
-  try {
-    switch (sub) {
-      case 'add':
-        return await add(ctx, rest);
-      case 'list':
-        return await list(ctx, rest);
-      case 'remove':
-        return await remove(ctx, rest);
-      case 'token':
-        return await token(ctx, rest);
-      default:
-        throw new CliError(USAGE, EXIT.USAGE);
-    }
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new CliError(error.message, EXIT.NOT_FOUND);
-    if (error instanceof BadInputError) throw new CliError(error.message, EXIT.USAGE);
-    throw error;
+  switch (sub) {
+    case 'add':
+      return await add(ctx, rest);
+    case 'list':
+      return await list(ctx, rest);
+    case 'remove':
+      return await remove(ctx, rest);
+    case 'token':
+      return await token(ctx, rest);
+    default:
+      throw new CliError(USAGE, EXIT.USAGE);
   }
 }
 

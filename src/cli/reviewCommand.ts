@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { BadInputError, NotFoundError } from '../errors.js';
 import { supportingTurns } from '../extraction/callerSupport.js';
 import { readVerdicts } from '../extraction/decisionSchema.js';
 import { LEAD_FIELDS, type LeadField, type Turn } from '../leads/lead.js';
@@ -26,23 +25,17 @@ const USAGE =
 /** `leads review list|show|approve|reject`: the leads whose witnesses disagree, waiting for a person. */
 export async function reviewCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const [sub, ...rest] = args;
-  try {
-    switch (sub) {
-      case 'list':
-        return await list(ctx, rest);
-      case 'show':
-        return await show(ctx, rest);
-      case 'approve':
-        return await approve(ctx, rest);
-      case 'reject':
-        return await reject(ctx, rest);
-      default:
-        throw new CliError(USAGE, EXIT.USAGE);
-    }
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new CliError(error.message, EXIT.NOT_FOUND);
-    if (error instanceof BadInputError) throw new CliError(error.message, EXIT.USAGE);
-    throw error;
+  switch (sub) {
+    case 'list':
+      return await list(ctx, rest);
+    case 'show':
+      return await show(ctx, rest);
+    case 'approve':
+      return await approve(ctx, rest);
+    case 'reject':
+      return await reject(ctx, rest);
+    default:
+      throw new CliError(USAGE, EXIT.USAGE);
   }
 }
 

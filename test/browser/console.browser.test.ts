@@ -10,6 +10,7 @@ import { readVoiceState } from '../../src/db/entities/sessionState.js';
 import { launchChromium, screenshot } from '../support/browser.js';
 import { sampleConversation } from '../support/sharedTranscripts.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { TWO_NUMBERS_CALL } from '../support/twoNumbersCall.js';
 
 /**
  * The operations console in a real browser (Debian's Chromium driven by playwright-core) against the real server,
@@ -52,22 +53,6 @@ afterAll(async () => {
   await lab?.close();
   await database?.close();
 });
-
-const TWO_NUMBERS = [
-  { role: 'assistant' as const, text: 'Thanks for calling Power Sport Buyers! May I have your full name, please?' },
-  { role: 'user' as const, text: 'Dana Whitaker.' },
-  { role: 'assistant' as const, text: 'Thanks, Dana Whitaker. What ZIP code is the vehicle located in?' },
-  { role: 'user' as const, text: '30093' },
-  { role: 'assistant' as const, text: 'Three oh oh nine three. And the best callback number?' },
-  { role: 'user' as const, text: "It's 404 555 0141. My old number was 404 555 0199 but don't use that." },
-  { role: 'assistant' as const, text: 'Got it. What year is the vehicle?' },
-  { role: 'user' as const, text: '2019' },
-  { role: 'assistant' as const, text: 'And the make?' },
-  { role: 'user' as const, text: 'Polaris' },
-  { role: 'assistant' as const, text: 'And the model?' },
-  { role: 'user' as const, text: 'RZR XP 1000' },
-  { role: 'assistant' as const, text: 'A 2019 Polaris RZR XP 1000. Thank you Dana, a buyer will call you back shortly. Goodbye.' },
-];
 
 async function signIn(target: Page, password = PASSWORD): Promise<void> {
   await target.goto(`${lab.app.url}/admin`);
@@ -192,7 +177,7 @@ describe('the operations console in a browser', () => {
       return { ...lead, vehicle_year: lead.vehicle_year === null ? null : String(lead.vehicle_year), phone: '+14045550199' };
     });
     const callSid = nextSid();
-    const { output } = await placeScriptedCall(lab, { callSid, from: '+14045550100', script: scriptFromTranscript({ turns: TWO_NUMBERS }) });
+    const { output } = await placeScriptedCall(lab, { callSid, from: '+14045550100', script: scriptFromTranscript({ turns: TWO_NUMBERS_CALL }) });
     expect(output.outcome).toBe('review');
     await page.goto(`${lab.app.url}/admin#/review`);
     await expect.poll(() => page.getByTestId('review-size').textContent()).toBe('1');

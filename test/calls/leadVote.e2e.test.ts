@@ -8,6 +8,7 @@ import { ConversationSchema, LEAD_FIELDS, LeadSchema, type Lead, type LeadField 
 import { runLeads } from '../support/runLeads.js';
 import { SHARED_TRANSCRIPTS_DIR, sampleFile } from '../support/sharedTranscripts.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { TWO_NUMBERS_CALL } from '../support/twoNumbersCall.js';
 
 /**
  * The acceptance of "three witnesses and a vote" through the real server: a Chat Completions fake that mishears one
@@ -119,21 +120,7 @@ describe('an LLM that mishears one field of every lead', () => {
 });
 
 describe('a lead the witnesses cannot agree on', () => {
-  const turns = [
-    { role: 'assistant' as const, text: "Thanks for calling Power Sport Buyers! I can get you a quick offer on your vehicle. May I have your full name, please?" },
-    { role: 'user' as const, text: 'Dana Whitaker.' },
-    { role: 'assistant' as const, text: 'Thanks, Dana Whitaker. What ZIP code is the vehicle located in?' },
-    { role: 'user' as const, text: '30093' },
-    { role: 'assistant' as const, text: 'Three oh oh nine three. And the best callback number?' },
-    { role: 'user' as const, text: "It's 404 555 0141. My old number was 404 555 0199 but don't use that." },
-    { role: 'assistant' as const, text: 'Got it. What year is the vehicle?' },
-    { role: 'user' as const, text: '2019' },
-    { role: 'assistant' as const, text: 'And the make?' },
-    { role: 'user' as const, text: 'Polaris' },
-    { role: 'assistant' as const, text: 'And the model?' },
-    { role: 'user' as const, text: 'RZR XP 1000' },
-    { role: 'assistant' as const, text: 'A 2019 Polaris RZR XP 1000. Thank you Dana, a buyer will call you back shortly. Goodbye.' },
-  ];
+  const turns = TWO_NUMBERS_CALL;
 
   it('waits in the review queue, never sent; approving it from the CLI sends it once with the value given', async () => {
     // The LLM takes the old number (it was said, so it is not dropped as unsupported) on both asks.
