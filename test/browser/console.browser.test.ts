@@ -197,6 +197,26 @@ describe('the operations console in a browser', () => {
     await expect.poll(() => page.getByTestId('review-size').textContent()).toBe('0');
   }, 60_000);
 
+  it('finds a call by the caller\'s name on the Calls page, and draws the quality charts', async () => {
+    await page.goto(`${lab.app.url}/admin#/calls`);
+    await page.getByRole('searchbox', { name: 'Phone or name' }).fill('john carter');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.getByTestId('calls').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    const names = await rows.evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(names.every((text) => /John Carter/.test(text))).toBe(true);
+    // The outcome filter narrows the same list.
+    await page.getByLabel('Outcome').selectOption('failed');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''))).every((t) => /failed/.test(t))).toBe(true);
+
+    await page.goto(`${lab.app.url}/admin#/quality`);
+    await page.getByRole('img', { name: 'Calls per hour, by outcome' }).waitFor();
+    await expect(page.getByRole('img', { name: 'Calls per hour, by outcome' }).locator('rect').count()).resolves.toBeGreaterThan(0);
+    await expect(page.getByTestId('review-rate').textContent()).resolves.toMatch(/Review rate: [\d.]+ %/);
+    await screenshot(page, 'quality');
+  }, 60_000);
+
   it('refuses an action without its CSRF token, and one with another token', async () => {
     const id = randomUUID();
     const status = (headers: Record<string, string>) =>

@@ -129,6 +129,10 @@ function Console() {
         setMe(null);
       });
   return html`
+    <a class="skip" href="#main" onClick=${(event) => {
+      event.preventDefault();
+      document.getElementById('main')?.focus();
+    }}>Skip to the content</a>
     <${Header} me=${me} route=${route} review=${review} onSignOut=${signOut} />
     <main id="main" tabindex="-1"><${Section} route=${route} /></main>
   `;

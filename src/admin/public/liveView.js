@@ -90,7 +90,9 @@ export function LiveView() {
                     <div class="muted">${call.callerPhone ?? 'no caller ID'} · ${formatTime(call.startedAt)}</div>
                   </td>
                   <td>${formatMs((call.endedAt ? Date.parse(call.endedAt) : now) - Date.parse(call.startedAt))}</td>
-                  <td><code class="state" data-testid="live-state">${call.state}</code>${call.status === 'done' ? html` <span class="badge">ended</span>` : ''}${call.outcome ? html` <span class=${`badge ${call.outcome}`}>${call.outcome}</span>` : ''}</td>
+                  <td><code class="state" data-testid="live-state">${call.state}</code>${call.status === 'done'
+                      ? html` <span class="badge">ended</span> <a href=${`#/calls/${encodeURIComponent(call.callSid)}`}>its record</a>`
+                      : ''}${call.outcome ? html` <span class=${`badge ${call.outcome}`}>${call.outcome}</span>` : ''}</td>
                   <td><${CapturedFields} captured=${call.captured} /></td>
                   <td><ol class="events">${call.lastEvents.slice(-4).map((event) => html`<li>${event.type}</li>`)}</ol></td>
                 </tr>`,
