@@ -275,6 +275,52 @@ describe('CallRelay: barge-in', () => {
   });
 });
 
+describe('CallRelay: where each turn begins in the recording', () => {
+  it('an agent turn where its first frame plays (after the audio queued ahead), a caller turn where its speech began', () => {
+    const { relay, model, clock, callerSays, fromModel } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(new FakeTwilioSink(), STREAM_SID); // the recording's zero
+    fromModel(m.itemAdded('item_a1', 'assistant', null));
+    for (let n = 0; n < 10; n++) fromModel(m.audioDelta('item_a1', numberedFrame(n))); // 200 ms, sent at once
+    fromModel(m.agentTranscriptDone('item_a1', 'Hello, may I have your name?'));
+    // The caller talks for a second; the model hears the speech begin 300 ms before it says so.
+    for (let n = 0; n < 50; n++) callerSays(numberedFrame(n)); // 1,000 ms of caller audio
+    clock.advance(1_000);
+    fromModel(m.speechStarted('item_u1', 700));
+    fromModel(m.itemAdded('item_u1', 'user', 'item_a1'));
+    fromModel(m.callerTranscript('item_u1', 'Pat Example.'));
+    clock.advance(500);
+    // Two answers sent back to back: the second plays once the first's 200 ms have.
+    fromModel(m.itemAdded('item_a2', 'assistant', 'item_u1'));
+    for (let n = 0; n < 10; n++) fromModel(m.audioDelta('item_a2', numberedFrame(n)));
+    fromModel(m.agentTranscriptDone('item_a2', 'Thanks, Pat.'));
+    fromModel(m.itemAdded('item_a3', 'assistant', 'item_a2'));
+    fromModel(m.audioDelta('item_a3', numberedFrame(0)));
+    fromModel(m.agentTranscriptDone('item_a3', 'What is your ZIP code?'));
+
+    expect(relay.turns().map((t) => t.text)).toEqual(['Hello, may I have your name?', 'Pat Example.', 'Thanks, Pat.', 'What is your ZIP code?']);
+    expect(relay.turnStartsMs()).toEqual([0, 700, 1_500, 1_700]);
+  });
+
+  it('a clear cuts the queued agent audio: the next answer starts now, not after what was cut', () => {
+    const { relay, model, clock, fromModel } = setup();
+    relay.attachModel(model);
+    relay.attachTwilio(new FakeTwilioSink(), STREAM_SID);
+    fromModel(m.itemAdded('item_a1', 'assistant', null));
+    for (let n = 0; n < 50; n++) fromModel(m.audioDelta('item_a1', numberedFrame(n))); // 1 s queued
+    fromModel(m.agentTranscriptDone('item_a1', 'A long introduction about our offers.'));
+    clock.advance(100);
+    fromModel(m.speechStarted('item_u1', 0)); // barge-in at 100 ms
+    fromModel(m.itemAdded('item_u1', 'user', 'item_a1'));
+    fromModel(m.callerTranscript('item_u1', 'Sorry, quick question.'));
+    clock.advance(400);
+    fromModel(m.itemAdded('item_a2', 'assistant', 'item_u1'));
+    fromModel(m.audioDelta('item_a2', numberedFrame(0)));
+    fromModel(m.agentTranscriptDone('item_a2', 'Sure, go ahead.'));
+    expect(relay.turnStartsMs()).toEqual([0, 100, 500]);
+  });
+});
+
 describe('CallRelay: goodbye', () => {
   it('end_call: answers the call, notifies GOODBYE, and GOODBYE_PLAYED only once its final mark is echoed', () => {
     const { relay, twilio, model, events, echoMark, fromModel, ofType } = setup();
