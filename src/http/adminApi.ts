@@ -74,7 +74,7 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
       .enabled()
       .then((on) => {
         if (!on || asset === undefined) respondText(res, state, 404, 'not found');
-        else respond(res, state, 200, asset.contentType, asset.body.toString('utf8'), { ...ADMIN_SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
+        else respond(res, state, 200, asset.contentType, asset.body.toString('utf8'), ADMIN_SECURITY_HEADERS);
       })
       .catch(() => respondText(res, state, 500, 'unavailable'));
     res.onAborted(() => {

@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** One file the console page loads: its bytes and content type, read once at start. */
+/** One file the console page loads (text: HTML, scripts, styles, SVG), read once at start. */
 export interface AdminAsset {
   body: Buffer;
   contentType: string;
@@ -15,7 +15,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
-  '.png': 'image/png',
 };
 
 /** The package's root: the nearest folder above this module with a package.json (src/http in development, dist/src/http built). */
