@@ -202,13 +202,21 @@ describe('the operations console in a browser', () => {
     await page.getByRole('searchbox', { name: 'Phone or name' }).fill('john carter');
     await page.getByRole('button', { name: 'Search' }).click();
     const rows = page.getByTestId('calls').locator('tbody tr');
-    await expect.poll(() => rows.count()).toBeGreaterThan(0);
-    const names = await rows.evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''));
-    expect(names.every((text) => /John Carter/.test(text))).toBe(true);
-    // The outcome filter narrows the same list.
+    const texts = () => rows.evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''));
+    // The answer replaces the unfiltered list: every row is his, and there is at least one.
+    await expect.poll(async () => {
+      const all = await texts();
+      return all.length > 0 && all.every((text) => /John Carter/.test(text));
+    }).toBe(true);
+    expect((await texts()).length).toBeLessThan(await page.evaluate(async () => ((await (await fetch('/admin/api/calls')).json()) as { total: number }).total));
+    // The outcome filter: every call whose lead failed (the short call of the recording test is one), and no other.
+    await page.getByRole('searchbox', { name: 'Phone or name' }).fill('');
     await page.getByLabel('Outcome').selectOption('failed');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''))).every((t) => /failed/.test(t))).toBe(true);
+    await expect.poll(async () => {
+      const all = await texts();
+      return all.length > 0 && all.every((t) => /failed/.test(t)) && !all.some((t) => /John Carter/.test(t));
+    }).toBe(true);
 
     await page.goto(`${lab.app.url}/admin#/quality`);
     await page.getByRole('img', { name: 'Calls per hour, by outcome' }).waitFor();

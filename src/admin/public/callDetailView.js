@@ -147,8 +147,8 @@ export function CallDetailView({ id }) {
       <section aria-labelledby="npa-title">
         <h2 id="npa-title">NPA request and answer</h2>
         <div class="side-by-side">
-          <div><h3>Request</h3><pre data-testid="npa-request">${lead.npa?.request ? JSON.stringify(lead.npa.request, null, 2) : '–'}</pre></div>
-          <div><h3>Answer</h3><pre data-testid="npa-answer">${lead.npa?.answer ? JSON.stringify(lead.npa.answer, null, 2) : '–'}</pre></div>
+          <div><h3>Request</h3><pre data-testid="npa-request" tabindex="0" aria-label="The NPA request">${lead.npa?.request ? JSON.stringify(lead.npa.request, null, 2) : '–'}</pre></div>
+          <div><h3>Answer</h3><pre data-testid="npa-answer" tabindex="0" aria-label="The NPA answer">${lead.npa?.answer ? JSON.stringify(lead.npa.answer, null, 2) : '–'}</pre></div>
         </div>
       </section>
       <section aria-labelledby="outbox-title">

@@ -6,7 +6,6 @@ import { formatMs, formatTime } from './format.js';
 const OUTCOMES = ['', 'succeeded', 'failed', 'review', 'pending', 'lost'];
 
 export function CallsView() {
-  const [filter, setFilter] = useState({ q: '', from: '', to: '', channel: '', outcome: '' });
   const [result, setResult] = useState(null);
   const [error, setError] = useState('');
   const load = (next) => {
@@ -14,25 +13,24 @@ export function CallsView() {
     const params = { ...next, from: next.from ? new Date(`${next.from}T00:00:00`).toISOString() : '', to: next.to ? new Date(`${next.to}T23:59:59`).toISOString() : '' };
     get(`/admin/api/calls${query(params)}`).then(setResult).catch((failure) => setError(failure.message));
   };
-  useEffect(() => load(filter), []);
+  useEffect(() => load({}), []);
+  // The form's fields are the browser's own (uncontrolled): a re-render (the header's poll) never resets what is typed.
   const submit = (event) => {
     event.preventDefault();
-    const form = Object.fromEntries(new FormData(event.currentTarget));
-    setFilter(form);
-    load(form);
+    load(Object.fromEntries(new FormData(event.currentTarget)));
   };
   return html`
     <section aria-labelledby="calls-title">
       <h1 id="calls-title">Calls</h1>
       <form class="filters" onSubmit=${submit} role="search">
-        <label>Phone or name <input name="q" value=${filter.q} type="search" /></label>
-        <label>From <input name="from" type="date" value=${filter.from} /></label>
-        <label>To <input name="to" type="date" value=${filter.to} /></label>
+        <label>Phone or name <input name="q" type="search" /></label>
+        <label>From <input name="from" type="date" /></label>
+        <label>To <input name="to" type="date" /></label>
         <label>Channel
-          <select name="channel" value=${filter.channel}><option value="">any</option><option value="voice">voice</option><option value="sms">SMS</option></select>
+          <select name="channel"><option value="">any</option><option value="voice">voice</option><option value="sms">SMS</option></select>
         </label>
         <label>Outcome
-          <select name="outcome" value=${filter.outcome}>${OUTCOMES.map((o) => html`<option value=${o}>${o === '' ? 'any' : o}</option>`)}</select>
+          <select name="outcome">${OUTCOMES.map((o) => html`<option value=${o}>${o === '' ? 'any' : o}</option>`)}</select>
         </label>
         <button type="submit">Search</button>
       </form>
