@@ -127,7 +127,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   });
   const recordingOn = config.RECORDING === 'on' && (await recordings.prepare());
   logger.info({ event: 'recording', status: recordingOn ? 'on' : 'off', store: recordings.store.kind }, recordingOn ? 'calls are recorded' : 'calls are not recorded');
-  const live = new LiveCalls();
+  const live = new LiveCalls({ instanceId });
   const deps: CallDeps = {
     logger,
     connector:
@@ -239,7 +239,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
   );
   const admin = {
     gate,
-    services: consoleServices({ config, logger, repos, outbox, accounts: operators, live }),
+    services: consoleServices({ config, logger, repos, outbox, accounts: operators, live, instanceId, graceMs: reliability.RECOVERY_GRACE_MS }),
     assets: await loadAdminAssets(),
     secureCookie: config.PUBLIC_URL?.startsWith('https:') ?? false,
     sessionSeconds: Math.floor(SESSION_LIFETIME_MS / 1000),

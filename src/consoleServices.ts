@@ -12,6 +12,7 @@ import { callMachineLayout } from './admin/machineGraph.js';
 import { qualityReport } from './admin/qualityReport.js';
 import { reviewQueue } from './admin/reviewQueue.js';
 import type { LiveCalls } from './admin/liveCalls.js';
+import { liveCallsElsewhere } from './admin/liveElsewhere.js';
 import type { OperatorAccounts } from './admin/operatorAccounts.js';
 import type { AdminServices } from './http/adminServices.js';
 
@@ -27,12 +28,16 @@ export function consoleServices(deps: {
   outbox: LeadOutbox;
   accounts: OperatorAccounts;
   live: LiveCalls;
+  /** This instance, and how long another may be silent before it counts as dead (its calls are then not live). */
+  instanceId: string;
+  graceMs: number;
 }): AdminServices {
   const { repos, outbox, logger, config } = deps;
   const queries = new ConversationQueries(repos.db);
   const leadDeps = { repos, outbox, logger };
   return {
     live: deps.live,
+    liveElsewhere: () => liveCallsElsewhere(queries, { instanceId: deps.instanceId, graceMs: deps.graceMs }),
     accounts: deps.accounts,
     audit: {
       record: (entry) => repos.audit.record(entry),

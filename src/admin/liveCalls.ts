@@ -25,6 +25,8 @@ export interface LiveCall {
   callerPhone: string | null;
   /** The last events the call received: their types and times only. */
   lastEvents: { type: string; at: string }[];
+  /** The instance running the call (null: not known). */
+  instanceId: string | null;
 }
 
 export type LiveCallListener = (call: LiveCall) => void;
@@ -46,7 +48,7 @@ export class LiveCalls {
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly options: { keepDoneMs?: number; maxDone?: number; flushMs?: number; now?: () => Date } = {},
+    private readonly options: { keepDoneMs?: number; maxDone?: number; flushMs?: number; now?: () => Date; instanceId?: string } = {},
   ) {}
 
   /** Pass to the call actors' `inspect` option. Never throws. */
@@ -131,6 +133,7 @@ export class LiveCalls {
         captured: {},
         callerPhone: null,
         lastEvents: [],
+        instanceId: this.options.instanceId ?? null,
       };
       this.calls.set(callSid, call);
     }

@@ -115,8 +115,34 @@ const containing = (value: string): string => `%${value.replace(/[\\%_]/g, (c) =
 
 const PHONE_QUERY = /^[\d\s+().-]+$/;
 
+/** A call under way on another live instance, as its session row has it. */
+export interface LiveElsewhereRecord {
+  sessionKey: string;
+  createdAt: Date;
+  state: Record<string, unknown>;
+}
+
 export class ConversationQueries {
   constructor(private readonly db: Database) {}
+
+  /**
+   * Calls under way on other instances that are alive (stopped_at null, a heartbeat within `graceMs`): voice sessions
+   * not in a settled phase, owned by another instance, written to in the last `recentMs`. Newest first, at most 200.
+   */
+  async liveElsewhere(options: { instanceId: string; settledPhases: readonly string[]; graceMs: number; recentMs: number }): Promise<LiveElsewhereRecord[]> {
+    const owner = `s.state->>'instanceId'`;
+    const rows = await this.db.em().execute<Array<{ session_key: string; created_at: Date | string; state: Record<string, unknown> }>>(
+      `select s.session_key, s.created_at, s.state from conversation_sessions s
+       where s.channel = 'voice' and coalesce(s.state->>'phase', '') not in (${options.settledPhases.map(() => '?').join(', ')})
+         and ${owner} <> ?
+         and exists (select 1 from instances i where i.id = ${owner} and i.stopped_at is null
+                     and i.heartbeat_at >= now() - (? * interval '1 millisecond'))
+         and s.updated_at >= now() - (? * interval '1 millisecond')
+       order by s.created_at desc limit 200`,
+      [...options.settledPhases, options.instanceId, options.graceMs, options.recentMs],
+    );
+    return rows.map((r) => ({ sessionKey: r.session_key, createdAt: new Date(r.created_at), state: r.state }));
+  }
 
   /** Sessions matching `search`, newest first, and how many match in all. */
   async list(search: ConversationSearch, settled: SettledPhases): Promise<{ rows: ConversationSummaryRecord[]; total: number }> {

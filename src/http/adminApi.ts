@@ -119,8 +119,8 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
   });
 
   // Live calls and the machine's drawing.
-  route('get', ADMIN_ROUTES.live, operator(async () => ok({ calls: services.live.list() })));
-  app.ws(ADMIN_ROUTES.liveSocket, adminLiveSocket({ gate, live: services.live, logger: deps.logger }));
+  route('get', ADMIN_ROUTES.live, operator(async () => ok({ calls: [...services.live.list(), ...(await services.liveElsewhere())] })));
+  app.ws(ADMIN_ROUTES.liveSocket, adminLiveSocket({ gate, live: services.live, elsewhere: () => services.liveElsewhere(), logger: deps.logger }));
   route('get', ADMIN_ROUTES.machine, operator(async () => ok(await services.machineLayout())));
 
   // Calls (every conversation) and one call's whole record.

@@ -10,20 +10,48 @@ export interface LiveSocketData {
   unsubscribe: (() => void) | null;
   /** A message was dropped under back-pressure: the next drain sends the whole list again. */
   behind: boolean;
+  /** Closed: a reading of other instances' calls that comes later is not sent. */
+  closed: boolean;
 }
 
-/** What the page hears: the whole list on connect (and after falling behind), then each changed call. */
-export type LiveMessage = { type: 'calls'; calls: LiveCall[] } | { type: 'call'; call: LiveCall };
+/**
+ * What the page hears: this instance's whole list on connect (and after falling behind), then each changed call;
+ * and every ELSEWHERE_EVERY_MS the calls other instances are running (the whole set: it replaces the last one).
+ */
+export type LiveMessage = { type: 'calls'; calls: LiveCall[] } | { type: 'call'; call: LiveCall } | { type: 'elsewhere'; calls: LiveCall[] };
+
+/** How often the calls of other instances are read again and sent (one read for every socket open). */
+export const ELSEWHERE_EVERY_MS = 2_000;
 
 /**
  * `/admin/api/live`: the live calls over a WebSocket, for a signed-in operator (cookie session) or a bearer client.
  * The upgrade is refused (401) without one, and (403) from a page of another origin: a browser sends the cookie
  * with a cross-site WebSocket, so the Origin is what stops another site from reading calls.
  */
-export function adminLiveSocket(deps: { gate: AdminGate; live: LiveCalls; logger: Logger }): WebSocketBehavior<LiveSocketData> {
-  const send = (ws: Parameters<NonNullable<WebSocketBehavior<LiveSocketData>['open']>>[0], message: LiveMessage): void => {
+export function adminLiveSocket(deps: {
+  gate: AdminGate;
+  live: LiveCalls;
+  elsewhere: () => Promise<LiveCall[]>;
+  logger: Logger;
+  elsewhereEveryMs?: number;
+}): WebSocketBehavior<LiveSocketData> {
+  type Socket = Parameters<NonNullable<WebSocketBehavior<LiveSocketData>['open']>>[0];
+  const send = (ws: Socket, message: LiveMessage): void => {
     const data = ws.getUserData();
+    if (data.closed) return;
     if (ws.send(JSON.stringify(message), false, false) === SEND_DROPPED) data.behind = true;
+  };
+  // One reading of the other instances' calls for all open sockets, while any is open.
+  const open = new Set<Socket>();
+  let timer: NodeJS.Timeout | null = null;
+  const sendElsewhere = (to: Iterable<Socket>): void => {
+    const targets = [...to];
+    deps
+      .elsewhere()
+      .then((calls) => {
+        for (const ws of targets) send(ws, { type: 'elsewhere', calls });
+      })
+      .catch((error: unknown) => deps.logger.warn({ err: reasonOf(error) }, 'calls of other instances could not be read'));
   };
   return {
     maxPayloadLength: 1024,
@@ -52,7 +80,7 @@ export function adminLiveSocket(deps: { gate: AdminGate; live: LiveCalls; logger
         const principal = await deps.gate.authenticate(headers);
         if (principal === null) return refuse('401 Unauthorized', 'sign in first');
         if (state.aborted) return;
-        const data: LiveSocketData = { principal, unsubscribe: null, behind: false };
+        const data: LiveSocketData = { principal, unsubscribe: null, behind: false, closed: false };
         res.cork(() => res.upgrade(data, headers.key, headers.protocol, headers.extensions, context));
       })().catch((error: unknown) => {
         deps.logger.warn({ err: reasonOf(error) }, 'live calls socket upgrade failed');
@@ -65,6 +93,12 @@ export function adminLiveSocket(deps: { gate: AdminGate; live: LiveCalls; logger
       data.unsubscribe = deps.live.subscribe((call) => {
         if (!data.behind) send(ws, { type: 'call', call });
       });
+      open.add(ws);
+      sendElsewhere([ws]);
+      if (timer === null) {
+        timer = setInterval(() => sendElsewhere(open), deps.elsewhereEveryMs ?? ELSEWHERE_EVERY_MS);
+        timer.unref();
+      }
     },
     // The page sends nothing; anything it does send is ignored.
     message: () => undefined,
@@ -75,7 +109,14 @@ export function adminLiveSocket(deps: { gate: AdminGate; live: LiveCalls; logger
       send(ws, { type: 'calls', calls: deps.live.list() });
     },
     close: (ws) => {
-      ws.getUserData().unsubscribe?.();
+      const data = ws.getUserData();
+      data.closed = true;
+      data.unsubscribe?.();
+      open.delete(ws);
+      if (open.size === 0 && timer !== null) {
+        clearInterval(timer);
+        timer = null;
+      }
     },
   };
 }

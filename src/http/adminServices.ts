@@ -1,4 +1,4 @@
-import type { LiveCalls } from '../admin/liveCalls.js';
+import type { LiveCall, LiveCalls } from '../admin/liveCalls.js';
 import type { AuditAction } from '../db/entities/index.js';
 
 /** One line of the audit log as the console writes it: who did what to which lead or call, and what changed. */
@@ -25,6 +25,8 @@ export interface LoginResult {
  */
 export interface AdminServices {
   live: LiveCalls;
+  /** The calls other live instances are running (from their session rows), for the same view. */
+  liveElsewhere(): Promise<LiveCall[]>;
   /**
    * Sign-in (rate-limited per account and address; UnauthorizedError for a wrong name or password,
    * TooManyRequestsError to wait) and sign-out; both audited there.

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { placeScriptedCall, startVoiceLab, type VoiceLab } from '../../src/demo/voiceLab.js';
@@ -203,6 +204,29 @@ describe('the console over HTTP', () => {
     const ours = updates.filter((c) => c.callSid === callSid);
     expect(ours.at(-1)?.state).toBe('saved-success');
     expect(ours.at(-1)?.captured['zip_code']?.value).toBeTruthy();
+  });
+
+  it('shows the calls other live instances are running, from their session rows, in the list and on the socket', async () => {
+    await lab.app.repos.instances.register('instance-b');
+    const callSid = 'CAelsewhereapi0000000000000000001';
+    await lab.app.repos.sessions.open({
+      channel: 'voice',
+      sessionKey: callSid,
+      state: { phase: 'streaming', callSid, instanceId: 'instance-b', leadId: randomUUID(), timings: { streaming: new Date().toISOString() } },
+    });
+    const { cookie } = await signIn('alice');
+    const listed = (await (await fetch(url(ADMIN_ROUTES.live), { headers: { cookie } })).json()) as { calls: Array<{ callSid: string; instanceId: string; state: string }> };
+    expect(listed.calls).toContainEqual(expect.objectContaining({ callSid, instanceId: 'instance-b', state: 'streaming' }));
+    const opened = await openSocket({ cookie });
+    if (!('socket' in opened)) throw new Error(`socket refused: ${opened.status}`);
+    for (let i = 0; i < 100 && !opened.messages.some((m) => m['type'] === 'elsewhere'); i++) await new Promise((r) => setTimeout(r, 20));
+    opened.socket.close();
+    const elsewhere = opened.messages.find((m) => m['type'] === 'elsewhere') as { calls: Array<{ callSid: string }> } | undefined;
+    expect(elsewhere?.calls.map((c) => c.callSid)).toContain(callSid);
+    // Once that instance stops, its calls are no longer live anywhere.
+    await lab.app.repos.instances.stop('instance-b');
+    const after = (await (await fetch(url(ADMIN_ROUTES.live), { headers: { cookie } })).json()) as { calls: Array<{ callSid: string }> };
+    expect(after.calls.map((c) => c.callSid)).not.toContain(callSid);
   });
 
   it('writes no password, session secret or token into the logs', async () => {

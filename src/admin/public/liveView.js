@@ -19,9 +19,13 @@ export function useMachineLayout() {
   return { layout, error };
 }
 
-/** The live calls by CallSid, kept current by the server's socket (reconnecting after a drop). */
+/**
+ * The live calls by CallSid, kept current by the server's socket (reconnecting after a drop): this server's own,
+ * and the calls other instances are running (replaced as a whole every couple of seconds).
+ */
 function useLiveCalls() {
   const [calls, setCalls] = useState(new Map());
+  const [elsewhere, setElsewhere] = useState([]);
   const [connected, setConnected] = useState(false);
   useEffect(() => {
     let socket = null;
@@ -34,6 +38,7 @@ function useLiveCalls() {
         const data = JSON.parse(message.data);
         if (data.type === 'calls') setCalls(new Map(data.calls.map((call) => [call.callSid, call])));
         else if (data.type === 'call') setCalls((previous) => new Map(previous).set(data.call.callSid, data.call));
+        else if (data.type === 'elsewhere') setElsewhere(data.calls);
       };
       socket.onclose = () => {
         setConnected(false);
@@ -47,7 +52,9 @@ function useLiveCalls() {
       socket?.close();
     };
   }, []);
-  return { calls: [...calls.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt)), connected };
+  const here = [...calls.values()];
+  const others = elsewhere.filter((call) => !calls.has(call.callSid));
+  return { calls: [...here, ...others].sort((a, b) => b.startedAt.localeCompare(a.startedAt)), connected };
 }
 
 function useNow(everyMs) {
@@ -76,18 +83,18 @@ export function LiveView() {
   return html`
     <section aria-labelledby="live-title">
       <h1 id="live-title">Live calls</h1>
-      <p class="muted" role="status">${connected ? `${calls.filter((c) => c.status === 'active').length} live on this server` : 'connecting to the live feed…'}</p>
+      <p class="muted" role="status">${connected ? `${calls.filter((c) => c.status === 'active').length} live` : 'connecting to the live feed…'}</p>
       ${calls.length === 0
         ? html`<p>No calls right now.</p>`
         : html`<table class="grid" data-testid="live-calls">
-            <caption class="visually-hidden">Calls on this server, newest first</caption>
+            <caption class="visually-hidden">Calls on every instance, newest first</caption>
             <thead><tr><th scope="col">Call</th><th scope="col">Duration</th><th scope="col">State</th><th scope="col">Captured</th><th scope="col">Last events</th></tr></thead>
             <tbody>
               ${calls.map(
                 (call) => html`<tr class=${chosen?.callSid === call.callSid ? 'selected' : ''} data-call=${call.callSid} data-state=${call.state}>
                   <td>
                     <button type="button" class="link" aria-pressed=${chosen?.callSid === call.callSid} onClick=${() => setSelected(call.callSid)}>${call.callSid}</button>
-                    <div class="muted">${call.callerPhone ?? 'no caller ID'} · ${formatTime(call.startedAt)}</div>
+                    <div class="muted">${call.callerPhone ?? 'no caller ID'} · ${formatTime(call.startedAt)}${call.instanceId ? ` · on ${call.instanceId}` : ''}</div>
                   </td>
                   <td>${formatMs((call.endedAt ? Date.parse(call.endedAt) : now) - Date.parse(call.startedAt))}</td>
                   <td><code class="state" data-testid="live-state">${call.state}</code>${call.status === 'done'
