@@ -55,7 +55,7 @@ export function consoleServices(deps: {
     },
     failed: {
       list: (includeResolved) => repos.failed.list({ includeResolved }),
-      retry: (id, { force }) => retryFailedLead(leadDeps, id, { force }),
+      retry: (id, { force, by }) => retryFailedLead(leadDeps, id, { force, by }),
       resolve: (id, note, by) => resolveFailedLead(leadDeps, id, note, by),
     },
     review: {

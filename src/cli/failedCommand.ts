@@ -115,12 +115,13 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
       all: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      by: { type: 'string' },
     },
     allowPositionals: true,
   });
   const [id, ...extra] = positionals;
   if (extra.length > 0 || (id === undefined) === !values.all) {
-    throw new CliError('usage: leads failed retry ID [--force] [--json] | leads failed retry --all [--force] [--json]', EXIT.USAGE);
+    throw new CliError('usage: leads failed retry ID [--force] [--json] [--by NAME] | leads failed retry --all [--force] [--json] [--by NAME]', EXIT.USAGE);
   }
   // A malformed id cannot exist: answer without the database, and without repeating all of it.
   if (id !== undefined && !isUuid(id)) {
@@ -135,7 +136,7 @@ async function retry(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const outcomes = await withRepositories(ctx, async (repos) => {
     // The same outbox the server builds (attempt budget, backoff, lease), so the two never disagree on a claim.
     const deps = { repos, outbox: createLeadOutbox(ctx.config, { repos, npa, logger: ctx.logger }), logger: ctx.logger };
-    const options = { force: values.force };
+    const options = { force: values.force, by: cliActor(values.by) };
     return id === undefined ? retryAllFailedLeads(deps, options) : [await retryFailedLead(deps, id, options)];
   });
 

@@ -7,8 +7,10 @@ Commands:
                                      --offline: deterministic extractor only (default when OPENAI_API_KEY is unset)
   failed list [--json] [--all]       Unresolved failed leads (--all: resolved ones too)
   failed show ID [--json]            One failed lead in full
-  failed retry ID [--force] [--json] Resubmit one failed lead to NPA (same Idempotency-Key)
-  failed retry --all [--force] [--json]
+  failed retry ID [--force] [--json] [--by NAME]
+                                     Resubmit one failed lead to NPA (same Idempotency-Key); audited
+                                     as --by, else the OS user
+  failed retry --all [--force] [--json] [--by NAME]
                                      Resubmit every unresolved failed lead; incomplete ones are skipped
                                      unless --force
   failed resolve ID --note TEXT [--by NAME]

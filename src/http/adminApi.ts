@@ -8,7 +8,6 @@ import type { AdminAsset } from './adminAssets.js';
 import { SESSION_COOKIE, type AdminGate, type Principal } from './adminGate.js';
 import { adminLiveSocket } from './adminLiveSocket.js';
 import type { AdminServices } from './adminServices.js';
-import type { AuditAction } from '../db/entities/index.js';
 import { respond, respondText } from './respond.js';
 import { ADMIN_ROUTES } from './routes.js';
 import type { TemplatedApp } from './uws.js';
@@ -55,8 +54,6 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
     app[method](pattern, adminRoute({ gate, logger: deps.logger }, method, endpoint));
   };
   const operator = (run: (call: AdminCall) => Promise<AdminAnswer>): AdminEndpoint => ({ access: 'operator', run });
-  const audit = (call: AdminCall, action: AuditAction, entry: { leadId?: string | null; sessionKey?: string | null; detail?: Record<string, unknown> }) =>
-    services.audit.record({ operator: who(call).name, action, ...entry });
 
   // The page: one HTML shell (it routes itself, by the URL's fragment), and its files.
   const page = deps.assets.get('index.html');
@@ -144,9 +141,9 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
     operator(async (call) => {
       const id = leadIdOf(call);
       const { force } = parse(RetrySchema, call.body);
+      // Audited by the retry itself (as the CLI's is), with its outcome.
       const result = await services.failed.retry(id, { force, by: who(call).name });
       if (result.outcome === 'not-found') throw new NotFoundError('no failed lead with this id');
-      await audit(call, 'lead.retry', { leadId: id, detail: { force, outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}) } });
       return { status: result.outcome === 'refused' || result.outcome === 'already-resolved' ? 409 : 200, json: result };
     }),
   );
@@ -156,9 +153,7 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
     operator(async (call) => {
       const id = leadIdOf(call);
       const { note } = parse(NoteSchema, call.body);
-      const result = await services.failed.resolve(id, note, who(call).name);
-      await audit(call, 'lead.resolve', { leadId: id, detail: { note } });
-      return ok(result);
+      return ok(await services.failed.resolve(id, note, who(call).name));
     }),
   );
 
@@ -170,10 +165,7 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
     operator(async (call) => {
       const id = leadIdOf(call);
       const { set } = parse(ApproveSchema, call.body);
-      const result = await services.review.approve(id, set as Record<string, string>, who(call).name);
-      const edited = Object.keys(set).length > 0;
-      await audit(call, edited ? 'review.edit' : 'review.approve', { leadId: id, detail: { set, sent: result.sent, status: result.state.status } });
-      return ok({ id, ...result });
+      return ok({ id, ...(await services.review.approve(id, set as Record<string, string>, who(call).name)) });
     }),
   );
   route(
@@ -182,9 +174,7 @@ export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
     operator(async (call) => {
       const id = leadIdOf(call);
       const { reason } = parse(ReasonSchema, call.body);
-      const result = await services.review.reject(id, reason, who(call).name);
-      await audit(call, 'review.reject', { leadId: id, detail: { reason } });
-      return ok({ id, state: result });
+      return ok({ id, state: await services.review.reject(id, reason, who(call).name) });
     }),
   );
 

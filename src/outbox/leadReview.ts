@@ -87,6 +87,7 @@ export async function approveReview(
         throw new ReviewError(`lead ${input.id} was already sent with its majority values (REVIEW_POLICY=send); --set cannot change what the NPA API holds`);
       }
       await repos.decisions.decide(em, input.id, { review: 'approved', note: null, by: input.by });
+      await repos.audit.record({ operator: input.by, action: 'review.approve', leadId: input.id, detail: { set: {}, sent: false } }, em);
       return { lead: decision.leadData, sent: false };
     }
     const session = decision.sessionId === null ? null : await repos.sessions.get(decision.sessionId);
@@ -101,6 +102,9 @@ export async function approveReview(
     if (decision.sessionId !== null) {
       await repos.sessions.patch(decision.sessionId, { outcome: 'pending', leadId: input.id, reason: null, externalId: decision.externalId }, em);
     }
+    // Audited with the decision: an edit records the values the person gave.
+    const edited = Object.keys(input.set).length > 0;
+    await repos.audit.record({ operator: input.by, action: edited ? 'review.edit' : 'review.approve', leadId: input.id, detail: { set: input.set, sent: true } }, em);
     return { lead, sent: true };
   });
   deps.logger.info({ leadId: input.id, fields: Object.keys(input.set) }, 'lead approved in review');
@@ -129,6 +133,7 @@ export async function rejectReview(deps: ReviewDeps, input: { id: string; reason
       attempts: 0,
     });
     await repos.decisions.decide(em, input.id, { review: 'rejected', note: reason, by: input.by });
+    await repos.audit.record({ operator: input.by, action: 'review.reject', leadId: input.id, detail: { reason } }, em);
     if (decision.sessionId !== null) await repos.sessions.patch(decision.sessionId, { outcome: 'failed', leadId: input.id, reason: why }, em);
   });
   deps.logger.info({ leadId: input.id }, 'lead rejected in review');

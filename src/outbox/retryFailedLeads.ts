@@ -25,6 +25,8 @@ export interface RetryOutcome {
 export interface RetryOptions {
   /** Send an incomplete lead anyway (the operator has decided NPA should see it as it is). */
   force?: boolean;
+  /** The person retrying (an operator, or the CLI's user): the retry and its outcome go into the audit log. */
+  by?: string;
   signal?: AbortSignal;
 }
 
@@ -36,7 +38,19 @@ export interface RetryOptions {
 export async function retryFailedLead(deps: RetryDeps, id: string, options: RetryOptions = {}): Promise<RetryOutcome> {
   const failed = await deps.repos.failed.get(id);
   if (!failed) return { id, outcome: 'not-found', reason: 'no failed lead with this id' };
-  return retryRecord(deps, failed, options);
+  return audited(deps, options, await retryRecord(deps, failed, options));
+}
+
+/** A person's retry goes into the audit log with what came of it (a system retry, the voicemail's, does not). */
+async function audited(deps: RetryDeps, options: RetryOptions, outcome: RetryOutcome): Promise<RetryOutcome> {
+  if (options.by === undefined) return outcome;
+  await deps.repos.audit.record({
+    operator: options.by,
+    action: 'lead.retry',
+    leadId: outcome.id,
+    detail: { force: options.force === true, outcome: outcome.outcome, ...(outcome.reason === undefined ? {} : { reason: outcome.reason }) },
+  });
+  return outcome;
 }
 
 /** Retries every unresolved failed lead, oldest first, one at a time. */
@@ -45,7 +59,7 @@ export async function retryAllFailedLeads(deps: RetryDeps, options: RetryOptions
   const outcomes: RetryOutcome[] = [];
   for (const failed of unresolved) {
     if (options.signal?.aborted) break;
-    outcomes.push(await retryRecord(deps, failed, options));
+    outcomes.push(await audited(deps, options, await retryRecord(deps, failed, options)));
   }
   return outcomes;
 }

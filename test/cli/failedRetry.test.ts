@@ -87,9 +87,16 @@ describe('leads failed retry (acceptance)', { timeout: 120_000 }, () => {
     expect(shown.stdout).toMatch(/retry 1\s+\S+\s+NPA API error: 503 Service Unavailable \(2 NPA attempts\)/);
 
     npa.setMode('ok');
-    const recovered = await runLeads(['failed', 'retry', leadId], cliEnv);
+    const recovered = await runLeads(['failed', 'retry', leadId, '--by', 'ops-cli'], cliEnv);
     expect(recovered).toMatchObject({ code: 0, stderr: '' });
     expect(recovered.stdout.trim()).toBe(`${leadId}  succeeded`);
+    // Both retries are in the audit log (the console shows it with the lead): the first as the OS user, this one --by.
+    const audit = await store.audit.forLead(leadId);
+    expect(audit.map((a) => [a.action, a.detail['outcome']])).toEqual([
+      ['lead.retry', 'failed'],
+      ['lead.retry', 'succeeded'],
+    ]);
+    expect(audit[1]?.operator).toBe('ops-cli');
 
     const em = t.db.em();
     const failedRows = await em.find(FailedLeadSchema, {});

@@ -99,8 +99,13 @@ describe('a disputed lead under REVIEW_POLICY=hold', () => {
     expect(npa.accepted.get(s.id)?.body).toMatchObject({ phone: lead.phone });
     expect((await s.repos.sessions.getByKey(s.sessionKey))?.state).toMatchObject({ outcome: 'succeeded' });
     expect(await s.repos.decisions.get(s.id)).toMatchObject({ review: 'approved', decidedBy: 'ops', leadData: { phone: lead.phone } });
+    // Audited with the decision: an edit, with the value the person gave.
+    expect(await s.repos.audit.forLead(s.id)).toEqual([
+      expect.objectContaining({ operator: 'ops', action: 'review.edit', detail: { set: { phone: '(404) 555-0141' }, sent: true } }),
+    ]);
     // Approving again is refused: it was sent once.
     await expect(approveReview(s.deps, { id: s.id, set: { phone: lead.phone as string }, by: 'ops' })).rejects.toThrow(/already approved by ops/);
+    expect(await s.repos.audit.forLead(s.id)).toHaveLength(1);
     expect((await s.repos.decisions.openReviews()).some((d) => d.id === s.id)).toBe(false);
   });
 
@@ -113,6 +118,9 @@ describe('a disputed lead under REVIEW_POLICY=hold', () => {
     expect(await s.outbox.state(s.id)).toEqual({ status: 'failed', reason: 'rejected in review: caller could not be reached to confirm' });
     expect((await s.repos.sessions.getByKey(s.sessionKey))?.state).toMatchObject({ outcome: 'failed' });
     expect(npa.accepted.has(s.id)).toBe(false);
+    expect(await s.repos.audit.forLead(s.id)).toEqual([
+      expect.objectContaining({ operator: 'ops', action: 'review.reject', detail: { reason: 'caller could not be reached to confirm' } }),
+    ]);
     await expect(approveReview(s.deps, { id: s.id, set: { phone: lead.phone as string }, by: 'ops' })).rejects.toThrow(/already rejected/);
     await expect(rejectReview(s.deps, { id: s.id, reason: ' ', by: 'ops' })).rejects.toThrow(/needs --reason/);
   });
