@@ -104,6 +104,11 @@ describe('the operations console in a browser', () => {
     expect(captured.zip_code?.value).toBeTruthy();
     await expect(row.textContent()).resolves.toContain(String(captured.zip_code?.value));
     await screenshot(page, 'live-view');
+    // Ended, the call is replayed from its session's record: from its first phase to its last.
+    await page.getByText("This call has ended: replayed from its session's record.").waitFor();
+    await page.getByRole('button', { name: 'Replay the call' }).click();
+    await expect.poll(() => page.getByTestId('replay-step').textContent()).toMatch(/^1 of \d+: connecting/);
+    await expect.poll(() => page.getByTestId('replay-step').textContent(), { timeout: 10_000 }).toMatch(/^(\d+) of \1: saved-success/);
   }, 60_000);
 
   it('plays the call recording from the call detail and seeks by clicking a turn', async () => {

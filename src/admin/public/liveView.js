@@ -3,21 +3,8 @@ import { html, useEffect, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
 import { fieldLabel, formatMs, formatTime } from './format.js';
 import { Statechart } from './statechart.js';
-
-/** The machine's drawing, fetched once per page. */
-let layoutPromise = null;
-export function useMachineLayout() {
-  const [layout, setLayout] = useState(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    layoutPromise ??= get('/admin/api/machine');
-    layoutPromise.then(setLayout).catch((failure) => {
-      layoutPromise = null;
-      setError(failure.message);
-    });
-  }, []);
-  return { layout, error };
-}
+import { useMachineLayout } from './machineLayout.js';
+import { Replay } from './replay.js';
 
 /**
  * The live calls by CallSid, kept current by the server's socket (reconnecting after a drop): this server's own,
@@ -74,12 +61,32 @@ function CapturedFields({ captured }) {
   </dl>`;
 }
 
+/** A finished call's phases from its session's record, for the replay (null while it loads or for a live call). */
+function useRecordTimeline(call) {
+  const [timeline, setTimeline] = useState(null);
+  const done = call?.status === 'done';
+  const callSid = call?.callSid ?? null;
+  useEffect(() => {
+    setTimeline(null);
+    if (!done || callSid === null) return undefined;
+    let stopped = false;
+    get(`/admin/api/calls/${encodeURIComponent(callSid)}`)
+      .then((detail) => !stopped && setTimeline(detail.timeline ?? []))
+      .catch(() => !stopped && setTimeline([]));
+    return () => {
+      stopped = true;
+    };
+  }, [callSid, done]);
+  return timeline;
+}
+
 export function LiveView() {
   const { calls, connected } = useLiveCalls();
   const { layout, error } = useMachineLayout();
   const [selected, setSelected] = useState(null);
   const now = useNow(1_000);
   const chosen = calls.find((call) => call.callSid === selected) ?? calls.find((call) => call.status === 'active') ?? calls[0] ?? null;
+  const recorded = useRecordTimeline(chosen);
   return html`
     <section aria-labelledby="live-title">
       <h1 id="live-title">Live calls</h1>
@@ -108,7 +115,11 @@ export function LiveView() {
           </table>`}
       <h2>The call machine${chosen ? html` · <code>${chosen.callSid}</code>` : ''}</h2>
       ${error !== '' ? html`<p class="error" role="alert">The drawing could not be loaded: ${error}</p>` : ''}
-      ${layout === null ? html`<p class="muted">Drawing the machine…</p>` : html`<${Statechart} layout=${layout} current=${chosen?.state ?? null} path=${chosen?.path ?? []} />`}
+      ${layout === null
+        ? html`<p class="muted">Drawing the machine…</p>`
+        : chosen?.status === 'done' && recorded !== null && recorded.length > 0
+          ? html`<p class="muted">This call has ended: replayed from its session's record.</p><${Replay} timeline=${recorded} />`
+          : html`<${Statechart} layout=${layout} current=${chosen?.state ?? null} path=${chosen?.path ?? []} />`}
     </section>
   `;
 }
