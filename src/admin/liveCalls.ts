@@ -151,6 +151,8 @@ export class LiveCalls {
     this.flushTimer = null;
     const changed = [...this.dirty];
     this.dirty.clear();
+    // Nobody watching (no console open): nothing to copy.
+    if (this.listeners.size === 0) changed.length = 0;
     for (const callSid of changed) {
       const call = this.calls.get(callSid);
       if (call === undefined) continue;
