@@ -104,6 +104,20 @@ export class OperatorAccounts {
     });
   }
 
+  /**
+   * Sets a new password (the policy of a new one applies) and signs the operator out everywhere: every session ends,
+   * API tokens stay. NotFoundError for an unknown name. Audited, never with the password.
+   */
+  async changePassword(name: string, password: string, by: string = CLI_ACTOR): Promise<void> {
+    const login = lookupName(name);
+    if (login === null) throw new NotFoundError(`no operator named ${name}`);
+    const hash = await hashPassword(password);
+    await this.repos.db.em().transactional(async (em) => {
+      if (!(await this.repos.operators.setPassword(login, hash, em))) throw new NotFoundError(`no operator named ${name}`);
+      await this.repos.audit.record({ operator: by, action: 'operator.password', detail: { name: login } }, em);
+    });
+  }
+
   /** Creates an API token for the operator and returns it: the only time it is ever seen. */
   async createApiToken(name: string, label?: string, by: string = CLI_ACTOR): Promise<string> {
     const cleanLabel = tokenLabel(label);

@@ -7,7 +7,7 @@ import { readNewPassword } from './readPassword.js';
 import { formatDate, formatTable } from './table.js';
 import { withRepositories } from './withRepositories.js';
 
-const USAGE = 'usage: leads operators add NAME | list [--json] | remove NAME | token NAME [--label TEXT]';
+const USAGE = 'usage: leads operators add NAME | password NAME | list [--json] | remove NAME | token NAME [--label TEXT]';
 
 /** `leads operators add|list|remove|token`: the accounts that may sign in to the operations console. */
 export async function operatorsCommand(ctx: CliContext, args: string[]): Promise<ExitCode> {
@@ -15,6 +15,8 @@ export async function operatorsCommand(ctx: CliContext, args: string[]): Promise
   switch (sub) {
     case 'add':
       return await add(ctx, rest);
+    case 'password':
+      return await changePassword(ctx, rest);
     case 'list':
       return await list(ctx, rest);
     case 'remove':
@@ -40,6 +42,15 @@ async function add(ctx: CliContext, args: string[]): Promise<ExitCode> {
   const password = await readNewPassword(ctx.io.input, ctx.io.prompt);
   const added = await withRepositories(ctx, (repos) => new OperatorAccounts(repos).addOperator(name, password));
   ctx.io.out(`operator ${added.name} added`);
+  return EXIT.OK;
+}
+
+async function changePassword(ctx: CliContext, args: string[]): Promise<ExitCode> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
+  const name = nameArgument(positionals, 'usage: leads operators password NAME (the new password is asked for, or read from stdin)');
+  const fresh = await readNewPassword(ctx.io.input, ctx.io.prompt);
+  await withRepositories(ctx, (repos) => new OperatorAccounts(repos).changePassword(name, fresh));
+  ctx.io.out(`operator ${echo(name.toLowerCase())}: password changed, signed out everywhere`);
   return EXIT.OK;
 }
 

@@ -40,6 +40,8 @@ Commands:
   operators add NAME                 Add an operator of the operations console (NAME: 2-40 letters, digits,
                                      ".", "_", "-"); asks for the password twice, or reads one line from
                                      stdin when it is not a terminal (at least 10 characters)
+  operators password NAME            A new password for the operator (asked for twice, or one line of
+                                     stdin); ends every session of theirs, keeps their API tokens
   operators list [--json]            The operators, by name
   operators remove NAME              Remove an operator with their sessions and API tokens (the audit log
                                      keeps their name)

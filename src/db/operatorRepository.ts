@@ -87,6 +87,15 @@ export class OperatorRepository {
     return (await em.nativeDelete(OperatorSchema, { name })) > 0;
   }
 
+  /** Sets a new password hash and ends every session of the operator; false when there is no such operator. */
+  async setPassword(name: string, passwordHash: string, em: EntityManager = this.db.em()): Promise<boolean> {
+    const operator = await em.findOne(OperatorSchema, { name });
+    if (operator === null) return false;
+    await em.nativeUpdate(OperatorSchema, { id: operator.id }, { passwordHash });
+    await em.nativeDelete(OperatorSessionSchema, { operator: operator.id });
+    return true;
+  }
+
   async createSession(session: NewOperatorSession, em: EntityManager = this.db.em()): Promise<void> {
     const at = session.at ?? new Date();
     await em.insert(OperatorSessionSchema, {

@@ -115,6 +115,27 @@ describe('OperatorAccounts', () => {
     expect((await repos.audit.recent({ limit: 1 }))[0]).toMatchObject({ operator: 'alice', action: 'operator.logout' });
   });
 
+  it('changes a password: the old one stops working, every session ends, tokens stay; audited without it', async () => {
+    await accounts.addOperator('petra', 'petra password 1');
+    const token = await accounts.createApiToken('petra');
+    const one = await accounts.login('petra', 'petra password 1', null);
+    const two = await accounts.login('Petra', 'petra password 1', null);
+    await expect(accounts.changePassword('petra', 'short')).rejects.toBeInstanceOf(PasswordPolicyError);
+    expect(await accounts.sessionFor(one.sessionSecret)).not.toBeNull();
+
+    await accounts.changePassword('PETRA', 'petra password 2', 'ops-lead');
+    expect(await accounts.sessionFor(one.sessionSecret)).toBeNull();
+    expect(await accounts.sessionFor(two.sessionSecret)).toBeNull();
+    expect(await failure(accounts.login('petra', 'petra password 1', null))).toBeInstanceOf(LoginRefusedError);
+    expect((await accounts.login('petra', 'petra password 2', null)).operator.name).toBe('petra');
+    expect((await accounts.operatorForToken(token))?.name).toBe('petra');
+    const entry = (await repos.audit.recent({ limit: 10 })).find((a) => a.action === 'operator.password');
+    expect(entry).toMatchObject({ operator: 'ops-lead', detail: { name: 'petra' } });
+    expect(JSON.stringify(entry)).not.toContain('petra password');
+    expect(await failure(accounts.changePassword('nobody-here', 'a long password 3'))).toBeInstanceOf(NotFoundError);
+    await accounts.removeOperator('petra');
+  });
+
   it('a login clears out everyone\'s expired sessions', async () => {
     const old = await accounts.login('j.smith-2', 'j smith password', null);
     clock = new Date(clock.getTime() + SESSION_LIFETIME_MS);

@@ -131,6 +131,16 @@ describe('leads operators', { timeout: 120_000 }, () => {
     expect(missing.stderr).toContain('no operator named nobody');
   });
 
+  it('changes a password from stdin: the old sessions end, the new password signs in; unknown names exit 3', async () => {
+    const session = await new OperatorAccounts(repos).login('alice', PASSWORD, null);
+    const changed = await runLeads(['operators', 'password', 'alice'], env, { input: 'alice password 13\n' });
+    expect(changed).toMatchObject({ code: 0, stdout: 'operator alice: password changed, signed out everywhere\n' });
+    expect(await new OperatorAccounts(repos).sessionFor(session.sessionSecret)).toBeNull();
+    expect((await new OperatorAccounts(repos).login('alice', 'alice password 13', null)).operator.name).toBe('alice');
+    expect((await runLeads(['operators', 'password', 'nobody'], env, { input: 'a long password 14\n' })).code).toBe(3);
+    expect((await runLeads(['operators', 'password', 'alice'], env, { input: 'short\n' })).code).toBe(2);
+  });
+
   it('removes an operator with their sessions and tokens; unknown names exit 3', async () => {
     const session = await new OperatorAccounts(repos).login('bob', 'bob password 12', null);
     const removed = await runLeads(['operators', 'remove', 'BOB'], env);
@@ -146,7 +156,7 @@ describe('leads operators', { timeout: 120_000 }, () => {
   it('prints its usage for an unknown subcommand, and the help lists the commands', async () => {
     const unknown = await runLeads(['operators', 'frob'], env);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('usage: leads operators add NAME | list [--json] | remove NAME | token NAME [--label TEXT]');
+    expect(unknown.stderr).toContain('usage: leads operators add NAME | password NAME | list [--json] | remove NAME | token NAME [--label TEXT]');
     const help = await runLeads(['--help'], {});
     expect(help.stdout).toContain('operators add NAME');
     expect(help.stdout).toContain('failed resolve ID --note TEXT');

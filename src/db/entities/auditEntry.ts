@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'operator.logout',
   'operator.add',
   'operator.remove',
+  'operator.password',
   'operator.token',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
