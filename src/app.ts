@@ -243,6 +243,7 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     assets: await loadAdminAssets(),
     secureCookie: config.PUBLIC_URL?.startsWith('https:') ?? false,
     sessionSeconds: Math.floor(SESSION_LIFETIME_MS / 1000),
+    trustProxyHops: config.TRUST_PROXY_HOPS,
   };
   const uwsApp = createApp({
     config,

@@ -122,8 +122,16 @@ export const ConfigSchema = z.object({
   RECORDINGS_S3_REGION: z.string().trim().min(1).default('us-east-1'),
   /** Recordings older than this are deleted by the daily sweep (the session notes it). */
   RECORDING_RETENTION_DAYS: integer(1, 3650).default(90),
-  /** The operators' bearer token for `/admin/...`; unset: the admin routes are off (404). */
+  /**
+   * A bearer token for automation on the console's API (`/admin/api/...`). With no operator account and no token
+   * the console is off (404).
+   */
   ADMIN_TOKEN: optionalString.refine((token) => token === undefined || (token.length >= 16 && !/\s/.test(token)), 'at least 16 characters, no whitespace'),
+  /**
+   * Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted (0: none, the peer address is
+   * the client's). The console's sign-in limit per address counts the client address this gives.
+   */
+  TRUST_PROXY_HOPS: integer(0, 10).default(0),
   /** OpenAI's audio transcription model, for the voicemail a caller leaves after a model failure. */
   OPENAI_TRANSCRIPTION_MODEL: z.string().min(1).default('gpt-4o-transcribe'),
   /** Twilio's REST API: voicemail recordings are fetched only from URLs under it (with the account's credentials). */

@@ -22,6 +22,8 @@ export interface AdminApiDeps {
   secureCookie: boolean;
   /** How long a signed-in session lasts, in seconds (the cookie's Max-Age). */
   sessionSeconds: number;
+  /** TRUST_PROXY_HOPS (the client's address for the sign-in limit). */
+  trustProxyHops: number;
 }
 
 const LoginSchema = z.object({ name: z.string().trim().min(1).max(80), password: z.string().min(1).max(1024) });
@@ -51,7 +53,7 @@ const who = (call: AdminCall): Principal => call.principal as Principal;
 export function registerAdminApi(app: TemplatedApp, deps: AdminApiDeps): void {
   const { services, gate } = deps;
   const route = (method: 'get' | 'post', pattern: string, endpoint: AdminEndpoint): void => {
-    app[method](pattern, adminRoute({ gate, logger: deps.logger }, method, endpoint));
+    app[method](pattern, adminRoute({ gate, logger: deps.logger, trustProxyHops: deps.trustProxyHops }, method, endpoint));
   };
   const operator = (run: (call: AdminCall) => Promise<AdminAnswer>): AdminEndpoint => ({ access: 'operator', run });
 

@@ -1,6 +1,7 @@
 import { httpStatusOf, reasonOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { cookieValue, csrfMatches, sameHost, SESSION_COOKIE, type AdminGate, type Principal } from './adminGate.js';
+import { clientAddress } from './clientAddress.js';
 import { readBody, RequestAbortedError } from './readBody.js';
 import { respond, respondText } from './respond.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
@@ -39,6 +40,8 @@ export interface AdminEndpoint {
 export interface AdminEndpointDeps {
   gate: AdminGate;
   logger: Logger;
+  /** TRUST_PROXY_HOPS: how many proxies' X-Forwarded-For entries to believe for the client's address. */
+  trustProxyHops?: number;
 }
 
 /** Every admin answer carries these: nothing is framed, sniffed, cached or leaks a referrer; scripts only from us. */
@@ -69,6 +72,7 @@ export function adminRoute(deps: AdminEndpointDeps, method: 'get' | 'post', endp
       contentType: req.getHeader('content-type'),
       origin: req.getHeader('origin'),
       host: req.getHeader('host'),
+      forwardedFor: req.getHeader('x-forwarded-for'),
     };
     const params: string[] = [];
     for (let i = 0; ; i++) {
@@ -77,7 +81,7 @@ export function adminRoute(deps: AdminEndpointDeps, method: 'get' | 'post', endp
       params.push(safeDecode(value));
     }
     const query = new URLSearchParams(req.getQuery() ?? '');
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const ip = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers.forwardedFor, deps.trustProxyHops ?? 0);
     const body = method === 'post' ? readBody(res, BODY_LIMIT_BYTES, state) : null;
     if (body === null) {
       res.onAborted(() => {

@@ -143,6 +143,7 @@ describe('the console over HTTP', () => {
     await signIn('alice');
   });
 
+
   it('takes an operator API token and ADMIN_TOKEN as bearer tokens (no CSRF: no cookie), and audits who acted', async () => {
     const token = await lab.app.operators.createApiToken('alice', 'reports');
     const calls = await fetch(url(ADMIN_ROUTES.calls), { headers: { authorization: `Bearer ${token}` } });
@@ -195,14 +196,15 @@ describe('the console over HTTP', () => {
     const { socket, messages } = opened;
     const callSid = nextSid();
     await placeScriptedCall(lab, { ...DEMO_CALLS[0]!, callSid });
-    for (let i = 0; i < 100 && !messages.some((m) => (m['call'] as { callSid?: string; state?: string } | undefined)?.state === 'saved-success'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const final = () => messages.some((m) => (m['call'] as { callSid?: string; state?: string } | undefined)?.callSid === callSid && (m['call'] as { state?: string }).state === 'saved-success');
+    for (let i = 0; i < 200 && !final(); i++) await new Promise((r) => setTimeout(r, 50));
     socket.close();
     expect(messages[0]).toMatchObject({ type: 'calls', calls: expect.any(Array) });
     const updates = messages.filter((m) => m['type'] === 'call').map((m) => m['call'] as { callSid: string; state: string; captured: Record<string, { value: unknown }> });
     const ours = updates.filter((c) => c.callSid === callSid);
-    expect(ours.at(-1)?.state).toBe('saved-success');
+    // On failure, what the socket did say (message types, calls and states; no personal data).
+    const heard = JSON.stringify(messages.map((m) => [m['type'], (m['call'] as { callSid?: string } | undefined)?.callSid, (m['call'] as { state?: string } | undefined)?.state]));
+    expect(ours.at(-1)?.state, heard).toBe('saved-success');
     expect(ours.at(-1)?.captured['zip_code']?.value).toBeTruthy();
   });
 
@@ -234,6 +236,23 @@ describe('the console over HTTP', () => {
     expect(text).not.toContain(PASSWORD);
     expect(text).not.toContain('psb_session=');
     expect(text).not.toMatch(/psb_[A-Za-z0-9_-]{20,}/);
+  });
+});
+
+describe('the sign-in limit per address, behind a trusted proxy', () => {
+  it('counts the address the proxy saw: twenty failures lock that address out, not another one', async () => {
+    const proxied = await startVoiceLab({ env: { ...database.env, TRUST_PROXY_HOPS: '1' }, logger: database.logger, overrides: { db: database.db } });
+    try {
+      const login = (from: string, name: string, password: string) =>
+        fetch(`${proxied.app.url}${ADMIN_ROUTES.login}`, json({ name, password }, { 'x-forwarded-for': from }));
+      // Twenty wrong guesses, each at another name (no account's own limit is reached), from one address.
+      for (let i = 0; i < 20; i++) expect((await login('198.51.100.1', `guess-${i}`, 'wrong wrong wrong')).status).toBe(401);
+      expect((await login('198.51.100.1', 'alice', PASSWORD)).status).toBe(429);
+      // Another address (a client's forged entry before the proxy's is not believed) signs in.
+      expect((await login('198.51.100.1, 198.51.100.2', 'alice', PASSWORD)).status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
   });
 });
 
