@@ -82,7 +82,7 @@ describe('the console, for keyboard and screen-reader users', () => {
     ['quality', '#/quality', 'Quality'],
   ])('the %s page passes axe (WCAG 2 A and AA, serious and critical)', async (_, hash, heading) => {
     await page.goto(`${lab.app.url}/admin${hash}`);
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
     // Let the page's data arrive (its tables or its "none" line).
     await page.waitForLoadState('networkidle');
     expect(await violations(page)).toEqual([]);
@@ -92,19 +92,19 @@ describe('the console, for keyboard and screen-reader users', () => {
     // A fresh load: the focus starts at the top of the document.
     await page.goto('about:blank');
     await page.goto(`${lab.app.url}/admin#/live`);
-    await page.getByRole('heading', { level: 1, name: 'Live calls' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Live calls', exact: true }).waitFor();
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the content');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     await page.goto(`${lab.app.url}/admin#/live`);
-    await page.getByRole('heading', { level: 1, name: 'Live calls' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Live calls', exact: true }).waitFor();
     // Brand, then the sections in order.
     await page.getByRole('link', { name: 'Live calls' }).focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Calls');
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { level: 1, name: 'Calls' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Calls', exact: true }).waitFor();
     expect(await page.getByRole('link', { name: 'Calls', exact: true }).getAttribute('aria-current')).toBe('page');
   });
 });

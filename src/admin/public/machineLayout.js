@@ -2,13 +2,17 @@
 import { useEffect, useState } from './vendor/preact-htm.js';
 import { get } from './api.js';
 
-/** The machine's drawing, fetched once per page. */
 let layoutPromise = null;
+/** Once fetched, a view that mounts later draws at once (no "drawing…" flash between the live and the replay). */
+let layoutFetched = null;
+
+/** The machine's drawing, fetched once per page. */
 export function useMachineLayout() {
-  const [layout, setLayout] = useState(null);
+  const [layout, setLayout] = useState(layoutFetched);
   const [error, setError] = useState('');
   useEffect(() => {
-    layoutPromise ??= get('/admin/api/machine');
+    if (layoutFetched !== null) return;
+    layoutPromise ??= get('/admin/api/machine').then((fetched) => (layoutFetched = fetched));
     layoutPromise.then(setLayout).catch((failure) => {
       layoutPromise = null;
       setError(failure.message);
