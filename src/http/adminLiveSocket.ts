@@ -36,10 +36,17 @@ export function adminLiveSocket(deps: {
   elsewhereEveryMs?: number;
 }): WebSocketBehavior<LiveSocketData> {
   type Socket = Parameters<NonNullable<WebSocketBehavior<LiveSocketData>['open']>>[0];
+  // Most sends come from outside uWS's callbacks (a flush timer, a database read): each is corked, as uWS asks of a
+  // send made there.
   const send = (ws: Socket, message: LiveMessage): void => {
     const data = ws.getUserData();
     if (data.closed) return;
-    if (ws.send(JSON.stringify(message), false, false) === SEND_DROPPED) data.behind = true;
+    const text = JSON.stringify(message);
+    let result = SEND_DROPPED;
+    ws.cork(() => {
+      result = ws.send(text, false, false);
+    });
+    if (result === SEND_DROPPED) data.behind = true;
   };
   // One reading of the other instances' calls for all open sockets, while any is open.
   const open = new Set<Socket>();
@@ -108,7 +115,9 @@ export function adminLiveSocket(deps: {
       data.behind = false;
       send(ws, { type: 'calls', calls: deps.live.list() });
     },
-    close: (ws) => {
+    close: (ws, code) => {
+      // The code only: a close reason is the client's text.
+      deps.logger.debug({ event: 'live_socket_closed', code }, 'live calls socket closed');
       const data = ws.getUserData();
       data.closed = true;
       data.unsubscribe?.();

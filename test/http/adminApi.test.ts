@@ -16,13 +16,13 @@ const ADMIN_TOKEN = 'automation-token-0123456789';
 
 let database: TestDatabase;
 let lab: VoiceLab;
-const logs = capturedLogs('info');
+const logs = capturedLogs('debug');
 let callCount = 0;
 const nextSid = () => `CAadminapi${String(++callCount).padStart(24, '0')}`;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  lab = await startVoiceLab({ env: { ...database.env, LOG_LEVEL: 'info' }, logger: logs.logger, overrides: { db: database.db } });
+  lab = await startVoiceLab({ env: { ...database.env, LOG_LEVEL: 'debug' }, logger: logs.logger, overrides: { db: database.db } });
 });
 afterAll(async () => {
   await lab?.close();
@@ -59,6 +59,7 @@ function openSocket(headers: Record<string, string>): Promise<{ socket: WebSocke
     const socket = new WebSocket(`ws://127.0.0.1:${lab.app.port}${ADMIN_ROUTES.liveSocket}`, { headers });
     const messages: Array<Record<string, unknown>> = [];
     socket.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+    socket.on('close', (code) => messages.push({ type: `closed ${code}` }));
     socket.once('open', () => resolve({ socket, messages }));
     socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
     socket.once('error', () => resolve({ status: -1 }));
@@ -204,7 +205,8 @@ describe('the console over HTTP', () => {
     const ours = updates.filter((c) => c.callSid === callSid);
     // On failure, what the socket did say (message types, calls and states; no personal data).
     const heard = JSON.stringify(messages.map((m) => [m['type'], (m['call'] as { callSid?: string } | undefined)?.callSid, (m['call'] as { state?: string } | undefined)?.state]));
-    expect(ours.at(-1)?.state, heard).toBe('saved-success');
+    const closes = JSON.stringify(logs.entries().filter((e) => e['event'] === 'live_socket_closed'));
+    expect(ours.at(-1)?.state, `${heard} ${closes}`).toBe('saved-success');
     expect(ours.at(-1)?.captured['zip_code']?.value).toBeTruthy();
   });
 
