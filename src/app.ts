@@ -259,7 +259,9 @@ export async function bootstrap(config: Config, logger: Logger, overrides: AppOv
     apologyElsewhere: (callSid) => apologyFromSession(repos.sessions, callSid),
     admin,
   });
-  const consoleOn = config.ADMIN_TOKEN !== undefined || (await operators.listOperators()).length > 0;
+  // The gate's own rule, its count not kept: an operator added right after start turns the console on at once.
+  const consoleOn = await gate.enabled();
+  gate.forgetCount();
   if (!consoleOn) {
     logger.warn('the operations console (/admin) is off: no operator account and no ADMIN_TOKEN (add one with `leads operators add NAME`)');
   }

@@ -185,7 +185,8 @@ export class LiveCalls {
   }
 }
 
-function capturedOf(value: unknown): Record<string, LiveField> {
+/** The live capture (field -> value, when, attempts) as the view shows it; entries it cannot read are left out. */
+export function capturedOf(value: unknown): Record<string, LiveField> {
   if (value === null || typeof value !== 'object') return {};
   const out: Record<string, LiveField> = {};
   for (const [field, entry] of Object.entries(value as Record<string, unknown>)) {

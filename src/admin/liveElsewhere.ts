@@ -2,7 +2,7 @@ import { readVoiceState } from '../db/entities/sessionState.js';
 import type { ConversationQueries } from '../db/conversationQueries.js';
 import { FINAL_CALL_PHASES } from '../outbox/recoverySweep.js';
 import { timelineOf } from './callDetail.js';
-import type { LiveCall, LiveField } from './liveCalls.js';
+import { capturedOf, type LiveCall } from './liveCalls.js';
 
 /**
  * The calls other live instances are running, read from their session rows (each call writes its phase as it
@@ -22,10 +22,6 @@ export async function liveCallsElsewhere(
   return rows.flatMap((row) => {
     const state = readVoiceState(row.state);
     if (state.phase === undefined) return [];
-    const captured: Record<string, LiveField> = {};
-    for (const [field, entry] of Object.entries(state.captured ?? {})) {
-      if (entry !== undefined) captured[field] = { value: entry.value, at: entry.at, attempts: entry.attempts };
-    }
     const call: LiveCall = {
       callSid: state.callSid ?? row.sessionKey,
       leadId: state.leadId ?? '',
@@ -35,7 +31,7 @@ export async function liveCallsElsewhere(
       status: 'active',
       endedAt: null,
       outcome: null,
-      captured,
+      captured: capturedOf(state.captured),
       callerPhone: state.callerPhone ?? null,
       lastEvents: [],
       instanceId: state.instanceId ?? null,

@@ -1,4 +1,5 @@
 import type { Channel, Lead } from '../leads/lead.js';
+import { instanceAliveSql } from './instanceRepository.js';
 import type { Database } from './orm.js';
 
 /**
@@ -135,8 +136,7 @@ export class ConversationQueries {
       `select s.session_key, s.created_at, s.state from conversation_sessions s
        where s.channel = 'voice' and coalesce(s.state->>'phase', '') not in (${options.settledPhases.map(() => '?').join(', ')})
          and ${owner} <> ?
-         and exists (select 1 from instances i where i.id = ${owner} and i.stopped_at is null
-                     and i.heartbeat_at >= now() - (? * interval '1 millisecond'))
+         and ${instanceAliveSql(owner)}
          and s.updated_at >= now() - (? * interval '1 millisecond')
        order by s.created_at desc limit 200`,
       [...options.settledPhases, options.instanceId, options.graceMs, options.recentMs],

@@ -15,6 +15,15 @@ export function instanceDeadSql(idSql: string): string {
     and (i.stopped_at is not null or i.heartbeat_at < now() - (? * interval '1 millisecond')))`;
 }
 
+/**
+ * The SQL condition "the instance whose id is `idSql` is alive": it has a row, has not stopped, and beat within the
+ * grace (the one `?` binding, in ms). The opposite of instanceDeadSql for a known instance; an unknown one is neither.
+ */
+export function instanceAliveSql(idSql: string): string {
+  return `exists (select 1 from instances i where i.id = ${idSql}
+    and i.stopped_at is null and i.heartbeat_at >= now() - (? * interval '1 millisecond'))`;
+}
+
 /** The instances table: one row per server process id, its start, heartbeat and clean stop (database clock). */
 export class InstanceRepository {
   constructor(private readonly db: Database) {}

@@ -1,5 +1,5 @@
 import { secretsEqual } from '../security/secretsEqual.js';
-import { bearerMatches } from './metricsRoute.js';
+import { bearerToken } from './metricsRoute.js';
 
 /** Who is asking: a signed-in operator (browser session), an operator's API token, or the environment's ADMIN_TOKEN. */
 export interface Principal {
@@ -55,16 +55,16 @@ export class AdminGate {
     return count > 0;
   }
 
-  /** Forgets the operator count (after an operator is added or removed here). */
+  /** Forgets the operator count: the next request counts again. */
   forgetCount(): void {
     this.countCache = null;
   }
 
   /** The principal behind a bearer token or a session cookie; null when neither is valid. */
   async authenticate(headers: AuthHeaders): Promise<Principal | null> {
-    const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization)?.[1];
+    const bearer = bearerToken(headers.authorization);
     if (bearer !== undefined) {
-      if (this.envToken !== undefined && bearerMatches(headers.authorization, this.envToken)) return { name: 'ADMIN_TOKEN', kind: 'env', csrfToken: null };
+      if (this.envToken !== undefined && secretsEqual(bearer, this.envToken)) return { name: 'ADMIN_TOKEN', kind: 'env', csrfToken: null };
       const operator = await this.directory.operatorForToken(bearer);
       return operator === null ? null : { name: operator.name, kind: 'token', csrfToken: null };
     }

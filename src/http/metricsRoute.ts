@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { reasonOf } from '../errors.js';
+import { secretsEqual } from '../security/secretsEqual.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from './metrics.js';
 import { respond, respondText, TEXT_PLAIN } from './respond.js';
@@ -12,12 +12,15 @@ export interface MetricsRouteDeps {
   token: string | undefined;
 }
 
+/** The token of an `Authorization: Bearer TOKEN` header, or undefined for any other header. */
+export function bearerToken(header: string): string | undefined {
+  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
+}
+
 /** Whether an Authorization header carries this bearer token; compared in constant time (as digests, any length). */
 export function bearerMatches(header: string, token: string): boolean {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-  if (match === null) return false;
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(match[1] ?? ''), digest(token));
+  const presented = bearerToken(header);
+  return presented !== undefined && secretsEqual(presented, token);
 }
 
 /** `GET /metrics`: the Prometheus text of the app and the process; 401 without the bearer token when one is set. */
